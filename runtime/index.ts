@@ -1,0 +1,24 @@
+/**
+ * beamwire's public API. Layers, lowest first: `term` and `wire` (values and
+ * bytes), `generated/` (codecs emitted from `schemas/`), then `etf` (the codec
+ * entry points). Nothing here reads a schema at run time.
+ */
+export { Atom, atom, MAX_ATOM_CHARS } from './term/atom.js';
+export {
+  BitBinary,
+  ExportFun,
+  Float,
+  Fun,
+  ImproperList,
+  LocalTerm,
+  Pid,
+  Port,
+  Reference,
+  Tuple,
+  type Term,
+} from './term/values.js';
+export { tuple, float, improperList } from './term/make.js';
+export { equals, termKey, mapGet } from './term/compare.js';
+export { toCharlist, fromCharlist, toBinary, fromBinary, toAtom, fromAtom, toMap, fromMap, type ToMapOptions } from './term/convert.js';
+export { DecodeError, EncodeError, type DecodeErrorCode, type EncodeErrorCode } from './wire/errors.js';
+export { decode, encode, DEFAULT_LIMITS, type DecodeOptions, type EncodeOptions } from './etf/codec.js';
