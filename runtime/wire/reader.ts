@@ -3,18 +3,30 @@ import { DecodeError } from './errors.js';
 /**
  * A cursor over bytes that already exist. Every read is checked against
  * `end` before it happens, so a length field can never make the decoder read
- * or allocate past the input.
+ * or allocate past the input. Reusable: `reset` points it at new bytes.
  */
 export class Reader {
-  readonly view: DataView;
+  buf: Uint8Array;
   pos: number;
-  constructor(
-    readonly buf: Uint8Array,
-    pos = 0,
-    readonly end = buf.length,
-  ) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  end: number;
+  #view: DataView | undefined;
+
+  constructor(buf: Uint8Array, pos = 0, end = buf.length) {
+    this.buf = buf;
     this.pos = pos;
+    this.end = end;
+  }
+
+  reset(buf: Uint8Array, pos = 0, end = buf.length): void {
+    this.buf = buf;
+    this.pos = pos;
+    this.end = end;
+    this.#view = undefined;
+  }
+
+  /** Made on first use: most terms never read a float or a 64-bit field. */
+  get view(): DataView {
+    return (this.#view ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
   }
 
   /** Throws TRUNCATED unless `n` more bytes exist. */
@@ -36,21 +48,24 @@ export class Reader {
   }
   u16(): number {
     if (this.end - this.pos < 2) this.truncated(2);
-    const v = (this.buf[this.pos]! << 8) | this.buf[this.pos + 1]!;
-    this.pos += 2;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 2;
+    return (b[p]! << 8) | b[p + 1]!;
   }
   u32(): number {
     if (this.end - this.pos < 4) this.truncated(4);
-    const v = this.view.getUint32(this.pos);
-    this.pos += 4;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 4;
+    return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
   }
   i32(): number {
     if (this.end - this.pos < 4) this.truncated(4);
-    const v = this.view.getInt32(this.pos);
-    this.pos += 4;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 4;
+    return (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
   }
   u64(): bigint {
     if (this.end - this.pos < 8) this.truncated(8);

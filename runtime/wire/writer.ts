@@ -24,6 +24,31 @@ export class Writer {
     this.view = new DataView(next.buffer);
   }
 
+  // Unchecked puts: the caller has called ensure() for the whole run of fields.
+  p8(v: number): void {
+    this.buf[this.pos++] = v;
+  }
+  p16(v: number): void {
+    this.buf[this.pos++] = v >>> 8;
+    this.buf[this.pos++] = v & 0xff;
+  }
+  p32(v: number): void {
+    this.view.setUint32(this.pos, v);
+    this.pos += 4;
+  }
+  pi32(v: number): void {
+    this.view.setInt32(this.pos, v);
+    this.pos += 4;
+  }
+  p64(v: bigint): void {
+    this.view.setBigUint64(this.pos, v);
+    this.pos += 8;
+  }
+  pf64(v: number): void {
+    this.view.setFloat64(this.pos, v);
+    this.pos += 8;
+  }
+
   u8(v: number): void {
     this.ensure(1);
     this.buf[this.pos++] = v;

@@ -1,0 +1,331 @@
+/**
+ * `encode` and `decode`: the envelope (version byte 131, compression, limits,
+ * trailing bytes) around the generated per-tag codec in generated/etf.ts.
+ */
+import { deflateSync, inflateSync } from 'node:zlib';
+import * as G from '../../generated/etf.js';
+import { Atom } from '../term/atom.js';
+import { TermReader } from '../term/reader.js';
+import { BitBinary, ExportFun, Float, Fun, ImproperList, LocalTerm, Pid, Port, Reference, Tuple, type Term } from '../term/values.js';
+import { DecodeError, EncodeError } from '../wire/errors.js';
+import { utf8Write } from '../wire/utf8.js';
+import { Writer } from '../wire/writer.js';
+import type { TermSink } from '../term/sink.js';
+
+const VERSION = 131;
+
+export interface DecodeOptions {
+  /** Deepest nesting accepted. Default 1000. */
+  maxDepth?: number;
+  /** Largest input accepted, in bytes. Default 256 MiB. */
+  maxSize?: number;
+  /** Largest inflated size a compressed term (tag 80) may declare. Default 64 MiB. */
+  maxInflatedSize?: number;
+  /** Copy binaries out of the input. Default false: binaries are views into it (zero-copy). */
+  copyBinaries?: boolean;
+}
+
+export interface EncodeOptions {
+  /** zlib-compress (tag 80), as term_to_binary(T, [compressed]); a number is the level 0..9. */
+  compressed?: boolean | number;
+}
+
+export const DEFAULT_LIMITS = Object.freeze({ maxDepth: 1000, maxSize: 256 * 1024 * 1024, maxInflatedSize: 64 * 1024 * 1024 });
+
+let spareReader: TermReader | undefined = new TermReader(new Uint8Array(0));
+
+/** Decodes one whole term, version byte first. Throws DecodeError, and nothing else, on bad input. */
+export function decode(bytes: Uint8Array, options: DecodeOptions = {}): Term {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('decode() takes a Uint8Array');
+  const maxSize = options.maxSize ?? DEFAULT_LIMITS.maxSize;
+  if (bytes.length > maxSize) throw new DecodeError('SIZE_LIMIT', 0, `input of ${bytes.length} bytes exceeds maxSize ${maxSize}`);
+  if (bytes.length === 0) throw new DecodeError('TRUNCATED', 0, 'empty input');
+  if (bytes[0] !== VERSION) throw new DecodeError('BAD_VERSION', 0, `version byte ${bytes[0]}, expected ${VERSION}`);
+  if (bytes[1] === G.Tag.COMPRESSED) return decodeBody(inflate(bytes, options), 0, options);
+  return decodeBody(bytes, 1, options);
+}
+
+function decodeBody(buf: Uint8Array, start: number, options: DecodeOptions): Term {
+  // The decoder calls no user code, so one reader serves every call; a
+  // re-entrant call (none today) would simply get a fresh one.
+  const r = spareReader ?? new TermReader(buf);
+  spareReader = undefined;
+  r.reset(buf, start);
+  r.topPos = start;
+  r.maxDepth = options.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+  r.copyBinaries = options.copyBinaries ?? false;
+  r.atomCache = undefined;
+  try {
+    const t = G.decodeTerm(r, 0);
+    if (r.pos !== r.end) r.fail('TRAILING_BYTES', `${r.end - r.pos} bytes after the term`);
+    return t;
+  } catch (e) {
+    throw asDecodeError(e, r.pos);
+  } finally {
+    r.reset(EMPTY);
+    spareReader = r;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Only DecodeError leaves the decoder: a stack overflow is too deep a term. */
+function asDecodeError(e: unknown, at: number): DecodeError {
+  if (e instanceof DecodeError) return e;
+  if (e instanceof RangeError) return new DecodeError('DEPTH_LIMIT', at, `term too deeply nested for the stack (${e.message})`);
+  return new DecodeError('BAD_VALUE', at, `unexpected ${String(e)}`);
+}
+
+/** Tag 80: a u32 inflated size, then a zlib stream of the term with no version byte. */
+function inflate(bytes: Uint8Array, options: DecodeOptions): Uint8Array {
+  if (bytes.length < 6) throw new DecodeError('TRUNCATED', bytes.length, 'compressed term shorter than its header');
+  const size = ((bytes[2]! << 24) | (bytes[3]! << 16) | (bytes[4]! << 8) | bytes[5]!) >>> 0;
+  const limit = options.maxInflatedSize ?? DEFAULT_LIMITS.maxInflatedSize;
+  if (size > limit) throw new DecodeError('INFLATE_LIMIT', 2, `declared inflated size ${size} exceeds maxInflatedSize ${limit}`);
+  let out: Uint8Array;
+  try {
+    // maxOutputLength stops a stream that inflates past what it declared
+    // before that memory is spent.
+    out = inflateSync(bytes.subarray(6), { maxOutputLength: Math.max(size, 1) });
+  } catch (e) {
+    const tooBig = (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+    throw new DecodeError(tooBig ? 'INFLATE_LIMIT' : 'INFLATE_FAILED', 6, tooBig ? `inflates past its declared size ${size}` : `zlib: ${(e as Error).message}`);
+  }
+  if (out.length !== size) throw new DecodeError('INFLATE_FAILED', 6, `inflated to ${out.length} bytes, declared ${size}`);
+  return out;
+}
+
+const TRUE = Atom.of('true');
+const FALSE = Atom.of('false');
+
+/**
+ * Chooses the tag for each JavaScript value (the smallest form, as OTP
+ * does) and writes it through the generated writers.
+ */
+class Encoder implements TermSink {
+  readonly w = new Writer();
+  /** Where the current term started (LOCAL_EXT is valid only there). */
+  start = 0;
+  /** Set only while re-running a failed encode to name the bad value's path. */
+  path: (string | number)[] | undefined;
+
+  term(t: Term): void {
+    switch (typeof t) {
+      case 'number':
+        return this.number(t);
+      case 'string':
+        return this.string(t);
+      case 'boolean':
+        return this.atom(t ? TRUE : FALSE);
+      case 'bigint':
+        return this.bigint(t);
+      case 'object':
+        if (t === null) break;
+        if (t instanceof Atom) return this.atom(t);
+        if (t instanceof Tuple) return this.tuple(t.elements);
+        if (Array.isArray(t)) return this.list(t);
+        if (t instanceof Uint8Array) return G.putBinaryExt(this, t);
+        if (t instanceof Map) return this.map(t);
+        return this.other(t);
+    }
+    this.fail('UNSUPPORTED_VALUE', `${t === null ? 'null' : typeof t} has no Erlang term (use an atom such as undefined or nil)`);
+  }
+
+  private number(v: number): void {
+    if (Number.isInteger(v)) {
+      if (v >= 0 && v <= 255) return G.putSmallIntegerExt(this, v);
+      if (v >= -2147483648 && v <= 2147483647) return G.putIntegerExt(this, v);
+      return this.big(BigInt(v));
+    }
+    if (!Number.isFinite(v)) this.fail('BAD_FLOAT', `${v} (Erlang has no NaN or infinity)`);
+    G.putNewFloatExt(this, v);
+  }
+
+  private bigint(v: bigint): void {
+    if (v >= -2147483648n && v <= 2147483647n) return this.number(Number(v));
+    this.big(v);
+  }
+
+  /** SMALL_BIG_EXT / LARGE_BIG_EXT: the magnitude as little-endian bytes. */
+  private big(v: bigint): void {
+    const sign = v < 0n ? 1 : 0;
+    let hex = (sign ? -v : v).toString(16);
+    if (hex.length & 1) hex = '0' + hex;
+    const n = hex.length >> 1;
+    const digits = new Uint8Array(n);
+    for (let i = 0; i < n; i++) digits[i] = parseInt(hex.substr(hex.length - 2 - 2 * i, 2), 16);
+    if (n <= 255) G.putSmallBigExt(this, sign, digits);
+    else G.putLargeBigExt(this, sign, digits);
+  }
+
+  /** A JavaScript string is a UTF-8 binary (Elixir's string). */
+  private string(s: string): void {
+    const w = this.w;
+    w.ensure(5 + s.length * 3);
+    w.p8(G.Tag.BINARY_EXT);
+    const at = w.pos;
+    const end = utf8Write(w.buf, at + 4, s);
+    w.p32(end - at - 4);
+    w.pos = end;
+  }
+
+  atom(a: Atom): void {
+    const name = a.name;
+    // 85 UTF-16 units are at most 255 UTF-8 bytes: the common case needs no count.
+    if (name.length <= 85) return G.putSmallAtomUtf8Ext(this, name);
+    const bytes = Buffer.byteLength(name, 'utf8');
+    if (bytes <= 255) return G.putSmallAtomUtf8Ext(this, name);
+    if ([...name].length > 255) this.fail('BAD_VALUE', `atom of ${[...name].length} characters (max 255)`);
+    G.putAtomUtf8Ext(this, name);
+  }
+
+  private tuple(elements: readonly Term[]): void {
+    const n = elements.length;
+    if (n <= 255) G.putSmallTupleExtHeader(this, n);
+    else G.putLargeTupleExtHeader(this, n);
+    this.elements(elements);
+  }
+
+  private elements(elements: readonly Term[]): void {
+    const path = this.path;
+    for (let i = 0; i < elements.length; i++) {
+      path?.push(i);
+      this.term(elements[i]!);
+      path?.pop();
+    }
+  }
+
+  /** As term_to_binary: a short list of bytes is STRING_EXT, any other LIST_EXT + NIL_EXT. */
+  private list(t: readonly Term[]): void {
+    const n = t.length;
+    if (n === 0) return G.putNilExt(this);
+    if (n <= 65535 && isByteList(t)) return G.putStringExt(this, Uint8Array.from(t as number[]));
+    G.putListExtHeader(this, n);
+    this.elements(t);
+    G.putNilExt(this);
+  }
+
+  private map(m: Map<Term, Term>): void {
+    G.putMapExtHeader(this, m.size);
+    const path = this.path;
+    for (const [k, v] of m) {
+      this.term(k);
+      path?.push(`(${String(k)})`);
+      this.term(v);
+      path?.pop();
+    }
+  }
+
+  private other(t: object): void {
+    if (t instanceof Float) {
+      if (!Number.isFinite(t.value)) this.fail('BAD_FLOAT', `${t.value} (Erlang has no NaN or infinity)`);
+      return G.putNewFloatExt(this, t.value);
+    }
+    if (t instanceof Pid) return G.putNewPidExt(this, t.node, t.id, t.serial, t.creation);
+    if (t instanceof Reference) {
+      if (t.ids.length < 1 || t.ids.length > 5) this.fail('BAD_VALUE', `reference of ${t.ids.length} words (1..5)`);
+      return G.putNewerReferenceExt(this, t.node, t.creation, t.ids);
+    }
+    if (t instanceof Port) {
+      // OTP writes NEW_PORT_EXT while the id fits in 28 bits, V4_PORT_EXT beyond.
+      if (t.id <= 0xfffffffn) return G.putNewPortExt(this, t.node, Number(t.id), t.creation);
+      return G.putV4PortExt(this, t.node, t.id, t.creation);
+    }
+    if (t instanceof ImproperList) {
+      G.putListExtHeader(this, t.elements.length);
+      this.elements(t.elements);
+      return this.term(t.tail);
+    }
+    if (t instanceof BitBinary) {
+      if (t.bits < 1 || t.bits > 8 || t.bytes.length === 0) this.fail('BAD_VALUE', `bitstring with ${t.bits} bits in the last of ${t.bytes.length} bytes`);
+      return G.putBitBinaryExt(this, t.bits, t.bytes);
+    }
+    if (t instanceof ExportFun) return G.putExportExt(this, t.module, t.name, t.arity);
+    if (t instanceof Fun) return G.putNewFunExt(this, t.arity, t.uniq, t.index, t.module, t.oldIndex, t.oldUniq, t.pid, t.freeVars);
+    if (t instanceof LocalTerm) {
+      if (this.w.pos !== this.start) this.fail('BAD_VALUE', 'a LocalTerm can only be a whole term, not part of one');
+      return this.w.bytes(t.bytes);
+    }
+    const proto = Object.getPrototypeOf(t) as unknown;
+    if (proto === Object.prototype || proto === null) return this.object(t as Record<string, Term>);
+    this.fail('UNSUPPORTED_VALUE', `${(t as { constructor?: { name?: string } }).constructor?.name ?? 'object'} has no Erlang term`);
+  }
+
+  /** A plain object is a map with atom keys, as #{key => Value}. */
+  private object(o: Record<string, Term>): void {
+    const keys = Object.keys(o);
+    G.putMapExtHeader(this, keys.length);
+    const path = this.path;
+    for (const k of keys) {
+      this.atom(Atom.of(k));
+      path?.push(k);
+      this.term(o[k]!);
+      path?.pop();
+    }
+  }
+
+  fail(code: EncodeError['code'], detail: string): never {
+    throw new EncodeError(code, this.path ? formatPath(this.path) : '', detail);
+  }
+}
+
+function isByteList(t: readonly Term[]): boolean {
+  for (let i = 0; i < t.length; i++) {
+    const v = t[i];
+    if (typeof v !== 'number' || !(v >= 0 && v <= 255) || (v | 0) !== v) return false;
+  }
+  return true;
+}
+
+const formatPath = (p: (string | number)[]): string => p.map((s) => (typeof s === 'number' ? `[${s}]` : s.startsWith('(') ? s : `.${s}`)).join('');
+
+let spareEncoder: Encoder | undefined = new Encoder();
+
+/** Encodes a term, version byte first (`term_to_binary/2`). Throws EncodeError for values Erlang cannot hold. */
+export function encode(term: Term, options: EncodeOptions = {}): Uint8Array {
+  const e = spareEncoder ?? new Encoder();
+  spareEncoder = undefined;
+  const w = e.w;
+  const base = w.pos;
+  try {
+    w.u8(VERSION);
+    e.start = w.pos;
+    runEncode(e, term);
+    if (options.compressed !== undefined && options.compressed !== false) return compress(w, base, options.compressed);
+    return w.finish(base);
+  } finally {
+    w.pos = base;
+    spareEncoder = e;
+  }
+}
+
+function runEncode(e: Encoder, term: Term): void {
+  try {
+    e.term(term);
+  } catch (err) {
+    if (!(err instanceof EncodeError) && !(err instanceof RangeError)) throw err;
+    // Encode again, tracking the path, so the error says where the bad value is.
+    const tracer = new Encoder();
+    tracer.path = [];
+    try {
+      tracer.term(term);
+    } catch (traced) {
+      if (traced instanceof EncodeError) throw traced;
+      if (traced instanceof RangeError) throw new EncodeError('DEPTH_LIMIT', formatPath(tracer.path.slice(0, 20)) + '…', 'nested too deeply (a cycle?)');
+    }
+    throw err;
+  }
+}
+
+/** As term_to_binary(T, [compressed]): kept uncompressed when zlib does not make it smaller. */
+function compress(w: Writer, base: number, level: number | true): Uint8Array {
+  const body = w.buf.subarray(base + 1, w.pos);
+  const z = deflateSync(body, { level: level === true ? 6 : level });
+  if (z.length + 5 >= body.length) return w.finish(base);
+  const out = new Uint8Array(6 + z.length);
+  out[0] = VERSION;
+  out[1] = G.Tag.COMPRESSED;
+  new DataView(out.buffer).setUint32(2, body.length);
+  out.set(z, 6);
+  return out;
+}

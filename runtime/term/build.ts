@@ -1,0 +1,198 @@
+/**
+ * Constructors the generated ETF decoder (generated/etf.ts) calls once a tag's
+ * fields are read; named by `-beamwire: {build: ...}` in schemas/etf.ksy. Each
+ * receives the reader and the tag's offset, then the fields in wire order, and
+ * applies the checks OTP's `dec_term` applies.
+ */
+import { Atom, MAX_ATOM_CHARS } from './atom.js';
+import { termKey } from './compare.js';
+import type { TermReader } from './reader.js';
+import { BitBinary, ExportFun, Float, Fun, ImproperList, LocalTerm, Pid, Port, Reference, Tuple, type Term } from './values.js';
+import { codePointLength } from '../wire/utf8.js';
+
+const TRUE = Atom.of('true');
+const FALSE = Atom.of('false');
+
+/** Atoms `true`/`false` become JS booleans; they encode back to the same atoms. */
+function internAtom(r: TermReader, at: number, name: string): Atom | boolean {
+  const a = Atom.of(name);
+  if (a === TRUE) return true;
+  if (a === FALSE) return false;
+  if (name.length > MAX_ATOM_CHARS && codePointLength(name) > MAX_ATOM_CHARS)
+    r.fail('ATOM_TOO_LONG', `atom of ${codePointLength(name)} characters (max ${MAX_ATOM_CHARS})`, at);
+  return a;
+}
+
+export function atom_utf8(r: TermReader, at: number, _len: number, name: string): Atom | boolean {
+  return internAtom(r, at, name);
+}
+
+export function atom_latin1(r: TermReader, at: number, len: number, name: string): Atom | boolean {
+  if (len > MAX_ATOM_CHARS) r.fail('ATOM_TOO_LONG', `latin-1 atom of ${len} bytes (max ${MAX_ATOM_CHARS})`, at);
+  return internAtom(r, at, name);
+}
+
+export function atom_cache_ref(r: TermReader, at: number, index: number): Atom | boolean {
+  const a = r.atomCache?.[index];
+  if (a === undefined) r.fail('ATOM_CACHE_REF', `atom cache ref ${index} outside a distribution header`, at);
+  return a === TRUE ? true : a === FALSE ? false : a;
+}
+
+/** A node, module or function name: an atom (booleans are atoms too). */
+function asAtom(r: TermReader, at: number, t: Term, what: string): Atom {
+  if (t instanceof Atom) return t;
+  if (typeof t === 'boolean') return t ? TRUE : FALSE;
+  return r.fail('BAD_NODE', `${what} is not an atom`, at);
+}
+
+export function float(r: TermReader, at: number, v: number): number | Float {
+  if (!Number.isFinite(v)) r.fail('BAD_FLOAT', `float ${v} (Erlang has no NaN or infinity)`, at);
+  return Number.isInteger(v) || Object.is(v, -0) ? new Float(v) : v;
+}
+
+export function float_text(r: TermReader, at: number, text: Uint8Array): number | Float {
+  let end = text.indexOf(0);
+  if (end < 0) end = text.length;
+  let s = '';
+  for (let i = 0; i < end; i++) s += String.fromCharCode(text[i]!);
+  const v = s.trim() === '' ? NaN : Number(s.trim());
+  return float(r, at, v);
+}
+
+export function bit_binary(r: TermReader, at: number, len: number, bits: number, data: Uint8Array): Uint8Array | BitBinary {
+  if (bits > 8 || (bits === 0) !== (len === 0)) r.fail('BAD_BIT_COUNT', `${bits} bits in the last of ${len} bytes`, at);
+  if (bits === 8 || len === 0) return binary(r, at, len, data);
+  // Bits past the last significant one are not part of the value: clear them,
+  // so equal bitstrings compare equal. That needs a copy; bitstrings are rare.
+  const bytes = data.slice();
+  bytes[len - 1]! &= (0xff << (8 - bits)) & 0xff;
+  return new BitBinary(bytes, bits);
+}
+
+export function binary(r: TermReader, _at: number, _len: number, data: Uint8Array): Uint8Array {
+  return r.copyBinaries ? data.slice() : data;
+}
+
+export function pid(r: TermReader, at: number, node: Term, id: number, serial: number, creation: number): Pid {
+  return new Pid(asAtom(r, at, node, 'pid node'), id, serial, creation);
+}
+
+export function port(r: TermReader, at: number, node: Term, id: number | bigint, creation: number): Port {
+  return new Port(asAtom(r, at, node, 'port node'), BigInt(id), creation);
+}
+
+export function reference(r: TermReader, at: number, len: number, node: Term, creation: number, ids: number[]): Reference {
+  if (len < 1 || len > 5) r.fail('BAD_LENGTH', `reference of ${len} words (1..5)`, at);
+  return new Reference(asAtom(r, at, node, 'reference node'), creation, ids);
+}
+
+export function reference_old(r: TermReader, at: number, node: Term, id: number, creation: number): Reference {
+  return new Reference(asAtom(r, at, node, 'reference node'), creation, [id]);
+}
+
+export function tuple(_r: TermReader, _at: number, _arity: number, elements: Term[]): Tuple {
+  return new Tuple(elements);
+}
+
+export function nil(_r: TermReader, _at: number): Term[] {
+  return [];
+}
+
+export function charlist(_r: TermReader, _at: number, len: number, chars: Uint8Array): number[] {
+  const out = new Array<number>(len);
+  for (let i = 0; i < len; i++) out[i] = chars[i]!;
+  return out;
+}
+
+/** `[E1, ..., En | Tail]`; a proper tail is spliced on, as Erlang sees one list. */
+export function list(_r: TermReader, _at: number, len: number, elements: Term[], tail: Term): Term {
+  if (Array.isArray(tail)) {
+    if (tail.length === 0) return elements;
+    for (const t of tail) elements.push(t);
+    return elements;
+  }
+  if (len === 0) return tail;
+  if (tail instanceof ImproperList) return new ImproperList([...elements, ...tail.elements], tail.tail);
+  return new ImproperList(elements, tail);
+}
+
+/** Little-endian magnitude digits and a sign; a number when it is safe, else a bigint. */
+export function big(r: TermReader, at: number, n: number, sign: number, digits: Uint8Array): number | bigint {
+  if (sign > 1) r.fail('BAD_SIGN', `bignum sign byte ${sign}`, at);
+  if (n <= 6) {
+    let v = 0;
+    for (let i = n - 1; i >= 0; i--) v = v * 256 + digits[i]!;
+    return sign === 1 && v !== 0 ? -v : v;
+  }
+  let hex = '';
+  for (let i = n - 1; i >= 0; i--) hex += (digits[i]! < 16 ? '0' : '') + digits[i]!.toString(16);
+  let v = BigInt('0x' + hex);
+  if (sign === 1) v = -v;
+  return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+}
+
+function asInteger(r: TermReader, at: number, t: Term, what: string): number | bigint {
+  if ((typeof t === 'number' && Number.isInteger(t)) || typeof t === 'bigint') return t;
+  return r.fail('BAD_VALUE', `${what} is not an integer`, at);
+}
+
+export function fun(
+  r: TermReader,
+  at: number,
+  size: number,
+  arity: number,
+  uniq: Uint8Array,
+  index: number,
+  _numFree: number,
+  module: Term,
+  oldIndex: Term,
+  oldUniq: Term,
+  pid: Term,
+  freeVars: Term[],
+): Fun {
+  if (size !== r.pos - (at + 1)) r.fail('BAD_SIZE_FIELD', `fun Size ${size}, but the fun is ${r.pos - (at + 1)} bytes`, at);
+  if (!(pid instanceof Pid)) r.fail('BAD_VALUE', 'fun Pid is not a pid', at);
+  return new Fun(
+    arity,
+    uniq,
+    index,
+    asAtom(r, at, module, 'fun module'),
+    asInteger(r, at, oldIndex, 'fun OldIndex'),
+    asInteger(r, at, oldUniq, 'fun OldUniq'),
+    pid,
+    freeVars,
+  );
+}
+
+export function export_fun(r: TermReader, at: number, module: Term, fn: Term, arity: Term): ExportFun {
+  if (typeof arity !== 'number' || !Number.isInteger(arity) || arity < 0 || arity > 255)
+    r.fail('BAD_VALUE', 'export arity is not 0..255', at);
+  return new ExportFun(asAtom(r, at, module, 'export module'), asAtom(r, at, fn, 'export function'), arity);
+}
+
+/**
+ * Keys and values alternate in `pairs`. Duplicate keys are an error, as in
+ * OTP: atoms and numbers are caught by the Map itself, other keys (tuples,
+ * binaries, Floats) by their structural key.
+ */
+export function map(r: TermReader, at: number, arity: number, pairs: Term[]): Map<Term, Term> {
+  const m = new Map<Term, Term>();
+  let seen: Set<string> | undefined;
+  for (let i = 0; i < pairs.length; i += 2) {
+    const k = pairs[i]!;
+    if (typeof k === 'object' && !(k instanceof Atom)) {
+      seen ??= new Set();
+      const key = termKey(k);
+      if (seen.has(key)) r.fail('DUPLICATE_MAP_KEY', `duplicate map key ${key.slice(0, 40)}`, at);
+      seen.add(key);
+    }
+    m.set(k, pairs[i + 1]!);
+  }
+  if (m.size !== arity) r.fail('DUPLICATE_MAP_KEY', 'duplicate map key', at);
+  return m;
+}
+
+export function local(r: TermReader, at: number, _data: Uint8Array): LocalTerm {
+  if (at !== r.topPos) r.fail('LOCAL_EXT_NESTED', 'LOCAL_EXT inside another term', at);
+  return new LocalTerm(r.buf.slice(at, r.end));
+}
