@@ -286,15 +286,21 @@ export function encode(term: Term, options: EncodeOptions = {}): Uint8Array {
   const e = spareEncoder ?? new Encoder();
   spareEncoder = undefined;
   const w = e.w;
-  const base = w.pos;
+  const base = w.begin();
   try {
-    w.u8(VERSION);
+    w.p8(VERSION);
     e.start = w.pos;
     runEncode(e, term);
-    if (options.compressed !== undefined && options.compressed !== false) return compress(w, base, options.compressed);
-    return w.finish(base);
-  } finally {
+    if (options.compressed !== undefined && options.compressed !== false) {
+      const out = compress(w, base, options.compressed);
+      w.pos = base;
+      return out;
+    }
+    return w.take(base);
+  } catch (err) {
     w.pos = base;
+    throw err;
+  } finally {
     spareEncoder = e;
   }
 }
@@ -321,7 +327,7 @@ function runEncode(e: Encoder, term: Term): void {
 function compress(w: Writer, base: number, level: number | true): Uint8Array {
   const body = w.buf.subarray(base + 1, w.pos);
   const z = deflateSync(body, { level: level === true ? 6 : level });
-  if (z.length + 5 >= body.length) return w.finish(base);
+  if (z.length + 5 >= body.length) return w.buf.slice(base, w.pos);
   const out = new Uint8Array(6 + z.length);
   out[0] = VERSION;
   out[1] = G.Tag.COMPRESSED;

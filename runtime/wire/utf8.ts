@@ -11,16 +11,44 @@ const encoder = new TextEncoder();
  */
 export function utf8Decode(buf: Uint8Array, start: number, end: number): string {
   const n = end - start;
-  if (n <= 32) {
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const c = buf[i]!;
-      if (c >= 0x80) return slowUtf8(buf, start, end);
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
+  if (n <= CACHED_MAX) return cachedDecode(buf, start, n, false);
   return slowUtf8(buf, start, end);
+}
+
+/*
+ * Short strings (atoms, mostly) repeat: a small table keyed by their bytes
+ * hands back the same string instance, so nothing is rebuilt and V8's cached
+ * hash makes the atom table lookup that follows cheap.
+ */
+const CACHED_MAX = 32;
+const SLOTS = 4096;
+const cacheBytes: (Uint8Array | undefined)[] = new Array(SLOTS).fill(undefined);
+const cacheStrings: string[] = new Array(SLOTS).fill('');
+const cacheLatin1: boolean[] = new Array(SLOTS).fill(false);
+
+function cachedDecode(buf: Uint8Array, start: number, n: number, isLatin1: boolean): string {
+  let h = n;
+  for (let i = 0; i < n; i++) h = (Math.imul(h, 31) + buf[start + i]!) | 0;
+  const slot = (h ^ (h >>> 12)) & (SLOTS - 1);
+  const k = cacheBytes[slot];
+  if (k !== undefined && k.length === n && cacheLatin1[slot] === isLatin1) {
+    let i = 0;
+    while (i < n && k[i] === buf[start + i]) i++;
+    if (i === n) return cacheStrings[slot]!;
+  }
+  let s = '';
+  for (let i = 0; i < n; i++) {
+    const c = buf[start + i]!;
+    if (c >= 0x80 && !isLatin1) {
+      s = slowUtf8(buf, start, start + n);
+      break;
+    }
+    s += String.fromCharCode(c);
+  }
+  cacheBytes[slot] = buf.slice(start, start + n);
+  cacheStrings[slot] = s;
+  cacheLatin1[slot] = isLatin1;
+  return s;
 }
 
 function slowUtf8(buf: Uint8Array, start: number, end: number): string {
@@ -33,11 +61,7 @@ function slowUtf8(buf: Uint8Array, start: number, end: number): string {
 
 /** ISO-8859-1: every byte is a code point, so it cannot fail. */
 export function latin1Decode(buf: Uint8Array, start: number, end: number): string {
-  if (end - start <= 32) {
-    let s = '';
-    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
-    return s;
-  }
+  if (end - start <= CACHED_MAX) return cachedDecode(buf, start, end - start, true);
   return latin1.decode(buf.subarray(start, end));
 }
 

@@ -1,6 +1,8 @@
 /**
- * A growable output buffer. One slab is reused across calls; each call's
- * result is copied out once at the end (`finish`), so callers may keep it.
+ * A growable output buffer. `finish` copies the result out; `take` returns a
+ * view into the slab and moves on, so consecutive results share one slab
+ * (never overwritten) and no copy is made. Growing copies the bytes written
+ * so far, so positions taken earlier (for back-patching) stay valid.
  */
 export class Writer {
   buf: Uint8Array;
@@ -86,6 +88,22 @@ export class Writer {
   /** Writes a u32 at an earlier position (a length known only afterwards). */
   patchU32(at: number, v: number): void {
     this.view.setUint32(at, v);
+  }
+  /**
+   * Starts a message that `take` will return: when the slab has little room
+   * left, begins a fresh one rather than growing (and copying) mid-message.
+   */
+  begin(minRoom = 4096): number {
+    if (this.buf.length - this.pos < minRoom) {
+      this.buf = new Uint8Array(Math.max(this.buf.length, 65536));
+      this.view = new DataView(this.buf.buffer);
+      this.pos = 0;
+    }
+    return this.pos;
+  }
+  /** A view of what was written since `start`; the slab is not reused under it. */
+  take(start: number): Uint8Array {
+    return this.buf.subarray(start, this.pos);
   }
   /** A copy of what was written since `start`, and rewinds to `start`. */
   finish(start = 0): Uint8Array {
