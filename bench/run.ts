@@ -9,6 +9,9 @@
  *                                       only the matching cells (ids are
  *                                       IMPL-OP-CORPUS, `*` is a wildcard)
  *   --rounds N  --round-ms MS  --warm-ms MS  --no-erlang
+ *   --beamwire PATH                     load beamwire from PATH (e.g. a tsc
+ *                                       build, for line-accurate profiles;
+ *                                       see BENCHMARKS.md)
  *
  * Method: each cell is one implementation doing one operation over one
  * corpus. After a warm-up, it runs ROUNDS rounds; a round repeats whole passes
@@ -21,10 +24,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism, cpus, release, totalmem } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 type Beamwire = typeof import('../runtime/index.js');
 
@@ -49,6 +52,8 @@ interface Options {
   warmMs: number;
   erlang: boolean;
   partial: boolean;
+  /** Module to load beamwire from; default the sources, through tsx. */
+  beamwire: string | null;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -61,6 +66,7 @@ function parseOptions(argv: string[]): Options {
     warmMs: quick ? 40 : 300,
     erlang: !argv.includes('--no-erlang'),
     partial: quick,
+    beamwire: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -81,6 +87,9 @@ function parseOptions(argv: string[]): Options {
         .split(',')
         .filter(Boolean)
         .map((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
+      o.partial = true;
+    } else if (a === '--beamwire') {
+      o.beamwire = value();
       o.partial = true;
     } else if (a === '--rounds') o.rounds = Math.max(1, Math.round(num()));
     else if (a === '--round-ms') o.roundMs = num();
@@ -300,10 +309,14 @@ function runJsCells(opt: Options, corpora: Corpus[], impls: JsImpl[], bwError: s
     for (const impl of impls) {
       const frames = corpus[impl.input];
       const id = cellId(impl.name, 'decode', corpus.name);
+      // Under --only, do not even decode for implementations not asked for,
+      // so a profile holds nothing but the chosen cell.
+      const encodeId = cellId(impl.name.replace(/_v1$/, '') as ImplName, 'encode', corpus.name);
+      if (!wanted(opt, id) && !wanted(opt, encodeId)) continue;
       const cell: Cell = { id, corpus: corpus.name, op: 'decode', impl: impl.name, input: impl.input, status: 'ok' };
       const all = decodeAll(impl, frames);
       if (all.values === null) {
-        cells.push({ ...cell, status: 'unsupported', note: all.error ?? 'decode failed' });
+        if (wanted(opt, id)) cells.push({ ...cell, status: 'unsupported', note: all.error ?? 'decode failed' });
         log(`  ${id.padEnd(28)} unsupported: ${all.error}`);
         continue;
       }
@@ -323,8 +336,9 @@ function runJsCells(opt: Options, corpora: Corpus[], impls: JsImpl[], bwError: s
       const impl = impls.find((i) => i.name === name);
       const id = cellId(name, 'encode', corpus.name);
       const cell: Cell = { id, corpus: corpus.name, op: 'encode', impl: name, input: null, status: 'ok' };
+      if (!wanted(opt, id)) continue;
       if (impl === undefined) {
-        if (wanted(opt, id)) cells.push({ ...cell, status: 'missing', note: bwError ?? 'not loaded' });
+        cells.push({ ...cell, status: 'missing', note: bwError ?? 'not loaded' });
         continue;
       }
       const source = sources.find((s) => decoded.has(s));
@@ -343,7 +357,6 @@ function runJsCells(opt: Options, corpora: Corpus[], impls: JsImpl[], bwError: s
         log(`  ${id.padEnd(28)} error: ${errText(e)}`);
         continue;
       }
-      if (!wanted(opt, id)) continue;
       cells.push(measureJs(opt, cell, impl.encode as (x: unknown) => unknown, values, bytesPerPass));
     }
   }
@@ -676,13 +689,16 @@ function writeAtomically(path: string, text: string): void {
 async function main(): Promise<void> {
   const opt = parseOptions(process.argv.slice(2));
   const started = performance.now();
+  // Another busy process on a 2-core machine skews every cell: say so.
+  const loadAtStart = loadavg()[0]!;
+  if (loadAtStart > 0.7) log(`warning: 1-minute load average is ${loadAtStart.toFixed(2)} before the run; results will be noisy`);
   ensureCorpora();
   const corpora = CORPORA.map(loadCorpus);
 
   let bw: Beamwire | null = null;
   let bwError: string | null = null;
   try {
-    bw = (await import('../runtime/index.js')) as Beamwire;
+    bw = (opt.beamwire === null ? await import('../runtime/index.js') : await import(pathToFileURL(resolve(opt.beamwire)).href)) as Beamwire;
     if (typeof bw.decode !== 'function' || typeof bw.encode !== 'function') throw new Error('runtime/index.ts exports no decode/encode');
   } catch (e) {
     bw = null;
@@ -722,6 +738,8 @@ async function main(): Promise<void> {
       cpu: cpu?.model ?? null,
       memGiB: Math.round(totalmem() / 2 ** 30),
       kernel: release(),
+      loadavg1mAtStart: Number(loadAtStart.toFixed(2)),
+      loadavg1mAtEnd: Number(loadavg()[0]!.toFixed(2)),
       node: process.version,
       v8: process.versions.v8,
       otp: erl.otp,
