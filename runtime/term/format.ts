@@ -1,0 +1,39 @@
+import { Atom } from './atom.js';
+import { BitBinary, ExportFun, Float, Fun, ImproperList, LocalTerm, Pid, Port, Reference, Tuple, type Term } from './values.js';
+
+const quoteAtom = (name: string): string => (/^[a-z][A-Za-z0-9_@]*$/.test(name) ? name : `'${name.replace(/[\\']/g, '\\$&')}'`);
+
+function formatBinary(b: Uint8Array): string {
+  let printable = b.length > 0;
+  for (const c of b) if (c < 0x20 || c > 0x7e) printable = false;
+  if (printable) return `<<"${Buffer.from(b).toString('latin1').replace(/["\\]/g, '\\$&')}">>`;
+  return `<<${[...b].join(',')}>>`;
+}
+
+/** A term in Erlang's syntax, as `io:format("~w")` would print it (binaries of printable ASCII as text). */
+export function format(t: Term): string {
+  switch (typeof t) {
+    case 'number':
+      return String(t);
+    case 'bigint':
+      return t.toString();
+    case 'boolean':
+      return String(t);
+    case 'string':
+      return formatBinary(new TextEncoder().encode(t));
+  }
+  if (t instanceof Atom) return quoteAtom(t.name);
+  if (t instanceof Tuple) return `{${t.elements.map(format).join(',')}}`;
+  if (Array.isArray(t)) return `[${t.map(format).join(',')}]`;
+  if (t instanceof Uint8Array) return formatBinary(t);
+  if (t instanceof Map) return `#{${[...t].map(([k, v]) => `${format(k)} => ${format(v)}`).join(',')}}`;
+  if (t instanceof Float) return t.toString();
+  if (t instanceof ImproperList) return `[${t.elements.map(format).join(',')}|${format(t.tail)}]`;
+  if (t instanceof BitBinary) {
+    const head = [...t.bytes.subarray(0, -1)];
+    return `<<${[...head, `${t.bytes[t.bytes.length - 1]! >> (8 - t.bits)}:${t.bits}`].join(',')}>>`;
+  }
+  if (t instanceof Pid || t instanceof Port || t instanceof Reference || t instanceof ExportFun || t instanceof Fun) return t.toString();
+  if (t instanceof LocalTerm) return `#Local<${t.bytes.length} bytes>`;
+  return `#{${Object.keys(t).map((k) => `${quoteAtom(k)} => ${format((t as Record<string, Term>)[k]!)}`).join(',')}}`;
+}
