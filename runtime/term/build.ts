@@ -154,7 +154,8 @@ export function fun(
   if (!(pid instanceof Pid)) r.fail('BAD_VALUE', 'fun Pid is not a pid', at);
   return new Fun(
     arity,
-    uniq,
+    uniq.slice(), // 16 bytes: not worth keeping the whole input alive for
+
     index,
     asAtom(r, at, module, 'fun module'),
     asInteger(r, at, oldIndex, 'fun OldIndex'),
