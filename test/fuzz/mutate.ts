@@ -362,7 +362,7 @@ export const bytesOf = (...parts: (number | readonly number[] | Uint8Array | str
   for (const p of parts) {
     if (typeof p === 'number') out.push(p);
     else if (typeof p === 'string') for (const c of Buffer.from(p, 'latin1')) out.push(c);
-    else out.push(...p);
+    else for (const c of p) out.push(c);
   }
   return Uint8Array.from(out);
 };

@@ -1,0 +1,110 @@
+/**
+ * `decode(encode(t))` is `t` (under Erlang's =:=) for every generated term,
+ * plain and compressed, plus checks that the arbitraries themselves only
+ * produce what the term model allows.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MAX_ATOM_CHARS } from '../../runtime/term/atom.js';
+import { equals } from '../../runtime/term/compare.js';
+import { BitBinary, Float, ImproperList, Reference } from '../../runtime/term/values.js';
+import { decode, encode } from '../../runtime/index.js';
+import { arbAtomName, arbBitBinary, arbEncodable, arbFloat, arbInteger, arbReference, arbTerm, termArbitrary } from '../support/arbitrary.js';
+import { show } from './harness.js';
+import { toHex } from './mutate.js';
+
+function roundTrips(t: Parameters<typeof encode>[0], opts?: Parameters<typeof encode>[1]): void {
+  const bytes = opts ? encode(t, opts) : encode(t);
+  expect(bytes[0]).toBe(131);
+  const back = decode(bytes);
+  if (!equals(back, t)) expect.fail(`round trip changed the term\n  in:  ${show(t)}\n  out: ${show(back)}\n  bytes: ${toHex(bytes.subarray(0, 256))}`);
+}
+
+describe('decode(encode(t)) equals t', () => {
+  it('any term', () => {
+    fc.assert(fc.property(arbTerm, (t) => roundTrips(t)), { numRuns: 400 });
+  });
+
+  it('any term, compressed (boolean or level)', () => {
+    const level = fc.oneof(fc.constant(true), fc.integer({ min: 0, max: 9 }));
+    fc.assert(fc.property(termArbitrary({ large: false }), level, (t, compressed) => roundTrips(t, { compressed })), { numRuns: 150 });
+  });
+
+  it('JS strings and plain objects, as binaries and atom-keyed maps', () => {
+    fc.assert(fc.property(arbEncodable, (t) => roundTrips(t)), { numRuns: 200 });
+  });
+
+  it('integers of every size keep their value and kind', () => {
+    fc.assert(
+      fc.property(arbInteger, (n) => {
+        const back = decode(encode(n));
+        expect(back).toBe(n); // number stays number, bigint stays bigint (canonical forms)
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('floats keep their kind: Float when integral or -0.0, number otherwise', () => {
+    fc.assert(
+      fc.property(arbFloat, (x) => {
+        const back = decode(encode(x));
+        if (x instanceof Float) {
+          expect(back).toBeInstanceOf(Float);
+          expect(Object.is((back as Float).value, x.value)).toBe(true);
+        } else expect(back).toBe(x);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('the arbitraries stay inside the term model', () => {
+  it('atom names have at most 255 code points and no lone surrogates', () => {
+    fc.assert(
+      fc.property(arbAtomName, (s) => {
+        expect(Array.from(s).length).toBeLessThanOrEqual(MAX_ATOM_CHARS);
+        expect(/\p{Surrogate}/u.test(s)).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('bitstrings have 1..7 bits and zero padding', () => {
+    fc.assert(
+      fc.property(arbBitBinary, (b) => {
+        expect(b).toBeInstanceOf(BitBinary);
+        expect(b.bits).toBeGreaterThanOrEqual(1);
+        expect(b.bits).toBeLessThanOrEqual(7);
+        expect(b.bytes.length).toBeGreaterThan(0);
+        expect(b.bytes[b.bytes.length - 1]! & ((1 << (8 - b.bits)) - 1)).toBe(0);
+      }),
+    );
+  });
+
+  it('references have 1..5 u32 words', () => {
+    fc.assert(
+      fc.property(arbReference, (r) => {
+        expect(r).toBeInstanceOf(Reference);
+        expect(r.ids.length).toBeGreaterThanOrEqual(1);
+        expect(r.ids.length).toBeLessThanOrEqual(5);
+        for (const w of r.ids) expect(w >>> 0).toBe(w);
+      }),
+    );
+  });
+
+  it('improper lists never have a list as their tail', () => {
+    const tails: unknown[] = [];
+    const walk = (t: unknown): void => {
+      if (t instanceof ImproperList) {
+        tails.push(t.tail);
+        t.elements.forEach(walk);
+        walk(t.tail);
+      } else if (Array.isArray(t)) t.forEach(walk);
+    };
+    for (const t of fc.sample(arbTerm, { numRuns: 500, seed: 42 })) walk(t);
+    for (const tail of tails) {
+      expect(Array.isArray(tail)).toBe(false);
+      expect(tail).not.toBeInstanceOf(ImproperList);
+    }
+  });
+});
