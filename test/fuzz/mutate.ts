@@ -295,16 +295,25 @@ export function applyMutation(bytes: Uint8Array, m: Mutation): Uint8Array {
     }
     case 'compress': {
       // Wrap the (already mutated) body as a compressed term, with a size field that may lie.
-      const body = bytes[0] === VERSION ? bytes.subarray(1) : bytes;
+      // Keeps the caller's framing: with a version byte in, one out; without, none (see mutateBody).
+      const hasVersion = bytes[0] === VERSION;
+      const body = hasVersion ? bytes.subarray(1) : bytes;
       const declared =
         m.declared === 'exact' ? body.length : m.declared === 'less' ? Math.max(0, body.length - 1) : m.declared === 'more' ? body.length + 1 : 0xffffffff;
-      return compressed(body, declared);
+      const out = compressed(body, declared);
+      return hasVersion ? out : out.subarray(1);
     }
   }
 }
 
 /** `bytes` with every mutation applied in turn. */
 export const mutate = (bytes: Uint8Array, ms: readonly Mutation[]): Uint8Array => ms.reduce(applyMutation, bytes);
+
+/** As {@link mutate}, but a leading version byte is kept, so every change lands in the term itself. */
+export function mutateBody(bytes: Uint8Array, ms: readonly Mutation[]): Uint8Array {
+  if (bytes[0] !== VERSION) return mutate(bytes, ms);
+  return versioned(mutate(bytes.subarray(1), ms));
+}
 
 const pos = fc.nat({ max: 1 << 20 });
 
