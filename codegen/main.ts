@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { emitTermCodec } from './emit-term.js';
 import { emitStructCodec } from './emit-struct.js';
 import { printFile } from './emit.js';
@@ -16,13 +16,13 @@ import type { Schema } from './ksy.js';
 import { validateSchemas } from './validate.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = join(root, 'generated');
 
-export async function generate(): Promise<Map<string, string>> {
-  const files = readdirSync(join(root, 'schemas'))
+/** Every file generated/ should hold, by repository path, from the schemas under `base`. */
+export async function generate(base = root): Promise<Map<string, string>> {
+  const files = readdirSync(join(base, 'schemas'))
     .filter((f) => f.endsWith('.ksy'))
     .sort()
-    .map((f) => ({ path: `schemas/${f}`, text: readFileSync(join(root, 'schemas', f), 'utf8') }));
+    .map((f) => ({ path: `schemas/${f}`, text: readFileSync(join(base, 'schemas', f), 'utf8') }));
   const schemas = validateSchemas(files) as unknown as Schema[];
   const out = new Map<string, string>();
   for (const s of schemas) {
@@ -34,20 +34,26 @@ export async function generate(): Promise<Map<string, string>> {
   return out;
 }
 
-function listFiles(dir: string): string[] {
+function listFiles(base: string, dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory() ? listFiles(join(dir, d.name)) : [relative(root, join(dir, d.name))],
+    d.isDirectory() ? listFiles(base, join(dir, d.name)) : [relative(base, join(dir, d.name))],
   );
+}
+
+/** What differs between `want` and the generated/ folder under `base`: files to write and files no schema makes. */
+export function plan(want: Map<string, string>, base = root): { changed: string[]; stale: string[] } {
+  const have = new Set(listFiles(base, join(base, 'generated')));
+  const changed = [...want].filter(([p, text]) => !have.has(p) || readFileSync(join(base, p), 'utf8') !== text).map(([p]) => p);
+  const stale = [...have].filter((p) => !want.has(p));
+  return { changed, stale };
 }
 
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
   const t0 = performance.now();
   const want = await generate();
-  const have = new Set(listFiles(outDir));
-  const changed = [...want].filter(([p, text]) => !have.has(p) || readFileSync(join(root, p), 'utf8') !== text).map(([p]) => p);
-  const stale = [...have].filter((p) => !want.has(p));
+  const { changed, stale } = plan(want);
   const ms = Math.round(performance.now() - t0);
   if (check) {
     if (changed.length || stale.length) {
@@ -67,4 +73,4 @@ async function main(): Promise<void> {
   console.log(`${want.size} files, ${changed.length} written, ${stale.length} removed (${ms} ms)`);
 }
 
-await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
