@@ -72,7 +72,7 @@ export async function compileReference(
       // A copy: the compiler must not see (or leave) changes in the objects the emitters share.
       files = await ksc.compile('javascript', structuredClone(schema.ksy), importer, false);
     } catch (e) {
-      problems.push(compilerProblem(schema.path, e));
+      problems.push(compilerProblem(schema.path, schema.ksy.meta.id, e));
       continue;
     }
     for (const [name, text] of Object.entries(files)) {
@@ -106,13 +106,17 @@ export async function compileReference(
   return out;
 }
 
-/** kaitai-struct-compiler reports `(main): /types/x/seq/0/size:\n\terror: ...`. */
-function compilerProblem(file: string, e: unknown): SchemaProblem {
-  const text = e instanceof Error ? e.message : String(e);
-  const m = /^\(([^)]*)\): (\/[^\s:]*):\s*error: ([\s\S]*)$/.exec(text.trim());
-  if (m === null) return { file, path: '/', message: `does not compile with kaitai-struct-compiler: ${text.trim()}` };
-  const where = m[1] === 'main' ? '' : ` (in ${m[1]})`;
-  return { file, path: m[2] ?? '/', message: `kaitai-struct-compiler${where}: ${(m[3] ?? '').trim()}` };
+/**
+ * kaitai-struct-compiler reports `(main): /seq/1:\n\terror: ...` or
+ * `<id>: /types/x/seq/0/size:\n\terror: ...`.
+ */
+function compilerProblem(file: string, id: string, e: unknown): SchemaProblem {
+  const text = (e instanceof Error ? e.message : String(e)).trim();
+  const m = /^(?:\(([^)]*)\)|([a-z][a-z0-9_]*)): (\/[^\s:]*):\s*error: ([\s\S]*)$/.exec(text);
+  if (m === null) return { file, path: '/', message: `does not compile with kaitai-struct-compiler: ${text}` };
+  const where = m[1] ?? m[2] ?? 'main';
+  const inOther = where === 'main' || where === id ? '' : ` (in ${where})`;
+  return { file, path: m[3] ?? '/', message: `kaitai-struct-compiler${inOther}: ${(m[4] ?? '').trim()}` };
 }
 
 function compareStrings(a: string, b: string): number {

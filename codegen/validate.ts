@@ -337,12 +337,13 @@ function parseFile(
   };
 
   const before = problems.length;
-  findDuplicateKeys(doc.contents, [], (segments, first) => {
+  findDuplicateKeys(doc.contents, [], (segments, at, first) => {
     const inEnum = segments.length >= 3 && segments[segments.length - 3] === 'enums';
     const key = segments[segments.length - 1];
     const what = inEnum ? `duplicate enum value ${String(key)}` : `duplicate key '${String(key)}'`;
     const firstLine = first === undefined ? '' : ` (first at line ${lineCounter.linePos(first).line})`;
-    problems.push(problem(path, segments, what + firstLine, locate));
+    // locate() would find the first of the two keys; point at this one.
+    problems.push(problem(path, segments, what + firstLine, () => (at === undefined ? undefined : lineCounter.linePos(at).line)));
   });
 
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
@@ -388,14 +389,14 @@ function rangeStart(node: unknown): number | undefined {
 function findDuplicateKeys(
   node: unknown,
   segments: Segment[],
-  report: (segments: Segment[], firstOffset: number | undefined) => void,
+  report: (segments: Segment[], offset: number | undefined, firstOffset: number | undefined) => void,
 ): void {
   if (isMap(node)) {
     const seen = new Map<string, number | undefined>();
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-      if (seen.has(key)) report([...segments, key], seen.get(key));
+      if (seen.has(key)) report([...segments, key], rangeStart(pair.key), seen.get(key));
       else seen.set(key, rangeStart(pair.key));
       findDuplicateKeys(pair.value, [...segments, key], report);
     }
@@ -611,6 +612,9 @@ class CrossChecker {
       }
     }
     if (typeName === 'str' && !sized) this.report([...at, 'type'], 'str needs size, size-eos or terminator');
+    if (typeName !== undefined && STRING_TYPE.test(typeName) && !has('encoding') && this.root.meta.encoding === undefined) {
+      this.report([...at, 'type'], `${typeName} needs an encoding (here or in meta)`);
+    }
     if (!isValue && field.type === undefined && !has('contents') && !sized && index !== undefined) {
       this.report(at, 'raw bytes need size, size-eos, terminator or contents');
     }
