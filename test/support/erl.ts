@@ -144,6 +144,10 @@ class Node implements ErlangHarness {
     this.#timeoutMs = timeoutMs;
     const args = [
       '-noinput', // the node must not read stdin itself: the port owns it
+      // Atoms are never freed and every fast-check run makes new ones: room
+      // for long campaigns (the default table holds 1,048,576).
+      '+t',
+      '8388608',
       '-pa',
       dir,
       // Logger output (crash reports) to stderr: stdout carries only frames.
