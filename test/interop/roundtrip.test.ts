@@ -1,0 +1,294 @@
+/**
+ * Interop against a real Erlang node (test/support/erl.ts): Erlang judges
+ * beamwire's bytes, and beamwire decodes Erlang's. Each describe block names
+ * the Erlang function doing the judging.
+ *
+ * These tests always run. Without `erl`/`erlc` the beforeAll hook rejects
+ * with a HarnessError naming the missing executable, and every test here
+ * fails: interop must not pass by skipping.
+ */
+import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { atom, decode, encode, equals, Float, Fun, ImproperList, Pid, Port, Reference, termKey, Tuple, type Term } from '../../runtime/index.js';
+import { startErlang, type ErlangHarness, type GeneratedTerm } from '../support/erl.js';
+import { arbTerm } from '../support/arbitrary.js';
+
+/** Seeds for Erlang's generator; a failure message names the seed and the term. */
+const ERLANG_SEEDS = [20250101, 7];
+const ERLANG_TERMS_PER_SEED = 500;
+/** fast-check runs per property; INTEROP_RUNS raises it for a longer local campaign. */
+const FC_RUNS = Number(process.env['INTEROP_RUNS'] ?? 300);
+/** Per fast-check test: shrinking a failure makes many round trips. */
+const FC_TIMEOUT_MS = 60_000 + FC_RUNS * 100;
+
+let erl: ErlangHarness;
+beforeAll(async () => {
+  erl = await startErlang();
+});
+afterAll(async () => {
+  await erl?.stop();
+});
+
+interface GoldenCase {
+  readonly name: string;
+  readonly t2b: string;
+  readonly t2b_utf8: string;
+}
+const golden = JSON.parse(readFileSync(new URL('../fixtures/etf-golden.json', import.meta.url), 'utf8')) as GoldenCase[];
+const bytes = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'));
+const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+const generated = new Map<number, GeneratedTerm[]>();
+/** Erlang's terms for `seed`, generated once per file. */
+async function erlangTerms(seed: number): Promise<GeneratedTerm[]> {
+  let terms = generated.get(seed);
+  if (terms === undefined) {
+    terms = await erl.generate(ERLANG_TERMS_PER_SEED, seed);
+    generated.set(seed, terms);
+  }
+  return terms;
+}
+
+/**
+ * True when `t` holds a map of two or more keys anywhere. Erlang writes map
+ * keys in its own internal order, so such terms are compared by `=:=`, never
+ * by bytes. (The same rule as test/conformance/golden.test.ts.)
+ */
+function hasMultiKeyMap(t: Term): boolean {
+  if (t instanceof Map) return t.size > 1 || [...t].some(([k, v]) => hasMultiKeyMap(k) || hasMultiKeyMap(v));
+  if (Array.isArray(t)) return t.some(hasMultiKeyMap);
+  if (t instanceof Tuple) return t.elements.some(hasMultiKeyMap);
+  if (t instanceof ImproperList) return t.elements.some(hasMultiKeyMap) || hasMultiKeyMap(t.tail);
+  if (t instanceof Fun) return t.freeVars.some(hasMultiKeyMap);
+  return false;
+}
+
+/**
+ * True when `t` names the harness node itself (`nonode@nohost`, creation 0):
+ * Erlang reads such pids and references as local ones and refuses those
+ * that this VM never made (badarg). Not a codec matter, so fast-check terms
+ * that do it are left out.
+ */
+function namesHarnessNode(t: Term): boolean {
+  const local = (node: unknown, creation: number) => node === atom('nonode@nohost') && creation === 0;
+  if (t instanceof Pid || t instanceof Port || t instanceof Reference) return local(t.node, t.creation);
+  if (t instanceof Fun) return namesHarnessNode(t.pid) || t.freeVars.some(namesHarnessNode);
+  if (t instanceof Map) return [...t].some(([k, v]) => namesHarnessNode(k) || namesHarnessNode(v));
+  if (Array.isArray(t)) return t.some(namesHarnessNode);
+  if (t instanceof Tuple) return t.elements.some(namesHarnessNode);
+  if (t instanceof ImproperList) return t.elements.some(namesHarnessNode) || namesHarnessNode(t.tail);
+  return false;
+}
+
+const I32_MIN = -(2 ** 31);
+const I32_MAX = 2 ** 31 - 1;
+const isI32 = (n: number | bigint) => n >= I32_MIN && n <= I32_MAX;
+
+/**
+ * True when `t` holds a closure whose OldIndex or OldUniq lies outside the
+ * signed 32-bit range. Erlang keeps both as 32-bit words and writes them back
+ * as signed INTEGER_EXT (2^31 returns as -2^31, 2^32 as 0), so no encoder can
+ * get those back; every closure Erlang makes has them in range.
+ * TODO: drop this once test/support/arbitrary.ts draws them as i32 (it draws u32).
+ */
+function hasOutOfRangeFunField(t: Term): boolean {
+  if (t instanceof Fun) return !isI32(t.oldIndex) || !isI32(t.oldUniq) || t.freeVars.some(hasOutOfRangeFunField);
+  if (t instanceof Map) return [...t].some(([k, v]) => hasOutOfRangeFunField(k) || hasOutOfRangeFunField(v));
+  if (Array.isArray(t)) return t.some(hasOutOfRangeFunField);
+  if (t instanceof Tuple) return t.elements.some(hasOutOfRangeFunField);
+  if (t instanceof ImproperList) return t.elements.some(hasOutOfRangeFunField) || hasOutOfRangeFunField(t.tail);
+  return false;
+}
+
+/**
+ * True when a map in `t` has two keys that differ only in the sign of a zero
+ * float (`0.0` and `-0.0`, or `{0.0}` and `{-0.0}`). Before OTP 27
+ * `0.0 =:= -0.0`, so binary_to_term/1 rejects such a map as having a
+ * duplicate key; from OTP 27 they are two keys, as in beamwire.
+ */
+function hasZeroTwinKeys(t: Term): boolean {
+  if (t instanceof Map) {
+    const keys = new Set([...t.keys()].map((k) => termKey(positiveZeros(k))));
+    return keys.size < t.size || [...t].some(([k, v]) => hasZeroTwinKeys(k) || hasZeroTwinKeys(v));
+  }
+  if (Array.isArray(t)) return t.some(hasZeroTwinKeys);
+  if (t instanceof Tuple) return t.elements.some(hasZeroTwinKeys);
+  if (t instanceof ImproperList) return t.elements.some(hasZeroTwinKeys) || hasZeroTwinKeys(t.tail);
+  if (t instanceof Fun) return t.freeVars.some(hasZeroTwinKeys);
+  return false;
+}
+
+/** `t` with every -0.0 made 0.0: the key OTP < 27 files it under. */
+function positiveZeros(t: Term): Term {
+  if (t instanceof Float) return Object.is(t.value, -0) ? new Float(0) : t;
+  if (t instanceof Map) return new Map([...t].map(([k, v]) => [positiveZeros(k), positiveZeros(v)]));
+  if (Array.isArray(t)) return t.map(positiveZeros);
+  if (t instanceof Tuple) return new Tuple(t.elements.map(positiveZeros));
+  if (t instanceof ImproperList) return new ImproperList(t.elements.map(positiveZeros), positiveZeros(t.tail));
+  return t;
+}
+
+/**
+ * True when a map of more than 32 keys (a HAMT in the BEAM) has a key that is,
+ * or holds, a remote reference of a single id word. OTP 25 hashes such a
+ * reference inconsistently: each binary_to_term/1 of the same bytes files the
+ * key under another hash, so the decoded maps are not =:= to each other and
+ * maps:is_key/2 misses the key. Erlang alone shows it, with no beamwire bytes:
+ *
+ *   R = binary_to_term(<<131,90,1:16,119,10,"other@host",7:32,5:32>>),
+ *   B = term_to_binary(maps:from_list([{R,x} | [{I,I} || I <- lists:seq(1,40)]])),
+ *   binary_to_term(B) =:= binary_to_term(B).   % false, most runs
+ */
+function hasHamtKeyWithOneWordRef(t: Term): boolean {
+  if (t instanceof Map) {
+    if (t.size > 32 && [...t.keys()].some(holdsOneWordRef)) return true;
+    return [...t].some(([k, v]) => hasHamtKeyWithOneWordRef(k) || hasHamtKeyWithOneWordRef(v));
+  }
+  if (Array.isArray(t)) return t.some(hasHamtKeyWithOneWordRef);
+  if (t instanceof Tuple) return t.elements.some(hasHamtKeyWithOneWordRef);
+  if (t instanceof ImproperList) return t.elements.some(hasHamtKeyWithOneWordRef) || hasHamtKeyWithOneWordRef(t.tail);
+  if (t instanceof Fun) return t.freeVars.some(hasHamtKeyWithOneWordRef);
+  return false;
+}
+
+function holdsOneWordRef(t: Term): boolean {
+  if (t instanceof Reference) return t.ids.length === 1;
+  if (t instanceof Map) return [...t].some(([k, v]) => holdsOneWordRef(k) || holdsOneWordRef(v));
+  if (Array.isArray(t)) return t.some(holdsOneWordRef);
+  if (t instanceof Tuple) return t.elements.some(holdsOneWordRef);
+  if (t instanceof ImproperList) return t.elements.some(holdsOneWordRef) || holdsOneWordRef(t.tail);
+  if (t instanceof Fun) return t.freeVars.some(holdsOneWordRef);
+  return false;
+}
+
+/** fast-check terms that Erlang takes as they are (see the filters above). */
+const arbForeignTerm = arbTerm.filter(
+  (t) =>
+    !namesHarnessNode(t) &&
+    !(Number(erl.otpRelease) < 27 && hasZeroTwinKeys(t)) &&
+    !hasHamtKeyWithOneWordRef(t), // seen on OTP 25; kept on later releases until shown fixed
+);
+const arbExactTerm = arbForeignTerm.filter((t) => !hasOutOfRangeFunField(t));
+
+/** Runs `check` on each item; returns the failures (message per item), so one run reports them all. */
+async function failuresOf<T>(items: readonly T[], label: (item: T) => string, check: (item: T) => Promise<string | undefined>): Promise<string[]> {
+  const failures: string[] = [];
+  for (const item of items) {
+    let problem: string | undefined;
+    try {
+      problem = await check(item);
+    } catch (e) {
+      problem = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    }
+    if (problem !== undefined) failures.push(`${label(item)}\n    ${problem}`);
+  }
+  return failures;
+}
+
+function expectNoFailures(failures: string[], of: number): void {
+  expect(failures.length === 0 ? [] : failures.slice(0, 8), `${failures.length} of ${of} failed`).toEqual([]);
+}
+
+describe('binary_to_term/1 of beamwire output', () => {
+  it.each(ERLANG_SEEDS)('takes Erlang-generated terms, decoded and re-encoded by beamwire, as =:= to the originals (seed %i)', async (seed) => {
+    const terms = await erlangTerms(seed);
+    const failures = await failuresOf(terms, (g) => `seed ${seed}: ${g.text}`, async (g) => {
+      const term = decode(g.t2b);
+      if (!equals(decode(g.t2bUtf8), term)) return 'decode(t2b) and decode(t2b with UTF-8 atoms) differ';
+      const ours = encode(term);
+      const { equal, sameBytes } = await erl.compare(ours, g.t2b);
+      if (!equal) return `binary_to_term(Ours) =/= Original; ours = ${hexOf(ours).slice(0, 400)}`;
+      // =:= treats 0.0 and -0.0 as equal on OTP 25; the re-encoded bytes do not.
+      if (!sameBytes) return `=:= but term_to_binary differs (a -0.0 lost its sign?); ours = ${hexOf(ours).slice(0, 400)}`;
+      return undefined;
+    });
+    expectNoFailures(failures, terms.length);
+  });
+
+  it('takes the golden vectors, decoded and re-encoded by beamwire, as =:= to the originals', async () => {
+    const failures = await failuresOf(golden, (c) => c.name, async (c) => {
+      const ours = encode(decode(bytes(c.t2b)));
+      const { equal, sameBytes } = await erl.compare(ours, bytes(c.t2b));
+      return equal && sameBytes ? undefined : `equal ${equal}, same bytes ${sameBytes}`;
+    });
+    expectNoFailures(failures, golden.length);
+  });
+
+  it('accepts encode(T, {compressed: true}) as the same term, for Erlang-generated terms and the golden vectors', async () => {
+    const originals = [...(await erlangTerms(ERLANG_SEEDS[0]!)).map((g) => g.t2b), ...golden.map((c) => bytes(c.t2b))];
+    let compressedSeen = 0;
+    const failures = await failuresOf(originals, (b) => hexOf(b).slice(0, 120), async (original) => {
+      const compressed = encode(decode(original), { compressed: true });
+      if (compressed[1] === 80) compressedSeen++;
+      return (await erl.checkEqual(compressed, original)) ? undefined : 'binary_to_term(Compressed) =/= Original';
+    });
+    expectNoFailures(failures, originals.length);
+    expect(compressedSeen, 'encode with {compressed: true} never emitted tag 80').toBeGreaterThan(0);
+  });
+
+  it('accepts encode(T, {compressed: true}) for fast-check terms', async () => {
+    await fc.assert(
+      fc.asyncProperty(arbForeignTerm, async (t) => {
+        const plain = encode(t);
+        expect(await erl.checkEqual(encode(t, { compressed: true }), plain)).toBe(true);
+      }),
+      { numRuns: Math.ceil(FC_RUNS / 3) },
+    );
+  }, FC_TIMEOUT_MS);
+});
+
+describe('term_to_binary/1 of binary_to_term/1 of beamwire output', () => {
+  it('gives back a term equal to the fast-check original', async () => {
+    await fc.assert(
+      fc.asyncProperty(arbForeignTerm, async (t) => {
+        const back = decode(await erl.roundTrip(encode(t)));
+        expect(equals(back, t), `came back as ${String(hexOf(encode(back)).slice(0, 400))}`).toBe(true);
+      }),
+      { numRuns: FC_RUNS },
+    );
+  }, FC_TIMEOUT_MS);
+
+  it('gives back a term equal to the fast-check original with [{minor_version, 2}] and [compressed]', async () => {
+    await fc.assert(
+      fc.asyncProperty(arbForeignTerm, fc.boolean(), fc.boolean(), async (t, utf8Atoms, compressed) => {
+        const back = decode(await erl.roundTrip(encode(t), { utf8Atoms, compressed }));
+        expect(equals(back, t)).toBe(true);
+      }),
+      { numRuns: Math.ceil(FC_RUNS / 3) },
+    );
+  }, FC_TIMEOUT_MS);
+});
+
+describe('term_to_binary/2 with [{minor_version, 2}] is what beamwire writes', () => {
+  it.each(ERLANG_SEEDS)('for Erlang-generated terms without multi-key maps, byte for byte (seed %i)', async (seed) => {
+    const terms = (await erlangTerms(seed)).filter((g) => !hasMultiKeyMap(decode(g.t2bUtf8)));
+    expect(terms.length).toBeGreaterThan(ERLANG_TERMS_PER_SEED / 2);
+    const failures = await failuresOf(terms, (g) => `seed ${seed}: ${g.text}`, async (g) => {
+      const ours = encode(decode(g.t2b));
+      return Buffer.compare(ours, g.t2bUtf8) === 0 ? undefined : firstDifference(ours, g.t2bUtf8);
+    });
+    expectNoFailures(failures, terms.length);
+  });
+
+  it('for fast-check terms without multi-key maps, byte for byte', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        arbExactTerm.filter((t) => !hasMultiKeyMap(t)),
+        async (t) => {
+          const ours = encode(t);
+          const erlangs = await erl.roundTrip(ours, { utf8Atoms: true });
+          expect(Buffer.compare(ours, erlangs) === 0, firstDifference(ours, erlangs)).toBe(true);
+        },
+      ),
+      { numRuns: FC_RUNS },
+    );
+  }, FC_TIMEOUT_MS);
+});
+
+function firstDifference(ours: Uint8Array, theirs: Uint8Array): string {
+  let at = 0;
+  while (at < ours.length && at < theirs.length && ours[at] === theirs[at]) at++;
+  const window = (b: Uint8Array) => hexOf(b.subarray(Math.max(0, at - 8), at + 16));
+  return `differs at byte ${at} (ours ${ours.length} bytes, Erlang's ${theirs.length}): ours …${window(ours)} Erlang …${window(theirs)}`;
+}
