@@ -13,6 +13,8 @@
  * 3. The outcome does not depend on where the bytes sit in their ArrayBuffer,
  *    and `copyBinaries` changes no value (and detaches it from the input).
  * 4. After a rejection the decoder still decodes a valid term.
+ * 5. The work a decode does is linear in its input (counted, not timed:
+ *    see meterArrayWork), so no input of 1 MB takes pathological time.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
@@ -152,12 +154,34 @@ export interface ProbeOptions {
   compressed?: boolean;
   /** Check contract 3 (costs two more decodes). Default true. */
   placement?: boolean;
+  /** Check the first decode's work is linear in the input (see meterArrayWork). Default true. */
+  meter?: boolean;
 }
+
+/**
+ * Array work (see meterArrayWork) a decode may do per input byte (per
+ * inflated byte for compressed input). Honest terms (the golden fixtures,
+ * arbTerm encodings) stay under 1 unit a byte.
+ */
+export const WORK_PER_BYTE = 16;
+/** Fixed allowance on top (Node's own zlib and error paths use arrays too). */
+export const WORK_SLACK = 65_536;
 
 /** Decodes `input` and checks the whole contract; returns the outcome. */
 export function probe(input: Uint8Array, options: ProbeOptions = {}): Outcome {
   const opts = options.decode;
-  const out = decodeChecked(input, opts);
+  let out: Outcome;
+  if (options.meter === false) out = decodeChecked(input, opts);
+  else {
+    const metered = meterArrayWork(() => decodeChecked(input, opts));
+    out = metered.result;
+    const budget = WORK_PER_BYTE * offsetBound(input) + WORK_SLACK;
+    if (metered.work > budget)
+      throw new FuzzFailure(
+        input,
+        `decode did ${metered.work} units of array work on ${input.length} bytes (budget ${budget}): superlinear, so a 1 MB input of this shape takes pathological time (${summary(out)})`,
+      );
+  }
   if (options.placement !== false) {
     const moved = decodeChecked(embed(input), opts);
     const same = out.ok
@@ -231,4 +255,52 @@ export function loadGoldenSeeds(maxBytes = Infinity): Seed[] {
     }
   }
   return seeds;
+}
+
+/**
+ * Counts the array work done while `fn` runs: elements pushed, iterated
+ * (for-of, spread), mapped, filtered, joined, sliced or concatenated. A
+ * deterministic stand-in for time: a decoder that is linear in its input
+ * does work proportional to the input; one that copies a growing list at
+ * every level, or rebuilds a key at every level, does far more. The built-ins
+ * are restored before this returns.
+ */
+export function meterArrayWork<T>(fn: () => T): { result: T; work: number } {
+  const proto = Array.prototype as unknown as Record<PropertyKey, (...args: unknown[]) => unknown>;
+  const names: PropertyKey[] = ['push', 'map', 'filter', 'forEach', 'join', 'slice', 'concat', Symbol.iterator];
+  const saved = names.map((n) => [n, proto[n]!] as const);
+  let work = 0;
+  const iterator = proto[Symbol.iterator]!;
+  for (const [name, original] of saved) {
+    if (name === Symbol.iterator) {
+      proto[name] = function (this: unknown[]) {
+        const it = iterator.call(this) as Iterator<unknown>;
+        return {
+          next() {
+            work++;
+            return it.next();
+          },
+          [Symbol.iterator]() {
+            return this;
+          },
+        };
+      };
+    } else if (name === 'push') {
+      proto[name] = function (this: unknown[], ...args: unknown[]) {
+        work += args.length;
+        return original.apply(this, args);
+      };
+    } else {
+      proto[name] = function (this: unknown[], ...args: unknown[]) {
+        work += this.length;
+        return original.apply(this, args);
+      };
+    }
+  }
+  try {
+    const result = fn();
+    return { result, work };
+  } finally {
+    for (const [name, original] of saved) proto[name] = original;
+  }
 }

@@ -6,8 +6,8 @@
  * long.fuzz.ts (`npm run fuzz`).
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { atom } from '../../runtime/term/atom.js';
+import { describe, expect, it, vi } from 'vitest';
+import { Atom, atom, MAX_ATOM_CHARS } from '../../runtime/term/atom.js';
 import { equals } from '../../runtime/term/compare.js';
 import { BitBinary, Float, ImproperList, Pid, Tuple, type Term } from '../../runtime/term/values.js';
 import type { DecodeErrorCode } from '../../runtime/wire/errors.js';
@@ -17,6 +17,7 @@ import { CANARY_BYTES, decodeChecked, loadGoldenSeeds, probe, show, type DecodeO
 import {
   arbMutations,
   bytesOf,
+  chainedLists,
   chainedTails,
   compressed,
   countBomb,
@@ -24,6 +25,7 @@ import {
   mutate,
   nestedLists,
   nestedMapKeys,
+  nestedKeysAroundTuple,
   nestedMapValues,
   nestedTuples,
   TERM_TAGS,
@@ -125,6 +127,10 @@ describe('named hostile inputs', () => {
     ['FLOAT_EXT "1e999" (overflows to infinity)', bytesOf(131, floatExt('1e999')), 'BAD_FLOAT'],
     ['FLOAT_EXT "abc"', bytesOf(131, floatExt('abc')), 'BAD_FLOAT'],
     ['FLOAT_EXT empty', bytesOf(131, floatExt('')), 'BAD_FLOAT'],
+    // JavaScript's Number() reads these; strtod-style parsing (OTP) does not.
+    ['FLOAT_EXT "0x10" (hexadecimal)', bytesOf(131, floatExt('0x10')), 'BAD_FLOAT'],
+    ['FLOAT_EXT "0b101" (binary)', bytesOf(131, floatExt('0b101')), 'BAD_FLOAT'],
+    ['FLOAT_EXT "0o17" (octal)', bytesOf(131, floatExt('0o17')), 'BAD_FLOAT'],
     // maps
     ['duplicate map key 1', bytesOf(131, 116, u32be(2), 97, 1, 97, 1, 97, 1, 97, 2), 'DUPLICATE_MAP_KEY'],
     ['duplicate map key 1 (SMALL_INTEGER_EXT and INTEGER_EXT)', bytesOf(131, 116, u32be(2), 97, 1, 97, 1, 98, u32be(1), 97, 2), 'DUPLICATE_MAP_KEY'],
@@ -201,7 +207,7 @@ describe('named hostile inputs', () => {
   });
 
   it('rejects every strict prefix of a compressed term', () => {
-    for (const { name, bytes } of golden.filter((s) => s.bytes[1] === 80 && s.bytes.length <= 4096)) {
+    for (const { name, bytes } of golden.filter((s) => s.bytes[1] === 80 && s.bytes.length <= 2048)) {
       for (let n = 0; n < bytes.length; n++) {
         const o = decodeChecked(bytes.subarray(0, n));
         if (o.ok) expect.fail(`${name}: the ${n}-byte prefix decodes to ${show(o.term)}`);
@@ -265,6 +271,37 @@ describe('bombs fail fast, on a bound, without big allocations', () => {
   });
 });
 
+describe('no input takes pathological time (work is counted, not timed)', () => {
+  // probe() fails when the array work of a decode exceeds WORK_PER_BYTE per input byte.
+  const cases: [string, Uint8Array][] = [
+    ['999 lists of 20 chained through their tails (45 KB)', chainedLists(999, 20)],
+    ['999 improper lists of 20 chained through their tails', chainedLists(999, 20, true)],
+    ['900 one-element lists chained through their tails', chainedTails(900)],
+    ['999 maps nested through keys around a 2000-tuple (10 KB)', nestedKeysAroundTuple(999, 2000)],
+    ['a flat list of 200 000 small integers', bytesOf(131, 108, u32be(200_000), new Uint8Array(400_000).map((_, i) => (i & 1 ? 5 : 97)), 106)],
+    ['a map of 10 000 tuple keys', bytesOf(131, 116, u32be(10_000), Array.from({ length: 10_000 }, (_, i) => [104, 2, 98, ...u32be(i), 97, 0, 106]).flat())],
+  ];
+  it.each(cases)('%s', (_name, bytes) => {
+    probe(bytes);
+  });
+});
+
+describe('the atom table', () => {
+  it('does not keep atoms that were rejected as too long', () => {
+    const spy = vi.spyOn(Atom, 'of');
+    try {
+      for (const tag of [118, 100] as const) {
+        const name = `too-long-${tag}-`.padEnd(300, 'x');
+        expectReject(bytesOf(131, tag, u16be(name.length), name), 'ATOM_TOO_LONG');
+      }
+      const kept = spy.mock.calls.map(([n]) => n).filter((n) => Array.from(n).length > MAX_ATOM_CHARS);
+      expect(kept.map((n) => `${n.slice(0, 16)}… (${n.length} chars)`)).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
 describe('inputs OTP 25 accepts, decoded to its value', () => {
   const cases: [name: string, bytes: Uint8Array, expected: Term][] = [
     ['bitstring padding bits are ignored: <<15:4>> from 0xFF', bytesOf(131, 77, u32be(1), 4, 0xff), new BitBinary(Uint8Array.of(0xf0), 4)],
@@ -284,6 +321,9 @@ describe('inputs OTP 25 accepts, decoded to its value', () => {
     ['ATOM_EXT is Latin-1 (C3 A9 is two characters)', bytesOf(131, 100, 0, 2, 0xc3, 0xa9), atom('Ã©')],
     ['SMALL_ATOM_EXT Latin-1 é', bytesOf(131, 115, 1, 0xe9), atom('é')],
     ['ATOM_UTF8_EXT: 255 × é (510 bytes)', bytesOf(131, 118, u16be(510), repeat('é', 255)), atom('é'.repeat(255))],
+    ['an atom starting with U+FEFF keeps it (no BOM stripping)', bytesOf(131, 119, 4, 0xef, 0xbb, 0xbf, 0x61), atom('\uFEFFa')],
+    ['an atom that is only U+FEFF', bytesOf(131, 119, 3, 0xef, 0xbb, 0xbf), atom('\uFEFF')],
+    ['a long ATOM_UTF8_EXT starting with U+FEFF', bytesOf(131, 118, u16be(43), 0xef, 0xbb, 0xbf, repeat('b', 40)), atom(`\uFEFF${'b'.repeat(40)}`)],
     ['FLOAT_EXT 1.0', bytesOf(131, floatExt('1.00000000000000000000e+00')), new Float(1)],
     ['FLOAT_EXT -2.5', bytesOf(131, floatExt('-2.50000000000000000000e+00')), -2.5],
     ['NEW_FLOAT_EXT -0.0 keeps its sign', bytesOf(131, 70, f64(0x80000000)), new Float(-0)],

@@ -425,6 +425,42 @@ export function chainedTails(depth: number): Uint8Array {
   return b;
 }
 
+/**
+ * `levels` LIST_EXTs of `perLevel` small integers each, every one the tail of
+ * the one before, ending in `[]` (a proper list) or `7` (an improper one).
+ * Erlang reads it as one flat list of `levels * perLevel` elements; a decoder
+ * that copies the list built so far at every level does quadratic work.
+ */
+export function chainedLists(levels: number, perLevel: number, improper = false): Uint8Array {
+  const b = new Uint8Array(1 + levels * (5 + 2 * perLevel) + (improper ? 2 : 1));
+  b[0] = VERSION;
+  let p = 1;
+  for (let l = 0; l < levels; l++) {
+    b.set([108, ...u32be(perLevel)], p);
+    p += 5;
+    for (let i = 0; i < perLevel; i++, p += 2) b.set([97, i & 0xff], p);
+  }
+  b.set(improper ? [97, 7] : [106], p);
+  return b;
+}
+
+/**
+ * `#{#{… #{{0, 1, …, n-1} => []} … => []} => []}`: `depth` maps nested
+ * through their keys around one tuple of `n` elements. A decoder that builds
+ * a fresh structural key for each map's key does depth × n work.
+ */
+export function nestedKeysAroundTuple(depth: number, n: number): Uint8Array {
+  const b = new Uint8Array(1 + 5 * depth + 5 + 2 * n + depth);
+  b[0] = VERSION;
+  let p = 1;
+  for (let d = 0; d < depth; d++, p += 5) b.set([116, 0, 0, 0, 1], p);
+  b.set([105, ...u32be(n)], p);
+  p += 5;
+  for (let i = 0; i < n; i++, p += 2) b.set([97, i & 0xff], p);
+  b.fill(106, p);
+  return b;
+}
+
 /** `#{0 => #{0 => … #{} …}}`, `depth` maps deep, nested through values. */
 export function nestedMapValues(depth: number): Uint8Array {
   const b = new Uint8Array(1 + 7 * depth + 5);
