@@ -5,10 +5,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_ATOM_CHARS } from '../../runtime/term/atom.js';
+import { atom, MAX_ATOM_CHARS } from '../../runtime/term/atom.js';
 import { equals } from '../../runtime/term/compare.js';
-import { BitBinary, Float, ImproperList, Reference } from '../../runtime/term/values.js';
-import { decode, encode } from '../../runtime/index.js';
+import { BitBinary, Float, ImproperList, Reference, Tuple, type Term } from '../../runtime/term/values.js';
+import { decode, encode, EncodeError } from '../../runtime/index.js';
 import { arbAtomName, arbBitBinary, arbEncodable, arbFloat, arbInteger, arbReference, arbTerm, termArbitrary } from '../support/arbitrary.js';
 import { show } from './harness.js';
 import { toHex } from './mutate.js';
@@ -55,6 +55,66 @@ describe('decode(encode(t)) equals t', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('values the term model allows beyond arbTerm keep Erlang semantics', () => {
+  it('a BitBinary with 8 bits in its last byte is the binary Erlang sees', () => {
+    const b = Uint8Array.of(1, 2);
+    expect(equals(new BitBinary(b, 8), b)).toBe(true);
+    roundTrips(new BitBinary(b, 8));
+  });
+
+  it('a BitBinary with padding bits set is the bitstring Erlang sees (<<15:4>>)', () => {
+    const dirty = new BitBinary(Uint8Array.of(0xff), 4);
+    expect(equals(dirty, new BitBinary(Uint8Array.of(0xf0), 4))).toBe(true);
+    roundTrips(dirty);
+  });
+
+  it('an integral number beyond 2^53 is the integer it encodes as', () => {
+    for (const n of [2 ** 60, 2 ** 70, 1e21, -1e300]) {
+      expect(equals(n, BigInt(n)), `${n}`).toBe(true);
+      roundTrips(n);
+    }
+  });
+
+  it('an atom holding a lone surrogate is an EncodeError, not a different atom', () => {
+    for (const name of ['\uD800', 'a\uDFFFb']) {
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = encode(atom(name));
+      } catch (e) {
+        expect(e).toBeInstanceOf(EncodeError);
+        continue;
+      }
+      expect.fail(`encoded to ${toHex(bytes)}, which is the atom ${show(decode(bytes))}`);
+    }
+  });
+
+  it('a Map whose keys are equal under =:= is an EncodeError or decodes back', () => {
+    const maps: Map<Term, Term>[] = [
+      new Map<Term, Term>([[new Tuple([atom('a')]), 1], [new Tuple([atom('a')]), 2]]),
+      new Map<Term, Term>([[1, 1], [1n, 2]]),
+      new Map<Term, Term>([[true, 1], [atom('true'), 2]]),
+      new Map<Term, Term>([[Uint8Array.of(1), 1], [Uint8Array.of(1), 2]]),
+      new Map<Term, Term>([['x', 1], [Uint8Array.of(120), 2]]),
+    ];
+    for (const m of maps) {
+      let bytes: Uint8Array;
+      try {
+        bytes = encode(m);
+      } catch (e) {
+        expect(e).toBeInstanceOf(EncodeError);
+        continue;
+      }
+      let back: Term;
+      try {
+        back = decode(bytes);
+      } catch (e) {
+        expect.fail(`${show(m)} encodes to ${toHex(bytes)}, which decode rejects: ${(e as Error).message}`);
+      }
+      expect(back).toBeInstanceOf(Map);
+    }
   });
 });
 

@@ -94,12 +94,21 @@ export const clipAtomName = (s: string): string => Array.from(s).slice(0, MAX_AT
 
 const latin1Char = fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c));
 
+/**
+ * Code points that trip text handling (all valid in Erlang atoms): U+FEFF
+ * (a BOM, which TextDecoder drops by default), NUL, U+FFFD, the last code
+ * point, zero-width and combining characters, noncharacters, astral ones.
+ */
+export const TRICKY_CHARS = ['\uFEFF', '\u0000', '\uFFFD', '\u{10FFFF}', '\u200B', '\u0301', '\uFFFE', '\u00A0', '\u{E0001}', '\u{1F680}', 'a', 'é'] as const;
+const trickyChar = fc.constantFrom(...TRICKY_CHARS);
+
 /** Atom text: common atoms, ASCII, Latin-1, any Unicode, and long names up to 255 code points. */
 export const arbAtomName: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('ok', 'error', 'undefined', 'nil', 'true', 'false', '', 'a@vm', 'Elixir.Foo') },
   { weight: 8, arbitrary: fc.string({ unit: 'grapheme-ascii', maxLength: 12 }) },
   { weight: 3, arbitrary: fc.string({ unit: latin1Char, maxLength: 12 }) },
   { weight: 5, arbitrary: fc.string({ unit: 'grapheme', maxLength: 12 }).map(clipAtomName) },
+  { weight: 2, arbitrary: fc.string({ unit: trickyChar, maxLength: 6 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme-ascii', minLength: 250, maxLength: MAX_ATOM_CHARS }) },
   // Multi-byte code points: more than 255 UTF-8 bytes, so ATOM_UTF8_EXT (118).
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 100, maxLength: MAX_ATOM_CHARS }).map(clipAtomName) },
@@ -122,6 +131,7 @@ export const arbBoolean: fc.Arbitrary<boolean> = fc.boolean();
 export const arbBinary: fc.Arbitrary<Uint8Array> = fc.oneof(
   { weight: 4, arbitrary: fc.uint8Array({ maxLength: 32 }) },
   { weight: 3, arbitrary: fc.string({ unit: 'grapheme', maxLength: 16 }).map((s) => utf8.encode(s)) },
+  { weight: 1, arbitrary: fc.string({ unit: trickyChar, maxLength: 8 }).map((s) => utf8.encode(s)) },
   { weight: 1, arbitrary: fc.uint8Array({ minLength: 256, maxLength: 2000 }) },
 );
 
