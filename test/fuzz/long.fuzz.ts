@@ -7,8 +7,8 @@
  *   FUZZ_SEED     fast-check seed (default random; always printed)
  *
  * Seeds are encodings of `arbTerm` values (plain and compressed), the golden
- * fixtures in test/fixtures/etf-golden.json when present, random bytes and
- * "tag soup". Each case applies one to four mutations (mutate.ts) and checks
+ * fixtures in test/fixtures/etf-golden.json when present, random bytes,
+ * "tag soup" and hand-built bombs (mutate.ts). Each case applies one to four mutations (mutate.ts) and checks
  * the contract in harness.ts. The report (cases, accepted, rejected by code,
  * seed, seconds) is printed after the run.
  */
@@ -18,7 +18,7 @@ import { equals } from '../../runtime/term/compare.js';
 import { encode } from '../../runtime/index.js';
 import { arbTerm, termArbitrary } from '../support/arbitrary.js';
 import { FuzzFailure, loadGoldenSeeds, probe, show, Tally, type DecodeOptions, type Outcome } from './harness.js';
-import { arbMutations, bytesOf, describeMutations, mutate, mutateBody, TERM_TAGS, toHex } from './mutate.js';
+import { arbBomb, arbMutations, bytesOf, describeMutations, mutate, mutateBody, TERM_TAGS, toHex } from './mutate.js';
 
 const envNumber = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -39,7 +39,7 @@ const report: string[] = [
 console.log(report[0]);
 
 /** Where a case's bytes came from, for the report. */
-type Source = 'term' | 'compressed term' | 'golden' | 'random bytes' | 'tag soup';
+type Source = 'term' | 'compressed term' | 'golden' | 'random bytes' | 'tag soup' | 'bomb';
 
 const arbSource: fc.Arbitrary<{ source: Source; bytes: Uint8Array }> = fc.oneof(
   { weight: 6, arbitrary: arbTerm.map((t) => ({ source: 'term' as const, bytes: encode(t) })) },
@@ -48,6 +48,7 @@ const arbSource: fc.Arbitrary<{ source: Source; bytes: Uint8Array }> = fc.oneof(
     ? [{ weight: 5, arbitrary: fc.constantFrom(...golden).map((s) => ({ source: 'golden' as const, bytes: s.bytes })) }]
     : []),
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }).map((b) => ({ source: 'random bytes' as const, bytes: bytesOf(131, b) })) },
+  { weight: 1, arbitrary: arbBomb.map((bytes) => ({ source: 'bomb' as const, bytes })) },
   {
     weight: 1,
     arbitrary: fc
@@ -70,9 +71,11 @@ const arbLimits: fc.Arbitrary<DecodeOptions | undefined> = fc.oneof(
 
 const tally = new Tally();
 const bySource = new Map<Source, Tally>();
+/** Set at the first failure: the shrinking runs that follow are not counted. */
+let shrinking = false;
 
 function formatRun<Ts>(name: string, details: fc.RunDetails<Ts>, seconds: number): string {
-  const stop = details.interrupted ? `stopped by the ${SECONDS}s budget` : 'all runs done';
+  const stop = details.failed ? 'FAILED' : details.interrupted ? 'stopped by the time budget' : 'all runs done';
   return `${name}: ${details.numRuns} cases in ${seconds.toFixed(1)}s (${stop}), seed ${details.seed}`;
 }
 
@@ -87,8 +90,9 @@ function run<Ts extends [unknown, ...unknown[]]>(name: string, prop: fc.IPropert
   const line = formatRun(name, details, (performance.now() - t0) / 1000);
   report.push(line);
   if (details.failed) {
-    report.push(`  FAILED: replay with FUZZ_SEED=${SEED}`);
-    throw new Error(`${line}\n${fc.defaultReportMessage(details) ?? ''}`);
+    const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+    report.push(`  FAILED: replay with FUZZ_SEED=${SEED}`, `  ${cause.split('\n').slice(0, 3).join('\n  ')}`);
+    throw new Error(`${line}\n${fc.defaultReportMessage(details) ?? ''}\n\nCaused by: ${cause}`);
   }
 }
 
@@ -107,18 +111,24 @@ describe('long fuzz campaign', () => {
     run(
       'mutation campaign',
       fc.property(arbSource, arbMutations, fc.boolean(), fc.nat({ max: 9 }).map((n) => n > 0), arbLimits, ({ source, bytes }, ms, mutateIt, keepVersion, limits) => {
-        // Random bytes and tag soup are hostile already; mutate them only half the time.
+        // Random bytes, tag soup and bombs are hostile already; mutate them only half the time.
         // Most of the time the version byte is kept, so the mutations reach the term.
         const input =
-          (source === 'random bytes' || source === 'tag soup') && !mutateIt ? bytes : keepVersion ? mutateBody(bytes, ms) : mutate(bytes, ms);
+          (source === 'random bytes' || source === 'tag soup' || source === 'bomb') && !mutateIt
+            ? bytes
+            : keepVersion
+              ? mutateBody(bytes, ms)
+              : mutate(bytes, ms);
         let outcome: Outcome;
         try {
           outcome = probe(input, limits ? { decode: limits } : {});
         } catch (e) {
+          shrinking = true;
           if (e instanceof FuzzFailure)
             throw new Error(`${e.message}\n  source: ${source}: ${toHex(bytes.subarray(0, 256))}\n  mutations: ${describeMutations(ms)}\n  limits: ${JSON.stringify(limits)}`);
           throw e;
         }
+        if (shrinking) return;
         tally.add(outcome);
         let t = bySource.get(source);
         if (!t) bySource.set(source, (t = new Tally()));

@@ -531,3 +531,26 @@ export function zlibBomb(size: number, declared = size + 5): Uint8Array {
   const head = Uint8Array.of(109, ...u32be(size));
   return concat(Uint8Array.of(VERSION, 80, ...u32be(declared >>> 0)), zlibZeros(head, size));
 }
+
+/**
+ * A hand-built hostile input of random size: nesting bombs, tail chains,
+ * nested map keys, huge counts, and zlib streams of zeros behind a true or
+ * lying size. Kept under ~1 MB each.
+ */
+export const arbBomb: fc.Arbitrary<Uint8Array> = fc.oneof(
+  fc.integer({ min: 1, max: 3000 }).map(nestedTuples),
+  fc.integer({ min: 1, max: 3000 }).map(nestedLists),
+  fc.integer({ min: 1, max: 3000 }).map(nestedMapValues),
+  fc.integer({ min: 1, max: 3000 }).map(nestedMapKeys),
+  fc.integer({ min: 1, max: 3000 }).map(chainedTails),
+  fc
+    .tuple(fc.integer({ min: 1, max: 1100 }), fc.integer({ min: 1, max: 40 }), fc.boolean())
+    .map(([levels, perLevel, improper]) => chainedLists(levels, perLevel, improper)),
+  fc.tuple(fc.integer({ min: 1, max: 1100 }), fc.integer({ min: 1, max: 2000 })).map(([depth, n]) => nestedKeysAroundTuple(depth, n)),
+  fc
+    .tuple(fc.constantFrom(105, 108, 116, 109, 111, 77) as fc.Arbitrary<105 | 108 | 116 | 109 | 111 | 77>, fc.oneof(fc.constantFrom(0xffffffff, 0x7fffffff, 0x10000000), fc.nat()))
+    .map(([tag, count]) => countBomb(tag, count)),
+  fc
+    .tuple(fc.integer({ min: 0, max: 4 << 20 }), fc.option(fc.oneof(fc.nat({ max: 8 << 20 }), fc.constant(0xffffffff)), { nil: undefined }))
+    .map(([size, declared]) => zlibBomb(size, declared)),
+);
