@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { atom, MAX_ATOM_CHARS } from '../../runtime/term/atom.js';
 import { equals } from '../../runtime/term/compare.js';
-import { BitBinary, Float, ImproperList, Reference, Tuple, type Term } from '../../runtime/term/values.js';
+import { BitBinary, Float, Fun, ImproperList, Pid, Port, Reference, Tuple, type Term } from '../../runtime/term/values.js';
 import { decode, encode, EncodeError } from '../../runtime/index.js';
 import { arbAtomName, arbBitBinary, arbEncodable, arbFloat, arbInteger, arbReference, arbTerm, termArbitrary } from '../support/arbitrary.js';
 import { show } from './harness.js';
@@ -89,6 +89,38 @@ describe('values the term model allows beyond arbTerm keep Erlang semantics', ()
       }
       expect.fail(`encoded to ${toHex(bytes)}, which is the atom ${show(decode(bytes))}`);
     }
+  });
+
+  it('out-of-range pid, port, reference and fun fields are an EncodeError, never wrapped', () => {
+    const n = atom('n@h');
+    const pid = new Pid(n, 1, 0, 1);
+    const cases: [string, Term][] = [
+      ['pid id 2^32', new Pid(n, 2 ** 32, 0, 1)],
+      ['pid id -1', new Pid(n, -1, 0, 1)],
+      ['pid id 1.5', new Pid(n, 1.5, 0, 1)],
+      ['pid serial 2^32', new Pid(n, 1, 2 ** 32, 1)],
+      ['pid creation 2^32', new Pid(n, 1, 0, 2 ** 32)],
+      ['port id 2^64', new Port(n, 2n ** 64n, 1)],
+      ['port id -1', new Port(n, -1n, 1)],
+      ['port creation -1', new Port(n, 1n, -1)],
+      ['reference word 2^32', new Reference(n, 1, [2 ** 32])],
+      ['reference creation -1', new Reference(n, -1, [1])],
+      ['fun arity 256', new Fun(256, new Uint8Array(16), 0, n, 0, 0, pid, [])],
+      ['fun index 2^32', new Fun(0, new Uint8Array(16), 2 ** 32, n, 0, 0, pid, [])],
+    ];
+    const wrapped: string[] = [];
+    for (const [name, t] of cases) {
+      let bytes: Uint8Array;
+      try {
+        bytes = encode(t);
+      } catch (e) {
+        expect(e, name).toBeInstanceOf(EncodeError);
+        continue;
+      }
+      const back = decode(bytes);
+      if (!equals(back, t)) wrapped.push(`${name}: encoded as ${toHex(bytes)}, which is ${show(back)}`);
+    }
+    expect(wrapped).toEqual([]);
   });
 
   it('a Map whose keys are equal under =:= is an EncodeError or decodes back', () => {
