@@ -5,6 +5,7 @@
  * thousand inputs) over the contract in harness.ts. The long campaign is
  * long.fuzz.ts (`npm run fuzz`).
  */
+import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { Atom, atom, MAX_ATOM_CHARS } from '../../runtime/term/atom.js';
@@ -231,6 +232,28 @@ describe('bombs fail fast, on a bound, without big allocations', () => {
         expect(o.offset, `${name}, maxDepth ${maxDepth}: stopped at byte ${o.offset}`).toBeLessThanOrEqual(1 + perLevel * (maxDepth + 2));
       }
     }
+  });
+
+  it('the default maxDepth fits the stack before the JIT warms up (node --jitless)', () => {
+    // A fresh process runs the decoder in the interpreter, whose frames are the largest:
+    // terms exactly maxDepth deep must decode, one level more must be a clean DEPTH_LIMIT.
+    const url = (p: string) => JSON.stringify(new URL(p, import.meta.url).href);
+    const script = `
+      const { decode, DEFAULT_LIMITS } = await import(${url('../../runtime/index.ts')});
+      const m = await import(${url('./mutate.ts')});
+      const d = DEFAULT_LIMITS.maxDepth, out = [];
+      for (const name of ['nestedTuples', 'nestedLists', 'nestedMapValues', 'nestedMapKeys'])
+        for (const depth of [d, d + 1])
+          try { decode(m[name](depth)); out.push({ name, depth, ok: true }); }
+          catch (e) { out.push({ name, depth, ok: false, code: e.code, message: e.message }); }
+      console.log(JSON.stringify(out));`;
+    const run = spawnSync(process.execPath, ['--jitless', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const results = JSON.parse(run.stdout) as { name: string; depth: number; ok: boolean; code?: string; message?: string }[];
+    const wrong = results.filter((r) =>
+      r.depth === DEFAULT_LIMITS.maxDepth ? !r.ok : r.ok || r.code !== 'DEPTH_LIMIT' || /Maximum call stack/.test(r.message ?? ''),
+    );
+    expect(wrong.map((r) => `${r.name}(${r.depth}): ${r.ok ? 'accepted' : r.message}`)).toEqual([]);
   });
 
   it('count bombs stop within the bytes they have', () => {
