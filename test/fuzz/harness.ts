@@ -77,7 +77,7 @@ const describeError = (e: unknown): string =>
 
 /** Messages of JavaScript errors that mean the decoder itself failed, not the input. */
 const INTERNAL_ERROR =
-  /\b(TypeError|ReferenceError|SyntaxError|Invalid array length|Invalid typed array length|Array buffer allocation failed|is not a function|Cannot read properties|is not iterable)\b/;
+  /\b(TypeError|ReferenceError|SyntaxError|Invalid array length|Invalid typed array length|Invalid string length|Invalid DataView|Maximum BigInt size|outside the bounds|out of range|Array buffer allocation failed|is not a function|Cannot read properties|is not iterable)\b/;
 
 export type Outcome = { ok: true; term: Term } | { ok: false; code: DecodeErrorCode; offset: number; error: DecodeError };
 
