@@ -63,11 +63,21 @@ function countExpr(expr: number | string): string {
   return c.constant !== undefined ? String(c.constant) : c.factor === 1 ? camel(c.field!) : `${camel(c.field!)} * ${c.factor}`;
 }
 
+const readFn = (c: Case): string => `read${pascal(c.name)}`;
+
+/**
+ * One function per tag rather than one big switch body: the interpreter sizes
+ * a frame by its function's locals, and every level of nesting holds one
+ * decodeTerm frame, so keeping decodeTerm tiny is what lets deep terms fit
+ * the stack before the JIT has compiled anything.
+ */
 function writeDecodeCase(w: CodeBlockWriter, c: Case): void {
   const seq = c.type.seq ?? [];
   const bw = c.type['-beamwire']!;
-  w.writeLine(`case ${c.tag}: {`).indent(() => {
-    w.writeLine(`// ${upper(c.name)}`);
+  w.writeLine(`/** ${upper(c.name)} (tag ${c.tag}), after its tag. */`);
+  const needsDepth = seq.some((a) => a.type === 'term');
+  const atName = bw.build === 'value' ? '_at' : 'at';
+  w.writeLine(`function ${readFn(c)}(r: TermReader, ${atName}: number${needsDepth ? ', depth: number' : ''}): Term {`).indent(() => {
     for (const a of seq) {
       const v = camel(a.id);
       const text = a['-beamwire']?.text;
@@ -80,10 +90,25 @@ function writeDecodeCase(w: CodeBlockWriter, c: Case): void {
         w.writeLine(`const ${v} = new Array<${elemType}>(${v}N);`);
         const read = a.type === 'term' ? 'decodeTerm(r, depth + 1)' : READ[a.type as string]!;
         w.writeLine(`for (let i = 0; i < ${v}N; i++) ${v}[i] = ${read};`);
+      } else if (a.type === 'term' && a['-beamwire']?.chain) {
+        // A tail that is this tag again extends the same list: loop, so a
+        // long chain costs neither stack nor repeated copying.
+        const rep = seq.find((x) => x.repeat === 'expr' && x.type === 'term')!;
+        const count = parseCount(rep['repeat-expr']!).field!;
+        w.writeLine(`while (r.pos < r.end && r.buf[r.pos] === ${c.tag}) {`).indent(() => {
+          w.writeLine('r.pos++;');
+          w.writeLine(`const more = ${READ[seq.find((x) => x.id === count)!.type as string]};`);
+          w.writeLine(`if (more > r.end - r.pos) r.fail('TRUNCATED', \`${rep.id}: \${more} elements cannot fit in \${r.end - r.pos} bytes\`);`);
+          w.writeLine(`for (let i = 0; i < more; i++) ${camel(rep.id)}.push(decodeTerm(r, depth + 1));`);
+          w.writeLine(`${camel(count)} += more;`);
+        });
+        w.writeLine('}');
+        w.writeLine(`const ${v} = decodeTerm(r, depth + 1);`);
       } else if (a.type === 'term') {
         w.writeLine(`const ${v} = decodeTerm(r, depth + 1);`);
       } else if (typeof a.type === 'string') {
-        w.writeLine(`const ${v} = ${READ[a.type]};`);
+        const chained = seq.some((x) => x['-beamwire']?.chain) && seq.some((x) => x['repeat-expr'] === a.id);
+        w.writeLine(`${chained ? 'let' : 'const'} ${v} = ${READ[a.type]};`);
       } else if (a['size-eos']) {
         w.writeLine(`const ${v} = r.rest();`);
       } else if (text) {
@@ -101,6 +126,15 @@ function writeDecodeCase(w: CodeBlockWriter, c: Case): void {
   });
   w.writeLine('}');
 }
+
+/** The test that a value fits a field, as a TS expression over `v`. */
+const RANGE: Record<string, (v: string) => string> = {
+  u1: (v) => `(${v} & 0xff) === ${v}`,
+  u2: (v) => `(${v} & 0xffff) === ${v}`,
+  u4: (v) => `${v} >>> 0 === ${v}`,
+  s4: (v) => `(${v} | 0) === ${v}`,
+  u8: (v) => `${v} >= 0n && ${v} <= 0xffffffffffffffffn`,
+};
 
 const PUT: Record<string, string> = { u1: 'p8', u2: 'p16', u4: 'p32', s4: 'pi32', u8: 'p64', f8: 'pf64' };
 
@@ -166,13 +200,20 @@ function writePut(w: CodeBlockWriter, c: Case): void {
         continue;
       }
       if (typeof a.type === 'string' && a.type !== 'term' && a.repeat !== 'expr') {
+        // A value outside the field's range would be silently wrapped by the write: refuse it first.
+        const inRange = RANGE[a.type]?.(v);
+        if (inRange) checks.push(`if (!(${inRange})) outOfRange(${lit(`${c.name}.${a.id}`)}, ${v});`);
         run.push([PRIMITIVE_SIZE[a.type]!, `w.${PUT[a.type]}(${v});`]);
         continue;
       }
       if (!a['-beamwire']?.text) flush();
       if (a.repeat === 'expr') {
         if (a.type === 'term') line(`for (const x of ${v}) e.term(x);`);
-        else line(`for (const x of ${v}) w.${WRITE[a.type as string]}(x);`);
+        else {
+          const inRange = RANGE[a.type as string]?.('x');
+          if (inRange) checks.push(`for (const x of ${v}) if (!(${inRange})) outOfRange(${lit(`${c.name}.${a.id}`)}, x);`);
+          line(`for (const x of ${v}) w.${WRITE[a.type as string]}(x);`);
+        }
       } else if (a.type === 'term') line(`e.term(${v});`);
       else if (a['-beamwire']?.text) {
         const lenField = seq.find((x) => x.id === a.size)!;
@@ -252,18 +293,29 @@ export function emitTermCodec(schema: Schema): Statement[] {
       w.writeLine('const at = r.pos;');
       w.writeLine('const tag = r.u8();');
       w.writeLine('switch (tag) {').indent(() => {
-        for (const c of cs) writeDecodeCase(w, c);
+        for (const c of cs) {
+          const needsDepth = (c.type.seq ?? []).some((a) => a.type === 'term');
+          w.writeLine(`case ${c.tag}: return ${readFn(c)}(r, at${needsDepth ? ', depth' : ''}); // ${upper(c.name)}`);
+        }
         w.writeLine('default:').indent(() => w.writeLine("return r.fail('BAD_TAG', `unknown tag ${tag}`, at);"));
       });
       w.writeLine('}');
     },
   });
+  for (const c of cs) statements.push((w: CodeBlockWriter) => writeDecodeCase(w, c));
   statements.push({
     kind: StructureKind.Function,
     name: 'tooLarge',
     parameters: [{ name: 'path', type: 'string' }, { name: 'n', type: 'number' }, { name: 'max', type: 'number' }],
     returnType: 'never',
     statements: "throw new EncodeError('TOO_LARGE', path, `${n} exceeds the field's maximum ${max}`);",
+  });
+  statements.push({
+    kind: StructureKind.Function,
+    name: 'outOfRange',
+    parameters: [{ name: 'path', type: 'string' }, { name: 'v', type: 'number | bigint' }],
+    returnType: 'never',
+    statements: "throw new EncodeError('BAD_VALUE', path, `${v} does not fit the field`);",
   });
   statements.push({
     kind: StructureKind.Function,

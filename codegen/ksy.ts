@@ -9,6 +9,8 @@ export interface KsyBeamwire {
   build?: string;
   'decode-only'?: boolean;
   'size-of'?: 'rest';
+  /** A tail term that may be this same type again: followed in a loop, appending to the repeated field. */
+  chain?: boolean;
   text?: 'utf8' | 'latin1';
 }
 

@@ -131,6 +131,7 @@ export interface KsyAttributeBeamwire {
   readonly text?: 'utf8' | 'latin1';
   /** mode term: this u32 counts the bytes from itself to the end of the type, patched on encode. */
   readonly 'size-of'?: 'rest';
+  readonly chain?: true;
 }
 
 export interface KsyType {

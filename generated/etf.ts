@@ -48,239 +48,310 @@ export function decodeTerm(r: TermReader, depth: number): Term {
   const at = r.pos;
   const tag = r.u8();
   switch (tag) {
-    case 70: {
-      // NEW_FLOAT_EXT
-      const value = r.f64();
-      return B.float(r, at, value);
-    }
-    case 77: {
-      // BIT_BINARY_EXT
-      const len = r.u32();
-      const bits = r.u8();
-      const data = r.bytes(len);
-      return B.bit_binary(r, at, len, bits, data);
-    }
-    case 82: {
-      // ATOM_CACHE_REF
-      const index = r.u8();
-      return B.atom_cache_ref(r, at, index);
-    }
-    case 88: {
-      // NEW_PID_EXT
-      const node = decodeTerm(r, depth + 1);
-      const id = r.u32();
-      const serial = r.u32();
-      const creation = r.u32();
-      return B.pid(r, at, node, id, serial, creation);
-    }
-    case 89: {
-      // NEW_PORT_EXT
-      const node = decodeTerm(r, depth + 1);
-      const id = r.u32();
-      const creation = r.u32();
-      return B.port(r, at, node, id, creation);
-    }
-    case 90: {
-      // NEWER_REFERENCE_EXT
-      const len = r.u16();
-      const node = decodeTerm(r, depth + 1);
-      const creation = r.u32();
-      const idsN = len;
-      if (idsN * 4 > r.end - r.pos) r.fail('TRUNCATED', `ids: ${idsN} elements cannot fit in ${r.end - r.pos} bytes`);
-      const ids = new Array<number>(idsN);
-      for (let i = 0; i < idsN; i++) ids[i] = r.u32();
-      return B.reference(r, at, len, node, creation, ids);
-    }
-    case 97: {
-      // SMALL_INTEGER_EXT
-      const value = r.u8();
-      return value;
-    }
-    case 98: {
-      // INTEGER_EXT
-      const value = r.i32();
-      return value;
-    }
-    case 99: {
-      // FLOAT_EXT
-      const text = r.bytes(31);
-      return B.float_text(r, at, text);
-    }
-    case 100: {
-      // ATOM_EXT
-      const len = r.u16();
-      r.need(len);
-      const name = latin1Decode(r.buf, r.pos, r.pos + len);
-      r.pos += len;
-      return B.atom_latin1(r, at, len, name);
-    }
-    case 101: {
-      // REFERENCE_EXT
-      const node = decodeTerm(r, depth + 1);
-      const id = r.u32();
-      const creation = r.u8();
-      return B.reference_old(r, at, node, id, creation);
-    }
-    case 102: {
-      // PORT_EXT
-      const node = decodeTerm(r, depth + 1);
-      const id = r.u32();
-      const creation = r.u8();
-      return B.port(r, at, node, id, creation);
-    }
-    case 103: {
-      // PID_EXT
-      const node = decodeTerm(r, depth + 1);
-      const id = r.u32();
-      const serial = r.u32();
-      const creation = r.u8();
-      return B.pid(r, at, node, id, serial, creation);
-    }
-    case 104: {
-      // SMALL_TUPLE_EXT
-      const arity = r.u8();
-      const elementsN = arity;
-      if (elementsN > r.end - r.pos) r.fail('TRUNCATED', `elements: ${elementsN} elements cannot fit in ${r.end - r.pos} bytes`);
-      const elements = new Array<Term>(elementsN);
-      for (let i = 0; i < elementsN; i++) elements[i] = decodeTerm(r, depth + 1);
-      return B.tuple(r, at, arity, elements);
-    }
-    case 105: {
-      // LARGE_TUPLE_EXT
-      const arity = r.u32();
-      const elementsN = arity;
-      if (elementsN > r.end - r.pos) r.fail('TRUNCATED', `elements: ${elementsN} elements cannot fit in ${r.end - r.pos} bytes`);
-      const elements = new Array<Term>(elementsN);
-      for (let i = 0; i < elementsN; i++) elements[i] = decodeTerm(r, depth + 1);
-      return B.tuple(r, at, arity, elements);
-    }
-    case 106: {
-      // NIL_EXT
-      return B.nil(r, at);
-    }
-    case 107: {
-      // STRING_EXT
-      const len = r.u16();
-      const chars = r.bytes(len);
-      return B.charlist(r, at, len, chars);
-    }
-    case 108: {
-      // LIST_EXT
-      const len = r.u32();
-      const elementsN = len;
-      if (elementsN > r.end - r.pos) r.fail('TRUNCATED', `elements: ${elementsN} elements cannot fit in ${r.end - r.pos} bytes`);
-      const elements = new Array<Term>(elementsN);
-      for (let i = 0; i < elementsN; i++) elements[i] = decodeTerm(r, depth + 1);
-      const tail = decodeTerm(r, depth + 1);
-      return B.list(r, at, len, elements, tail);
-    }
-    case 109: {
-      // BINARY_EXT
-      const len = r.u32();
-      const data = r.bytes(len);
-      return B.binary(r, at, len, data);
-    }
-    case 110: {
-      // SMALL_BIG_EXT
-      const n = r.u8();
-      const sign = r.u8();
-      const digits = r.bytes(n);
-      return B.big(r, at, n, sign, digits);
-    }
-    case 111: {
-      // LARGE_BIG_EXT
-      const n = r.u32();
-      const sign = r.u8();
-      const digits = r.bytes(n);
-      return B.big(r, at, n, sign, digits);
-    }
-    case 112: {
-      // NEW_FUN_EXT
-      const size = r.u32();
-      const arity = r.u8();
-      const uniq = r.bytes(16);
-      const index = r.u32();
-      const numFree = r.u32();
-      const module = decodeTerm(r, depth + 1);
-      const oldIndex = decodeTerm(r, depth + 1);
-      const oldUniq = decodeTerm(r, depth + 1);
-      const pid = decodeTerm(r, depth + 1);
-      const freeVarsN = numFree;
-      if (freeVarsN > r.end - r.pos) r.fail('TRUNCATED', `free_vars: ${freeVarsN} elements cannot fit in ${r.end - r.pos} bytes`);
-      const freeVars = new Array<Term>(freeVarsN);
-      for (let i = 0; i < freeVarsN; i++) freeVars[i] = decodeTerm(r, depth + 1);
-      return B.fun(r, at, size, arity, uniq, index, numFree, module, oldIndex, oldUniq, pid, freeVars);
-    }
-    case 113: {
-      // EXPORT_EXT
-      const module = decodeTerm(r, depth + 1);
-      const function_ = decodeTerm(r, depth + 1);
-      const arity = decodeTerm(r, depth + 1);
-      return B.export_fun(r, at, module, function_, arity);
-    }
-    case 114: {
-      // NEW_REFERENCE_EXT
-      const len = r.u16();
-      const node = decodeTerm(r, depth + 1);
-      const creation = r.u8();
-      const idsN = len;
-      if (idsN * 4 > r.end - r.pos) r.fail('TRUNCATED', `ids: ${idsN} elements cannot fit in ${r.end - r.pos} bytes`);
-      const ids = new Array<number>(idsN);
-      for (let i = 0; i < idsN; i++) ids[i] = r.u32();
-      return B.reference(r, at, len, node, creation, ids);
-    }
-    case 115: {
-      // SMALL_ATOM_EXT
-      const len = r.u8();
-      r.need(len);
-      const name = latin1Decode(r.buf, r.pos, r.pos + len);
-      r.pos += len;
-      return B.atom_latin1(r, at, len, name);
-    }
-    case 116: {
-      // MAP_EXT
-      const arity = r.u32();
-      const pairsN = arity * 2;
-      if (pairsN > r.end - r.pos) r.fail('TRUNCATED', `pairs: ${pairsN} elements cannot fit in ${r.end - r.pos} bytes`);
-      const pairs = new Array<Term>(pairsN);
-      for (let i = 0; i < pairsN; i++) pairs[i] = decodeTerm(r, depth + 1);
-      return B.map(r, at, arity, pairs);
-    }
-    case 118: {
-      // ATOM_UTF8_EXT
-      const len = r.u16();
-      r.need(len);
-      const name = utf8Decode(r.buf, r.pos, r.pos + len);
-      r.pos += len;
-      return B.atom_utf8(r, at, len, name);
-    }
-    case 119: {
-      // SMALL_ATOM_UTF8_EXT
-      const len = r.u8();
-      r.need(len);
-      const name = utf8Decode(r.buf, r.pos, r.pos + len);
-      r.pos += len;
-      return B.atom_utf8(r, at, len, name);
-    }
-    case 120: {
-      // V4_PORT_EXT
-      const node = decodeTerm(r, depth + 1);
-      const id = r.u64();
-      const creation = r.u32();
-      return B.port(r, at, node, id, creation);
-    }
-    case 121: {
-      // LOCAL_EXT
-      const data = r.rest();
-      return B.local(r, at, data);
-    }
+    case 70: return readNewFloatExt(r, at); // NEW_FLOAT_EXT
+    case 77: return readBitBinaryExt(r, at); // BIT_BINARY_EXT
+    case 82: return readAtomCacheRef(r, at); // ATOM_CACHE_REF
+    case 88: return readNewPidExt(r, at, depth); // NEW_PID_EXT
+    case 89: return readNewPortExt(r, at, depth); // NEW_PORT_EXT
+    case 90: return readNewerReferenceExt(r, at, depth); // NEWER_REFERENCE_EXT
+    case 97: return readSmallIntegerExt(r, at); // SMALL_INTEGER_EXT
+    case 98: return readIntegerExt(r, at); // INTEGER_EXT
+    case 99: return readFloatExt(r, at); // FLOAT_EXT
+    case 100: return readAtomExt(r, at); // ATOM_EXT
+    case 101: return readReferenceExt(r, at, depth); // REFERENCE_EXT
+    case 102: return readPortExt(r, at, depth); // PORT_EXT
+    case 103: return readPidExt(r, at, depth); // PID_EXT
+    case 104: return readSmallTupleExt(r, at, depth); // SMALL_TUPLE_EXT
+    case 105: return readLargeTupleExt(r, at, depth); // LARGE_TUPLE_EXT
+    case 106: return readNilExt(r, at); // NIL_EXT
+    case 107: return readStringExt(r, at); // STRING_EXT
+    case 108: return readListExt(r, at, depth); // LIST_EXT
+    case 109: return readBinaryExt(r, at); // BINARY_EXT
+    case 110: return readSmallBigExt(r, at); // SMALL_BIG_EXT
+    case 111: return readLargeBigExt(r, at); // LARGE_BIG_EXT
+    case 112: return readNewFunExt(r, at, depth); // NEW_FUN_EXT
+    case 113: return readExportExt(r, at, depth); // EXPORT_EXT
+    case 114: return readNewReferenceExt(r, at, depth); // NEW_REFERENCE_EXT
+    case 115: return readSmallAtomExt(r, at); // SMALL_ATOM_EXT
+    case 116: return readMapExt(r, at, depth); // MAP_EXT
+    case 118: return readAtomUtf8Ext(r, at); // ATOM_UTF8_EXT
+    case 119: return readSmallAtomUtf8Ext(r, at); // SMALL_ATOM_UTF8_EXT
+    case 120: return readV4PortExt(r, at, depth); // V4_PORT_EXT
+    case 121: return readLocalExt(r, at); // LOCAL_EXT
     default:
       return r.fail('BAD_TAG', `unknown tag ${tag}`, at);
   }
 }
 
+/** NEW_FLOAT_EXT (tag 70), after its tag. */
+function readNewFloatExt(r: TermReader, at: number): Term {
+  const value = r.f64();
+  return B.float(r, at, value);
+}
+
+/** BIT_BINARY_EXT (tag 77), after its tag. */
+function readBitBinaryExt(r: TermReader, at: number): Term {
+  const len = r.u32();
+  const bits = r.u8();
+  const data = r.bytes(len);
+  return B.bit_binary(r, at, len, bits, data);
+}
+
+/** ATOM_CACHE_REF (tag 82), after its tag. */
+function readAtomCacheRef(r: TermReader, at: number): Term {
+  const index = r.u8();
+  return B.atom_cache_ref(r, at, index);
+}
+
+/** NEW_PID_EXT (tag 88), after its tag. */
+function readNewPidExt(r: TermReader, at: number, depth: number): Term {
+  const node = decodeTerm(r, depth + 1);
+  const id = r.u32();
+  const serial = r.u32();
+  const creation = r.u32();
+  return B.pid(r, at, node, id, serial, creation);
+}
+
+/** NEW_PORT_EXT (tag 89), after its tag. */
+function readNewPortExt(r: TermReader, at: number, depth: number): Term {
+  const node = decodeTerm(r, depth + 1);
+  const id = r.u32();
+  const creation = r.u32();
+  return B.port(r, at, node, id, creation);
+}
+
+/** NEWER_REFERENCE_EXT (tag 90), after its tag. */
+function readNewerReferenceExt(r: TermReader, at: number, depth: number): Term {
+  const len = r.u16();
+  const node = decodeTerm(r, depth + 1);
+  const creation = r.u32();
+  const idsN = len;
+  if (idsN * 4 > r.end - r.pos) r.fail('TRUNCATED', `ids: ${idsN} elements cannot fit in ${r.end - r.pos} bytes`);
+  const ids = new Array<number>(idsN);
+  for (let i = 0; i < idsN; i++) ids[i] = r.u32();
+  return B.reference(r, at, len, node, creation, ids);
+}
+
+/** SMALL_INTEGER_EXT (tag 97), after its tag. */
+function readSmallIntegerExt(r: TermReader, _at: number): Term {
+  const value = r.u8();
+  return value;
+}
+
+/** INTEGER_EXT (tag 98), after its tag. */
+function readIntegerExt(r: TermReader, _at: number): Term {
+  const value = r.i32();
+  return value;
+}
+
+/** FLOAT_EXT (tag 99), after its tag. */
+function readFloatExt(r: TermReader, at: number): Term {
+  const text = r.bytes(31);
+  return B.float_text(r, at, text);
+}
+
+/** ATOM_EXT (tag 100), after its tag. */
+function readAtomExt(r: TermReader, at: number): Term {
+  const len = r.u16();
+  r.need(len);
+  const name = latin1Decode(r.buf, r.pos, r.pos + len);
+  r.pos += len;
+  return B.atom_latin1(r, at, len, name);
+}
+
+/** REFERENCE_EXT (tag 101), after its tag. */
+function readReferenceExt(r: TermReader, at: number, depth: number): Term {
+  const node = decodeTerm(r, depth + 1);
+  const id = r.u32();
+  const creation = r.u8();
+  return B.reference_old(r, at, node, id, creation);
+}
+
+/** PORT_EXT (tag 102), after its tag. */
+function readPortExt(r: TermReader, at: number, depth: number): Term {
+  const node = decodeTerm(r, depth + 1);
+  const id = r.u32();
+  const creation = r.u8();
+  return B.port(r, at, node, id, creation);
+}
+
+/** PID_EXT (tag 103), after its tag. */
+function readPidExt(r: TermReader, at: number, depth: number): Term {
+  const node = decodeTerm(r, depth + 1);
+  const id = r.u32();
+  const serial = r.u32();
+  const creation = r.u8();
+  return B.pid(r, at, node, id, serial, creation);
+}
+
+/** SMALL_TUPLE_EXT (tag 104), after its tag. */
+function readSmallTupleExt(r: TermReader, at: number, depth: number): Term {
+  const arity = r.u8();
+  const elementsN = arity;
+  if (elementsN > r.end - r.pos) r.fail('TRUNCATED', `elements: ${elementsN} elements cannot fit in ${r.end - r.pos} bytes`);
+  const elements = new Array<Term>(elementsN);
+  for (let i = 0; i < elementsN; i++) elements[i] = decodeTerm(r, depth + 1);
+  return B.tuple(r, at, arity, elements);
+}
+
+/** LARGE_TUPLE_EXT (tag 105), after its tag. */
+function readLargeTupleExt(r: TermReader, at: number, depth: number): Term {
+  const arity = r.u32();
+  const elementsN = arity;
+  if (elementsN > r.end - r.pos) r.fail('TRUNCATED', `elements: ${elementsN} elements cannot fit in ${r.end - r.pos} bytes`);
+  const elements = new Array<Term>(elementsN);
+  for (let i = 0; i < elementsN; i++) elements[i] = decodeTerm(r, depth + 1);
+  return B.tuple(r, at, arity, elements);
+}
+
+/** NIL_EXT (tag 106), after its tag. */
+function readNilExt(r: TermReader, at: number): Term {
+  return B.nil(r, at);
+}
+
+/** STRING_EXT (tag 107), after its tag. */
+function readStringExt(r: TermReader, at: number): Term {
+  const len = r.u16();
+  const chars = r.bytes(len);
+  return B.charlist(r, at, len, chars);
+}
+
+/** LIST_EXT (tag 108), after its tag. */
+function readListExt(r: TermReader, at: number, depth: number): Term {
+  let len = r.u32();
+  const elementsN = len;
+  if (elementsN > r.end - r.pos) r.fail('TRUNCATED', `elements: ${elementsN} elements cannot fit in ${r.end - r.pos} bytes`);
+  const elements = new Array<Term>(elementsN);
+  for (let i = 0; i < elementsN; i++) elements[i] = decodeTerm(r, depth + 1);
+  while (r.pos < r.end && r.buf[r.pos] === 108) {
+    r.pos++;
+    const more = r.u32();
+    if (more > r.end - r.pos) r.fail('TRUNCATED', `elements: ${more} elements cannot fit in ${r.end - r.pos} bytes`);
+    for (let i = 0; i < more; i++) elements.push(decodeTerm(r, depth + 1));
+    len += more;
+  }
+  const tail = decodeTerm(r, depth + 1);
+  return B.list(r, at, len, elements, tail);
+}
+
+/** BINARY_EXT (tag 109), after its tag. */
+function readBinaryExt(r: TermReader, at: number): Term {
+  const len = r.u32();
+  const data = r.bytes(len);
+  return B.binary(r, at, len, data);
+}
+
+/** SMALL_BIG_EXT (tag 110), after its tag. */
+function readSmallBigExt(r: TermReader, at: number): Term {
+  const n = r.u8();
+  const sign = r.u8();
+  const digits = r.bytes(n);
+  return B.big(r, at, n, sign, digits);
+}
+
+/** LARGE_BIG_EXT (tag 111), after its tag. */
+function readLargeBigExt(r: TermReader, at: number): Term {
+  const n = r.u32();
+  const sign = r.u8();
+  const digits = r.bytes(n);
+  return B.big(r, at, n, sign, digits);
+}
+
+/** NEW_FUN_EXT (tag 112), after its tag. */
+function readNewFunExt(r: TermReader, at: number, depth: number): Term {
+  const size = r.u32();
+  const arity = r.u8();
+  const uniq = r.bytes(16);
+  const index = r.u32();
+  const numFree = r.u32();
+  const module = decodeTerm(r, depth + 1);
+  const oldIndex = decodeTerm(r, depth + 1);
+  const oldUniq = decodeTerm(r, depth + 1);
+  const pid = decodeTerm(r, depth + 1);
+  const freeVarsN = numFree;
+  if (freeVarsN > r.end - r.pos) r.fail('TRUNCATED', `free_vars: ${freeVarsN} elements cannot fit in ${r.end - r.pos} bytes`);
+  const freeVars = new Array<Term>(freeVarsN);
+  for (let i = 0; i < freeVarsN; i++) freeVars[i] = decodeTerm(r, depth + 1);
+  return B.fun(r, at, size, arity, uniq, index, numFree, module, oldIndex, oldUniq, pid, freeVars);
+}
+
+/** EXPORT_EXT (tag 113), after its tag. */
+function readExportExt(r: TermReader, at: number, depth: number): Term {
+  const module = decodeTerm(r, depth + 1);
+  const function_ = decodeTerm(r, depth + 1);
+  const arity = decodeTerm(r, depth + 1);
+  return B.export_fun(r, at, module, function_, arity);
+}
+
+/** NEW_REFERENCE_EXT (tag 114), after its tag. */
+function readNewReferenceExt(r: TermReader, at: number, depth: number): Term {
+  const len = r.u16();
+  const node = decodeTerm(r, depth + 1);
+  const creation = r.u8();
+  const idsN = len;
+  if (idsN * 4 > r.end - r.pos) r.fail('TRUNCATED', `ids: ${idsN} elements cannot fit in ${r.end - r.pos} bytes`);
+  const ids = new Array<number>(idsN);
+  for (let i = 0; i < idsN; i++) ids[i] = r.u32();
+  return B.reference(r, at, len, node, creation, ids);
+}
+
+/** SMALL_ATOM_EXT (tag 115), after its tag. */
+function readSmallAtomExt(r: TermReader, at: number): Term {
+  const len = r.u8();
+  r.need(len);
+  const name = latin1Decode(r.buf, r.pos, r.pos + len);
+  r.pos += len;
+  return B.atom_latin1(r, at, len, name);
+}
+
+/** MAP_EXT (tag 116), after its tag. */
+function readMapExt(r: TermReader, at: number, depth: number): Term {
+  const arity = r.u32();
+  const pairsN = arity * 2;
+  if (pairsN > r.end - r.pos) r.fail('TRUNCATED', `pairs: ${pairsN} elements cannot fit in ${r.end - r.pos} bytes`);
+  const pairs = new Array<Term>(pairsN);
+  for (let i = 0; i < pairsN; i++) pairs[i] = decodeTerm(r, depth + 1);
+  return B.map(r, at, arity, pairs);
+}
+
+/** ATOM_UTF8_EXT (tag 118), after its tag. */
+function readAtomUtf8Ext(r: TermReader, at: number): Term {
+  const len = r.u16();
+  r.need(len);
+  const name = utf8Decode(r.buf, r.pos, r.pos + len);
+  r.pos += len;
+  return B.atom_utf8(r, at, len, name);
+}
+
+/** SMALL_ATOM_UTF8_EXT (tag 119), after its tag. */
+function readSmallAtomUtf8Ext(r: TermReader, at: number): Term {
+  const len = r.u8();
+  r.need(len);
+  const name = utf8Decode(r.buf, r.pos, r.pos + len);
+  r.pos += len;
+  return B.atom_utf8(r, at, len, name);
+}
+
+/** V4_PORT_EXT (tag 120), after its tag. */
+function readV4PortExt(r: TermReader, at: number, depth: number): Term {
+  const node = decodeTerm(r, depth + 1);
+  const id = r.u64();
+  const creation = r.u32();
+  return B.port(r, at, node, id, creation);
+}
+
+/** LOCAL_EXT (tag 121), after its tag. */
+function readLocalExt(r: TermReader, at: number): Term {
+  const data = r.rest();
+  return B.local(r, at, data);
+}
+
 function tooLarge(path: string, n: number, max: number): never {
   throw new EncodeError('TOO_LARGE', path, `${n} exceeds the field's maximum ${max}`);
+}
+
+function outOfRange(path: string, v: number | bigint): never {
+  throw new EncodeError('BAD_VALUE', path, `${v} does not fit the field`);
 }
 
 function badSize(path: string, n: number, want: number): never {
@@ -297,6 +368,7 @@ export function putNewFloatExt(e: TermSink, value: number): void {
 
 /** Writes BIT_BINARY_EXT. */
 export function putBitBinaryExt(e: TermSink, bits: number, data: Uint8Array): void {
+  if (!((bits & 0xff) === bits)) outOfRange('bit_binary_ext.bits', bits);
   const w = e.w;
   w.ensure(6);
   w.p8(77);
@@ -307,6 +379,9 @@ export function putBitBinaryExt(e: TermSink, bits: number, data: Uint8Array): vo
 
 /** Writes NEW_PID_EXT. */
 export function putNewPidExt(e: TermSink, node: Term, id: number, serial: number, creation: number): void {
+  if (!(id >>> 0 === id)) outOfRange('new_pid_ext.id', id);
+  if (!(serial >>> 0 === serial)) outOfRange('new_pid_ext.serial', serial);
+  if (!(creation >>> 0 === creation)) outOfRange('new_pid_ext.creation', creation);
   const w = e.w;
   w.ensure(1);
   w.p8(88);
@@ -319,6 +394,8 @@ export function putNewPidExt(e: TermSink, node: Term, id: number, serial: number
 
 /** Writes NEW_PORT_EXT. */
 export function putNewPortExt(e: TermSink, node: Term, id: number, creation: number): void {
+  if (!(id >>> 0 === id)) outOfRange('new_port_ext.id', id);
+  if (!(creation >>> 0 === creation)) outOfRange('new_port_ext.creation', creation);
   const w = e.w;
   w.ensure(1);
   w.p8(89);
@@ -331,6 +408,8 @@ export function putNewPortExt(e: TermSink, node: Term, id: number, creation: num
 /** Writes NEWER_REFERENCE_EXT. */
 export function putNewerReferenceExt(e: TermSink, node: Term, creation: number, ids: readonly number[]): void {
   if (ids.length > 65535) tooLarge('newer_reference_ext.len', ids.length, 65535);
+  if (!(creation >>> 0 === creation)) outOfRange('newer_reference_ext.creation', creation);
+  for (const x of ids) if (!(x >>> 0 === x)) outOfRange('newer_reference_ext.ids', x);
   const w = e.w;
   w.ensure(3);
   w.p8(90);
@@ -343,6 +422,7 @@ export function putNewerReferenceExt(e: TermSink, node: Term, creation: number, 
 
 /** Writes SMALL_INTEGER_EXT. */
 export function putSmallIntegerExt(e: TermSink, value: number): void {
+  if (!((value & 0xff) === value)) outOfRange('small_integer_ext.value', value);
   const w = e.w;
   w.ensure(2);
   w.p8(97);
@@ -351,6 +431,7 @@ export function putSmallIntegerExt(e: TermSink, value: number): void {
 
 /** Writes INTEGER_EXT. */
 export function putIntegerExt(e: TermSink, value: number): void {
+  if (!((value | 0) === value)) outOfRange('integer_ext.value', value);
   const w = e.w;
   w.ensure(5);
   w.p8(98);
@@ -359,6 +440,7 @@ export function putIntegerExt(e: TermSink, value: number): void {
 
 /** Writes SMALL_TUPLE_EXT, up to its elements, which the caller writes next. */
 export function putSmallTupleExtHeader(e: TermSink, arity: number): void {
+  if (!((arity & 0xff) === arity)) outOfRange('small_tuple_ext.arity', arity);
   const w = e.w;
   w.ensure(2);
   w.p8(104);
@@ -367,6 +449,7 @@ export function putSmallTupleExtHeader(e: TermSink, arity: number): void {
 
 /** Writes LARGE_TUPLE_EXT, up to its elements, which the caller writes next. */
 export function putLargeTupleExtHeader(e: TermSink, arity: number): void {
+  if (!(arity >>> 0 === arity)) outOfRange('large_tuple_ext.arity', arity);
   const w = e.w;
   w.ensure(5);
   w.p8(105);
@@ -392,6 +475,7 @@ export function putStringExt(e: TermSink, chars: Uint8Array): void {
 
 /** Writes LIST_EXT, up to its elements, which the caller writes next. */
 export function putListExtHeader(e: TermSink, len: number): void {
+  if (!(len >>> 0 === len)) outOfRange('list_ext.len', len);
   const w = e.w;
   w.ensure(5);
   w.p8(108);
@@ -410,6 +494,7 @@ export function putBinaryExt(e: TermSink, data: Uint8Array): void {
 /** Writes SMALL_BIG_EXT. */
 export function putSmallBigExt(e: TermSink, sign: number, digits: Uint8Array): void {
   if (digits.length > 255) tooLarge('small_big_ext.n', digits.length, 255);
+  if (!((sign & 0xff) === sign)) outOfRange('small_big_ext.sign', sign);
   const w = e.w;
   w.ensure(3);
   w.p8(110);
@@ -420,6 +505,7 @@ export function putSmallBigExt(e: TermSink, sign: number, digits: Uint8Array): v
 
 /** Writes LARGE_BIG_EXT. */
 export function putLargeBigExt(e: TermSink, sign: number, digits: Uint8Array): void {
+  if (!((sign & 0xff) === sign)) outOfRange('large_big_ext.sign', sign);
   const w = e.w;
   w.ensure(6);
   w.p8(111);
@@ -430,6 +516,8 @@ export function putLargeBigExt(e: TermSink, sign: number, digits: Uint8Array): v
 
 /** Writes NEW_FUN_EXT. */
 export function putNewFunExt(e: TermSink, arity: number, uniq: Uint8Array, index: number, module: Term, oldIndex: Term, oldUniq: Term, pid: Term, freeVars: readonly Term[]): void {
+  if (!((arity & 0xff) === arity)) outOfRange('new_fun_ext.arity', arity);
+  if (!(index >>> 0 === index)) outOfRange('new_fun_ext.index', index);
   const w = e.w;
   w.ensure(1);
   w.p8(112);
@@ -462,6 +550,7 @@ export function putExportExt(e: TermSink, module: Term, function_: Term, arity: 
 
 /** Writes MAP_EXT, up to its elements, which the caller writes next. */
 export function putMapExtHeader(e: TermSink, arity: number): void {
+  if (!(arity >>> 0 === arity)) outOfRange('map_ext.arity', arity);
   const w = e.w;
   w.ensure(5);
   w.p8(116);
@@ -497,6 +586,8 @@ export function putSmallAtomUtf8Ext(e: TermSink, name: string): void {
 
 /** Writes V4_PORT_EXT. */
 export function putV4PortExt(e: TermSink, node: Term, id: bigint, creation: number): void {
+  if (!(id >= 0n && id <= 0xffffffffffffffffn)) outOfRange('v4_port_ext.id', id);
+  if (!(creation >>> 0 === creation)) outOfRange('v4_port_ext.creation', creation);
   const w = e.w;
   w.ensure(1);
   w.p8(120);

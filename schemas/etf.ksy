@@ -248,6 +248,7 @@ types:
         repeat-expr: len
       - id: tail
         type: term
+        -beamwire: {chain: true}
   binary_ext:
     doc: "A binary of Len bytes."
     doc-ref: erl_ext_dist.md "BINARY_EXT"

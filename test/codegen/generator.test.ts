@@ -101,7 +101,8 @@ describe('emitTermCodec (schemas/etf.ksy)', () => {
 
   it('has a case per tag, checks counts against the bytes left before allocating, and skips reference-only types', () => {
     expect(text).toContain('NEW_PID_EXT: 88,');
-    expect(text).toMatch(/case 116: \{\s*\/\/ MAP_EXT\s*const arity = r\.u32\(\);\s*const pairsN = arity \* 2;\s*if \(pairsN > r\.end - r\.pos\) r\.fail\('TRUNCATED'/);
+    expect(text).toContain('case 116: return readMapExt(r, at, depth); // MAP_EXT');
+    expect(text).toMatch(/function readMapExt\(r: TermReader, at: number, depth: number\): Term \{\s*const arity = r\.u32\(\);\s*const pairsN = arity \* 2;\s*if \(pairsN > r\.end - r\.pos\) r\.fail\('TRUNCATED'/);
     expect(text).toMatch(/const idsN = len;\s*if \(idsN \* 4 > r\.end - r\.pos\)/);
     expect(text).not.toMatch(/case 80:/); // compressed: handled by the envelope, reference-only here
   });
