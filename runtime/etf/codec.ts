@@ -5,6 +5,8 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import * as G from '../../generated/etf.js';
 import { Atom } from '../term/atom.js';
+import { termKey } from '../term/compare.js';
+import { format } from '../term/format.js';
 import { TermReader } from '../term/reader.js';
 import { BitBinary, ExportFun, Float, Fun, ImproperList, LocalTerm, Pid, Port, Reference, Tuple, type Term } from '../term/values.js';
 import { DecodeError, EncodeError } from '../wire/errors.js';
@@ -60,7 +62,9 @@ function decodeBody(buf: Uint8Array, start: number, options: DecodeOptions): Ter
     if (r.pos !== r.end) r.fail('TRAILING_BYTES', `${r.end - r.pos} bytes after the term`);
     return t;
   } catch (e) {
-    throw asDecodeError(e, r.pos);
+    // A stack overflow's position depends on the stack left, not on the input:
+    // report it at the term's start so the same bytes always give the same error.
+    throw asDecodeError(e, e instanceof RangeError ? start : r.pos);
   } finally {
     r.reset(EMPTY);
     spareReader = r;
@@ -160,6 +164,7 @@ class Encoder implements TermSink {
 
   /** A JavaScript string is a UTF-8 binary (Elixir's string). */
   private string(s: string): void {
+    if (!s.isWellFormed()) this.fail('BAD_VALUE', 'string with a lone surrogate has no UTF-8 form');
     const w = this.w;
     w.ensure(5 + s.length * 3);
     w.p8(G.Tag.BINARY_EXT);
@@ -171,6 +176,7 @@ class Encoder implements TermSink {
 
   atom(a: Atom): void {
     const name = a.name;
+    if (!name.isWellFormed()) this.fail('BAD_VALUE', 'atom with a lone surrogate has no UTF-8 form');
     // 85 UTF-16 units are at most 255 UTF-8 bytes: the common case needs no count.
     if (name.length <= 85) return G.putSmallAtomUtf8Ext(this, name);
     const bytes = Buffer.byteLength(name, 'utf8');
@@ -206,6 +212,7 @@ class Encoder implements TermSink {
   }
 
   private map(m: Map<Term, Term>): void {
+    checkDistinctKeys(this, m);
     G.putMapExtHeader(this, m.size);
     const path = this.path;
     for (const [k, v] of m) {
@@ -223,7 +230,7 @@ class Encoder implements TermSink {
     }
     if (t instanceof Pid) return G.putNewPidExt(this, t.node, t.id, t.serial, t.creation);
     if (t instanceof Reference) {
-      if (t.ids.length < 1 || t.ids.length > 5) this.fail('BAD_VALUE', `reference of ${t.ids.length} words (1..5)`);
+      if (t.ids.length > 5) this.fail('BAD_VALUE', `reference of ${t.ids.length} words (0..5)`);
       return G.putNewerReferenceExt(this, t.node, t.creation, t.ids);
     }
     if (t instanceof Port) {
@@ -266,6 +273,30 @@ class Encoder implements TermSink {
 
   fail(code: EncodeError['code'], detail: string): never {
     throw new EncodeError(code, this.path ? formatPath(this.path) : '', detail);
+  }
+}
+
+/**
+ * Two different JavaScript keys can be one Erlang term ({a} and {a}, 1 and
+ * 1n, true and atom('true'), 'x' and <<"x">>); Erlang would refuse the map,
+ * so refuse to write it. Atoms and numbers are already distinct Map keys;
+ * only maps holding some other key need the structural check.
+ */
+function checkDistinctKeys(e: Encoder, m: Map<Term, Term>): void {
+  if (m.size < 2) return;
+  let plain = true;
+  for (const k of m.keys()) {
+    if (k instanceof Atom ? k === TRUE || k === FALSE : typeof k !== 'number' || (Number.isInteger(k) && !Number.isSafeInteger(k))) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return;
+  const seen = new Set<string>();
+  for (const k of m.keys()) {
+    const key = termKey(k);
+    if (seen.has(key)) e.fail('BAD_VALUE', `map has two keys equal to ${format(k).slice(0, 60)}`);
+    seen.add(key);
   }
 }
 

@@ -13,14 +13,15 @@ import { codePointLength } from '../wire/utf8.js';
 const TRUE = Atom.of('true');
 const FALSE = Atom.of('false');
 
-/** Atoms `true`/`false` become JS booleans; they encode back to the same atoms. */
+/**
+ * Atoms `true`/`false` become JS booleans; they encode back to the same atoms.
+ * The length is checked before interning, so a rejected atom never enters the table.
+ */
 function internAtom(r: TermReader, at: number, name: string): Atom | boolean {
-  const a = Atom.of(name);
-  if (a === TRUE) return true;
-  if (a === FALSE) return false;
   if (name.length > MAX_ATOM_CHARS && codePointLength(name) > MAX_ATOM_CHARS)
     r.fail('ATOM_TOO_LONG', `atom of ${codePointLength(name)} characters (max ${MAX_ATOM_CHARS})`, at);
-  return a;
+  const a = Atom.of(name);
+  return a === TRUE ? true : a === FALSE ? false : a;
 }
 
 export function atom_utf8(r: TermReader, at: number, _len: number, name: string): Atom | boolean {
@@ -55,7 +56,9 @@ export function float_text(r: TermReader, at: number, text: Uint8Array): number 
   if (end < 0) end = text.length;
   let s = '';
   for (let i = 0; i < end; i++) s += String.fromCharCode(text[i]!);
-  const v = s.trim() === '' ? NaN : Number(s.trim());
+  // What strtod reads in "%.20e" output: decimal only (Number() would also take 0x10, 0b1, Infinity).
+  const t = s.trim();
+  const v = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? Number(t) : NaN;
   return float(r, at, v);
 }
 
@@ -82,7 +85,8 @@ export function port(r: TermReader, at: number, node: Term, id: number | bigint,
 }
 
 export function reference(r: TermReader, at: number, len: number, node: Term, creation: number, ids: number[]): Reference {
-  if (len < 1 || len > 5) r.fail('BAD_LENGTH', `reference of ${len} words (1..5)`, at);
+  // OTP accepts 0 words (and echoes them); more than 5 it refuses (V4_NC's maximum).
+  if (len > 5) r.fail('BAD_LENGTH', `reference of ${len} words (0..5)`, at);
   return new Reference(asAtom(r, at, node, 'reference node'), creation, ids);
 }
 
@@ -104,15 +108,17 @@ export function charlist(_r: TermReader, _at: number, len: number, chars: Uint8A
   return out;
 }
 
-/** `[E1, ..., En | Tail]`; a proper tail is spliced on, as Erlang sees one list. */
+/**
+ * `[E1, ..., En | Tail]`. The generated decoder has already folded LIST_EXT
+ * tails into `elements`; a proper tail here can only be NIL_EXT or
+ * STRING_EXT, whose elements are spliced on, as Erlang sees one list.
+ */
 export function list(_r: TermReader, _at: number, len: number, elements: Term[], tail: Term): Term {
   if (Array.isArray(tail)) {
-    if (tail.length === 0) return elements;
-    for (const t of tail) elements.push(t);
+    for (let i = 0; i < tail.length; i++) elements.push(tail[i]!);
     return elements;
   }
   if (len === 0) return tail;
-  if (tail instanceof ImproperList) return new ImproperList([...elements, ...tail.elements], tail.tail);
   return new ImproperList(elements, tail);
 }
 
@@ -166,8 +172,8 @@ export function fun(
 }
 
 export function export_fun(r: TermReader, at: number, module: Term, fn: Term, arity: Term): ExportFun {
-  if (typeof arity !== 'number' || !Number.isInteger(arity) || arity < 0 || arity > 255)
-    r.fail('BAD_VALUE', 'export arity is not 0..255', at);
+  // OTP writes a small_integer_ext but accepts any integer here and echoes it; so do we.
+  if (typeof arity !== 'number' || !Number.isInteger(arity) || arity < 0) r.fail('BAD_VALUE', 'export arity is not a non-negative integer', at);
   return new ExportFun(asAtom(r, at, module, 'export module'), asAtom(r, at, fn, 'export function'), arity);
 }
 
@@ -178,18 +184,23 @@ export function export_fun(r: TermReader, at: number, module: Term, fn: Term, ar
  */
 export function map(r: TermReader, at: number, arity: number, pairs: Term[]): Map<Term, Term> {
   const m = new Map<Term, Term>();
-  let seen: Set<string> | undefined;
+  let objectKeys = 0;
   for (let i = 0; i < pairs.length; i += 2) {
     const k = pairs[i]!;
-    if (typeof k === 'object' && !(k instanceof Atom)) {
-      seen ??= new Set();
+    if (typeof k === 'object' && !(k instanceof Atom)) objectKeys++;
+    m.set(k, pairs[i + 1]!);
+  }
+  if (m.size !== arity) r.fail('DUPLICATE_MAP_KEY', 'duplicate map key', at);
+  // Two keys that are objects may still be equal terms; one cannot collide.
+  if (objectKeys > 1) {
+    const seen = new Set<string>();
+    for (const k of m.keys()) {
+      if (typeof k !== 'object' || k instanceof Atom) continue;
       const key = termKey(k);
       if (seen.has(key)) r.fail('DUPLICATE_MAP_KEY', `duplicate map key ${key.slice(0, 40)}`, at);
       seen.add(key);
     }
-    m.set(k, pairs[i + 1]!);
   }
-  if (m.size !== arity) r.fail('DUPLICATE_MAP_KEY', 'duplicate map key', at);
   return m;
 }
 

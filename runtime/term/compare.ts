@@ -18,7 +18,8 @@ export function equals(a: Term, b: Term): boolean {
 export function termKey(t: Term): string {
   switch (typeof t) {
     case 'number':
-      return Number.isInteger(t) ? `i${t}` : `f${t}`;
+      // An integral number beyond 2^53 encodes as the exact integer it holds.
+      return Number.isInteger(t) ? (Number.isSafeInteger(t) ? `i${t}` : `i${BigInt(t)}`) : `f${t}`;
     case 'bigint':
       return `i${t}`;
     case 'boolean':
@@ -40,13 +41,19 @@ export function termKey(t: Term): string {
     return `#{${parts.join(',')}}`;
   }
   if (t instanceof ImproperList) return `[${t.elements.map(termKey).join(',')}|${termKey(t.tail)}]`;
-  if (t instanceof BitBinary) return `B${t.bits}:${binaryKey(t.bytes)}`;
+  if (t instanceof BitBinary) {
+    // 8 bits in the last byte is a binary; bits past the last significant one are not part of the value.
+    if (t.bits === 8) return `b${binaryKey(t.bytes)}`;
+    const bytes = t.bytes.slice();
+    if (bytes.length > 0) bytes[bytes.length - 1]! &= (0xff << (8 - t.bits)) & 0xff;
+    return `B${t.bits}:${binaryKey(bytes)}`;
+  }
   if (t instanceof Pid) return `P${t.node.name}.${t.id}.${t.serial}.${t.creation}`;
   if (t instanceof Port) return `O${t.node.name}.${t.id}.${t.creation}`;
   if (t instanceof Reference) return `R${t.node.name}.${t.creation}.${t.ids.join('.')}`;
   if (t instanceof ExportFun) return `E${t.module.name}:${t.name.name}/${t.arity}`;
   if (t instanceof Fun)
-    return `F${t.module.name}.${t.index}.${binaryKey(t.uniq)}.${termKey(t.pid)}(${t.freeVars.map(termKey).join(',')})`;
+    return `F${t.module.name}.${t.index}/${t.arity}.${binaryKey(t.uniq)}.${termKey(t.oldIndex)}.${termKey(t.oldUniq)}.${termKey(t.pid)}(${t.freeVars.map(termKey).join(',')})`;
   if (t instanceof LocalTerm) return `L${binaryKey(t.bytes)}`;
   // A plain object encodes as a map with atom keys; compare it as one.
   const parts = Object.keys(t).map((k) => `a${k}=>${termKey((t as Record<string, Term>)[k]!)}`).sort();

@@ -3,7 +3,7 @@ import { codePointLength } from '../wire/utf8.js';
 import type { Term } from './values.js';
 
 const utf8 = new TextEncoder();
-const strict = new TextDecoder('utf-8', { fatal: true });
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** `"héllo"` → `[104,233,108,108,111]`: an Erlang string (a list of code points). */
 export function toCharlist(s: string): number[] {

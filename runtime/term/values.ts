@@ -89,7 +89,7 @@ export class Port {
   }
 }
 
-/** A reference: 1 to 5 opaque 32-bit words, kept exactly as received. */
+/** A reference: up to 5 opaque 32-bit words (OTP makes 3; V4_NC allows 5), kept exactly as received. */
 export class Reference {
   constructor(
     readonly node: Atom,

@@ -1,6 +1,7 @@
 import { DecodeError } from './errors.js';
 
-const fatal = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the text (an atom may start with it), not a marker to strip.
+const fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const latin1 = new TextDecoder('latin1');
 const encoder = new TextEncoder();
 

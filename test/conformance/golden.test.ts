@@ -33,6 +33,7 @@ import {
   Tuple,
   type Term,
 } from '../../runtime/index.js';
+import { hasMultiKeyMap } from '../support/terms.js';
 
 interface GoldenCase {
   readonly name: string;
@@ -60,15 +61,6 @@ function golden(name: string): GoldenCase {
 /** The term of a case, decoded from its UTF-8-atom encoding. */
 const termOf = (name: string): Term => decode(bytes(golden(name).t2b_utf8));
 
-/** True when `t` holds a map of two or more keys anywhere (its byte order is Erlang's choice). */
-function hasMultiKeyMap(t: Term): boolean {
-  if (t instanceof Map) return t.size > 1 || [...t].some(([k, v]) => hasMultiKeyMap(k) || hasMultiKeyMap(v));
-  if (Array.isArray(t)) return t.some(hasMultiKeyMap);
-  if (t instanceof Tuple) return t.elements.some(hasMultiKeyMap);
-  if (t instanceof ImproperList) return t.elements.some(hasMultiKeyMap) || hasMultiKeyMap(t.tail);
-  if (t instanceof Fun) return t.freeVars.some(hasMultiKeyMap);
-  return false;
-}
 
 /** Byte equality with a message that points at the first difference, not a 200 KB diff. */
 function expectSameBytes(ours: Uint8Array, erlangHex: string): void {

@@ -15,7 +15,7 @@ import { arbTerm } from '../support/arbitrary.js';
 import { loadReference, parseStrict, type KaitaiObject } from '../support/reference.js';
 
 const Etf = loadReference('Etf');
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // U+FEFF may start an atom
 
 function atomOf(name: string): Atom | boolean {
   return name === 'true' ? true : name === 'false' ? false : Atom.of(name);

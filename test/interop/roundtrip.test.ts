@@ -14,6 +14,7 @@ import { deflateSync } from 'node:zlib';
 import { atom, decode, DecodeError, encode, equals, Float, Fun, ImproperList, Pid, Port, Reference, termKey, Tuple, type Term } from '../../runtime/index.js';
 import { ErlangError, startErlang, type ErlangHarness, type GeneratedTerm } from '../support/erl.js';
 import { arbEncodable, arbTerm } from '../support/arbitrary.js';
+import { hasMultiKeyMap } from '../support/terms.js';
 
 /** Seeds for Erlang's generator; a failure message names the seed and the term. */
 const ERLANG_SEEDS = [20250101, 7];
@@ -60,19 +61,6 @@ async function erlangTerms(seed: number): Promise<GeneratedTerm[]> {
   return terms;
 }
 
-/**
- * True when `t` holds a map of two or more keys anywhere. Erlang writes map
- * keys in its own internal order, so such terms are compared by `=:=`, never
- * by bytes. (The same rule as test/conformance/golden.test.ts.)
- */
-function hasMultiKeyMap(t: Term): boolean {
-  if (t instanceof Map) return t.size > 1 || [...t].some(([k, v]) => hasMultiKeyMap(k) || hasMultiKeyMap(v));
-  if (Array.isArray(t)) return t.some(hasMultiKeyMap);
-  if (t instanceof Tuple) return t.elements.some(hasMultiKeyMap);
-  if (t instanceof ImproperList) return t.elements.some(hasMultiKeyMap) || hasMultiKeyMap(t.tail);
-  if (t instanceof Fun) return t.freeVars.some(hasMultiKeyMap);
-  return false;
-}
 
 /**
  * True when `t` names the harness node itself (`nonode@nohost`, creation 0):
