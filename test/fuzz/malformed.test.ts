@@ -247,7 +247,10 @@ describe('bombs fail fast, on a bound, without big allocations', () => {
           try { decode(m[name](depth)); out.push({ name, depth, ok: true }); }
           catch (e) { out.push({ name, depth, ok: false, code: e.code, message: e.message }); }
       console.log(JSON.stringify(out));`;
-    const run = spawnSync(process.execPath, ['--jitless', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['--jitless', '--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: new URL('../../', import.meta.url), // where `tsx` resolves from
+    });
     expect(run.status, run.stderr).toBe(0);
     const results = JSON.parse(run.stdout) as { name: string; depth: number; ok: boolean; code?: string; message?: string }[];
     const wrong = results.filter((r) =>
