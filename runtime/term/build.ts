@@ -56,9 +56,8 @@ export function float_text(r: TermReader, at: number, text: Uint8Array): number 
   if (end < 0) end = text.length;
   let s = '';
   for (let i = 0; i < end; i++) s += String.fromCharCode(text[i]!);
-  // What strtod reads in "%.20e" output: decimal only (Number() would also take 0x10, 0b1, Infinity).
-  const t = s.trim();
-  const v = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? Number(t) : NaN;
+  // What OTP accepts (checked against erl): digits.digits[e±N]; no hex, radix prefixes, Infinity, spaces, "7" or ".5".
+  const v = /^[+-]?\d+\.\d+([eE][+-]?\d+)?$/.test(s) ? Number(s) : NaN;
   return float(r, at, v);
 }
 
@@ -122,17 +121,20 @@ export function list(_r: TermReader, _at: number, len: number, elements: Term[],
   return new ImproperList(elements, tail);
 }
 
+/** OTP's largest integer: BIG_ARITY_MAX, (1 << 19) - 1 words of 8 bytes (erts/emulator/beam/big.h). */
+export const MAX_BIG_BYTES = ((1 << 19) - 1) * 8;
+
 /** Little-endian magnitude digits and a sign; a number when it is safe, else a bigint. */
 export function big(r: TermReader, at: number, n: number, sign: number, digits: Uint8Array): number | bigint {
   if (sign > 1) r.fail('BAD_SIGN', `bignum sign byte ${sign}`, at);
+  if (n > MAX_BIG_BYTES) r.fail('BAD_LENGTH', `bignum of ${n} bytes exceeds OTP's maximum of ${MAX_BIG_BYTES}`, at);
   if (n <= 6) {
     let v = 0;
     for (let i = n - 1; i >= 0; i--) v = v * 256 + digits[i]!;
     return sign === 1 && v !== 0 ? -v : v;
   }
-  let hex = '';
-  for (let i = n - 1; i >= 0; i--) hex += (digits[i]! < 16 ? '0' : '') + digits[i]!.toString(16);
-  let v = BigInt('0x' + hex);
+  // Native hex conversion: linear, where building the string by hand was not.
+  let v = BigInt('0x' + Buffer.from(digits).reverse().toString('hex'));
   if (sign === 1) v = -v;
   return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
 }
