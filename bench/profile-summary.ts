@@ -10,6 +10,13 @@
  *
  * (Profiles taken through tsx alone work too, but tsx puts each module on
  * one line, so every position reads `file:1`.)
+ *
+ * Caveat: TurboFan inlines small callees, and their self time then counts
+ * for the caller; V8 also reports an inlined callee's line numbers against
+ * the caller's script, so the by-line list can name lines of the wrong file.
+ * For an exact split by function, profile once more with
+ * `node --no-turbo-inlining --cpu-prof ...` (slower overall, but each
+ * function keeps its own samples).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
@@ -67,6 +74,12 @@ function where(url: string, line0: number, col0: number): string {
   return `${relative(ROOT, path)}:${line0 + 1}`;
 }
 
+// `... | head` closes stdout early; that is not an error worth a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const args = process.argv.slice(2);
 const top = Number(args.find((a) => /^\d+$/.test(a)) ?? 20);
 
@@ -107,5 +120,5 @@ for (const file of args.filter((a) => !/^\d+$/.test(a))) {
   };
   console.log(`${file}: ${(total / 1e6).toFixed(2)} s sampled`);
   show('self time by function', fns);
-  show('self time by source line', lines);
+  show('self time by source line (inlined callees may show under the caller\'s file)', lines);
 }

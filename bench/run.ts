@@ -747,6 +747,7 @@ async function main(): Promise<void> {
       erlpack: readVersion('erlpack'),
       erlang_js: readVersion('erlang_js'),
     },
+    code: codeVersion(),
     corpora: Object.fromEntries(
       corpora.map((c) => [c.name, { terms: c.v2.u8.length, bytes: c.v2.bytes, bytesV1: c.v1.bytes, meanTermBytes: Math.round(c.v2.bytes / c.v2.u8.length) }]),
     ),
@@ -767,6 +768,16 @@ async function main(): Promise<void> {
     log(`results in ${relative(ROOT, join(RESULTS_DIR, 'latest.json'))} and latest.md`);
   }
   if (typeof sink === 'symbol') log('');
+}
+
+/** The commit measured, and whether the codec's sources differ from it. */
+function codeVersion(): { commit: string | null; codecDirty: boolean | null } {
+  const git = (...args: string[]): string | null => {
+    const r = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
+    return r.status === 0 ? r.stdout.trim() : null;
+  };
+  const dirty = git('status', '--porcelain', '--', 'runtime', 'generated');
+  return { commit: git('rev-parse', 'HEAD'), codecDirty: dirty === null ? null : dirty !== '' };
 }
 
 function readVersion(pkg: string): string | null {
