@@ -99,6 +99,8 @@ function inflate(bytes: Uint8Array, options: DecodeOptions): Uint8Array {
   return out;
 }
 
+const bigScratch = new Uint8Array(8);
+const bigScratchView = new DataView(bigScratch.buffer);
 const TRUE = Atom.of('true');
 const FALSE = Atom.of('false');
 
@@ -153,12 +155,17 @@ class Encoder implements TermSink {
   /** SMALL_BIG_EXT / LARGE_BIG_EXT: the magnitude as little-endian bytes. */
   private big(v: bigint): void {
     const sign = v < 0n ? 1 : 0;
-    let hex = (sign ? -v : v).toString(16);
-    if (hex.length & 1) hex = '0' + hex;
-    const n = hex.length >> 1;
-    const digits = new Uint8Array(n);
-    for (let i = 0; i < n; i++) digits[i] = parseInt(hex.substr(hex.length - 2 - 2 * i, 2), 16);
-    if (n <= 255) G.putSmallBigExt(this, sign, digits);
+    const mag = sign ? -v : v;
+    if (mag <= 0xffffffffffffffffn) {
+      // The common 33..64-bit case (snowflake ids) without string conversion.
+      bigScratchView.setBigUint64(0, mag, true);
+      let n = 8;
+      while (n > 1 && bigScratch[n - 1] === 0) n--;
+      return G.putSmallBigExt(this, sign, bigScratch.subarray(0, n));
+    }
+    const hex = mag.toString(16);
+    const digits = Buffer.from(hex.length & 1 ? '0' + hex : hex, 'hex').reverse();
+    if (digits.length <= 255) G.putSmallBigExt(this, sign, digits);
     else G.putLargeBigExt(this, sign, digits);
   }
 
@@ -279,21 +286,26 @@ class Encoder implements TermSink {
 /**
  * Two different JavaScript keys can be one Erlang term ({a} and {a}, 1 and
  * 1n, true and atom('true'), 'x' and <<"x">>); Erlang would refuse the map,
- * so refuse to write it. Atoms and numbers are already distinct Map keys;
- * only maps holding some other key need the structural check.
+ * so refuse to write it. Atoms and numbers are distinct Map keys already, so
+ * only the other keys are compared structurally (numbers too when a bigint
+ * or an integral number beyond 2^53 could equal one of them).
  */
 function checkDistinctKeys(e: Encoder, m: Map<Term, Term>): void {
   if (m.size < 2) return;
-  let plain = true;
+  let suspects = 0;
+  let bigs = false;
   for (const k of m.keys()) {
-    if (k instanceof Atom ? k === TRUE || k === FALSE : typeof k !== 'number' || (Number.isInteger(k) && !Number.isSafeInteger(k))) {
-      plain = false;
-      break;
+    if (typeof k === 'number') {
+      if (Number.isInteger(k) && !Number.isSafeInteger(k)) (suspects++, (bigs = true));
+    } else if (!(k instanceof Atom) || k === TRUE || k === FALSE) {
+      suspects++;
+      if (typeof k === 'bigint') bigs = true;
     }
   }
-  if (plain) return;
+  if (suspects === 0 || (suspects === 1 && !bigs)) return;
   const seen = new Set<string>();
   for (const k of m.keys()) {
+    if (k instanceof Atom ? k !== TRUE && k !== FALSE : typeof k === 'number' && !bigs) continue;
     const key = termKey(k);
     if (seen.has(key)) e.fail('BAD_VALUE', `map has two keys equal to ${format(k).slice(0, 60)}`);
     seen.add(key);
