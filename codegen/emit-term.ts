@@ -186,7 +186,7 @@ function writePut(w: CodeBlockWriter, c: Case): void {
       const d = header ? undefined : derived.get(a.id);
       if (a['-beamwire']?.['size-of'] === 'rest') {
         flush();
-        line(`const ${v}At = w.pos;`);
+        line(`const ${v}At = w.offset();`);
         run.push([4, 'w.p32(0);']);
         continue;
       }
@@ -243,7 +243,7 @@ function writePut(w: CodeBlockWriter, c: Case): void {
     flush();
     // Range checks go first, so a value that does not fit leaves nothing half-written.
     for (const l of [...checks, ...out]) w.writeLine(l);
-    for (const a of fields) if (a['-beamwire']?.['size-of'] === 'rest') w.writeLine(`w.patchU32(${camel(a.id)}At, w.pos - ${camel(a.id)}At);`);
+    for (const a of fields) if (a['-beamwire']?.['size-of'] === 'rest') w.writeLine(`w.patchU32(${camel(a.id)}At, w.offset() - ${camel(a.id)}At);`);
   });
   w.writeLine('}');
 }

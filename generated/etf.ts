@@ -521,7 +521,7 @@ export function putNewFunExt(e: TermSink, arity: number, uniq: Uint8Array, index
   const w = e.w;
   w.ensure(1);
   w.p8(112);
-  const sizeAt = w.pos;
+  const sizeAt = w.offset();
   w.ensure(5);
   w.p32(0);
   w.p8(arity);
@@ -535,7 +535,7 @@ export function putNewFunExt(e: TermSink, arity: number, uniq: Uint8Array, index
   e.term(oldUniq);
   e.term(pid);
   for (const x of freeVars) e.term(x);
-  w.patchU32(sizeAt, w.pos - sizeAt);
+  w.patchU32(sizeAt, w.offset() - sizeAt);
 }
 
 /** Writes EXPORT_EXT. */

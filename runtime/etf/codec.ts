@@ -110,7 +110,7 @@ const FALSE = Atom.of('false');
  */
 class Encoder implements TermSink {
   readonly w = new Writer();
-  /** Where the current term started (LOCAL_EXT is valid only there). */
+  /** Offset of the top-level term in the message (LOCAL_EXT is valid only there). */
   start = 0;
   /** Set only while re-running a failed encode to name the bad value's path. */
   path: (string | number)[] | undefined;
@@ -257,7 +257,7 @@ class Encoder implements TermSink {
     if (t instanceof ExportFun) return G.putExportExt(this, t.module, t.name, t.arity);
     if (t instanceof Fun) return G.putNewFunExt(this, t.arity, t.uniq, t.index, t.module, t.oldIndex, t.oldUniq, t.pid, t.freeVars);
     if (t instanceof LocalTerm) {
-      if (this.w.pos !== this.start) this.fail('BAD_VALUE', 'a LocalTerm can only be a whole term, not part of one');
+      if (this.w.offset() !== this.start) this.fail('BAD_VALUE', 'a LocalTerm can only be a whole term, not part of one');
       return this.w.bytes(t.bytes);
     }
     const proto = Object.getPrototypeOf(t) as unknown;
@@ -329,19 +329,19 @@ export function encode(term: Term, options: EncodeOptions = {}): Uint8Array {
   const e = spareEncoder ?? new Encoder();
   spareEncoder = undefined;
   const w = e.w;
-  const base = w.begin();
+  w.begin();
   try {
     w.p8(VERSION);
-    e.start = w.pos;
+    e.start = 1;
     runEncode(e, term);
     if (options.compressed !== undefined && options.compressed !== false) {
-      const out = compress(w, base, options.compressed);
-      w.pos = base;
+      const out = compress(w, options.compressed);
+      w.rewind();
       return out;
     }
-    return w.take(base);
+    return w.take();
   } catch (err) {
-    w.pos = base;
+    w.rewind();
     throw err;
   } finally {
     spareEncoder = e;
@@ -367,10 +367,10 @@ function runEncode(e: Encoder, term: Term): void {
 }
 
 /** As term_to_binary(T, [compressed]): kept uncompressed when zlib does not make it smaller. */
-function compress(w: Writer, base: number, level: number | true): Uint8Array {
-  const body = w.buf.subarray(base + 1, w.pos);
+function compress(w: Writer, level: number | true): Uint8Array {
+  const body = w.buf.subarray(w.mark + 1, w.pos);
   const z = deflateSync(body, { level: level === true ? 6 : level });
-  if (z.length + 5 >= body.length) return w.buf.slice(base, w.pos);
+  if (z.length + 5 >= body.length) return w.buf.slice(w.mark, w.pos);
   const out = new Uint8Array(6 + z.length);
   out[0] = VERSION;
   out[1] = G.Tag.COMPRESSED;

@@ -1,13 +1,20 @@
+/** Size of a fresh slab; results larger than a quarter of it are copied out instead. */
+const SLAB = 64 * 1024;
+
 /**
- * A growable output buffer. `finish` copies the result out; `take` returns a
- * view into the slab and moves on, so consecutive results share one slab
- * (never overwritten) and no copy is made. Growing copies the bytes written
- * so far, so positions taken earlier (for back-patching) stay valid.
+ * An output buffer for one message at a time. `begin` starts a message,
+ * `take` returns it: small results are views into a shared slab that is never
+ * written again under them (no copy, as Node's Buffer pool does); results
+ * over SLAB/4 come back as exact-size copies so they pin no spare memory.
+ * Growing moves only the message in progress, so back-patch positions are
+ * taken relative to its start (`offset()`), never as absolute `pos`.
  */
 export class Writer {
   buf: Uint8Array;
   view: DataView;
   pos = 0;
+  /** Where the message in progress starts. */
+  mark = 0;
   constructor(initial = 8192) {
     this.buf = new Uint8Array(initial);
     this.view = new DataView(this.buf.buffer);
@@ -18,12 +25,46 @@ export class Writer {
     if (this.pos + n > this.buf.length) this.grow(n);
   }
   private grow(n: number): void {
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
+    const used = this.pos - this.mark;
+    let size = SLAB;
+    while (size < used + n) size *= 2;
     const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
+    next.set(this.buf.subarray(this.mark, this.pos));
     this.buf = next;
     this.view = new DataView(next.buffer);
+    this.pos = used;
+    this.mark = 0;
+  }
+
+  /** Starts a message; a slab with little room left is left behind rather than grown. */
+  begin(minRoom = 4096): void {
+    if (this.buf.length - this.pos < minRoom) {
+      this.buf = new Uint8Array(SLAB);
+      this.view = new DataView(this.buf.buffer);
+      this.pos = 0;
+    }
+    this.mark = this.pos;
+  }
+  /** Position in the message in progress, for back-patching (valid across growth). */
+  offset(): number {
+    return this.pos - this.mark;
+  }
+  /** The message in progress, and starts the next one after it. */
+  take(): Uint8Array {
+    if (this.pos - this.mark > SLAB / 4) return this.finish();
+    const out = this.buf.subarray(this.mark, this.pos);
+    this.mark = this.pos;
+    return out;
+  }
+  /** Drops the message in progress. */
+  rewind(): void {
+    this.pos = this.mark;
+  }
+  /** The message in progress, copied out; its space is reused. */
+  finish(): Uint8Array {
+    const out = this.buf.slice(this.mark, this.pos);
+    this.pos = this.mark;
+    return out;
   }
 
   // Unchecked puts: the caller has called ensure() for the whole run of fields.
@@ -85,30 +126,11 @@ export class Writer {
     this.buf.set(b, this.pos);
     this.pos += b.length;
   }
-  /** Writes a u32 at an earlier position (a length known only afterwards). */
-  patchU32(at: number, v: number): void {
-    this.view.setUint32(at, v);
+  /** Writes a u32 at an earlier `offset()` (a length known only afterwards). */
+  patchU32(offset: number, v: number): void {
+    this.view.setUint32(this.mark + offset, v);
   }
-  /**
-   * Starts a message that `take` will return: when the slab has little room
-   * left, begins a fresh one rather than growing (and copying) mid-message.
-   */
-  begin(minRoom = 4096): number {
-    if (this.buf.length - this.pos < minRoom) {
-      this.buf = new Uint8Array(Math.max(this.buf.length, 65536));
-      this.view = new DataView(this.buf.buffer);
-      this.pos = 0;
-    }
-    return this.pos;
-  }
-  /** A view of what was written since `start`; the slab is not reused under it. */
-  take(start: number): Uint8Array {
-    return this.buf.subarray(start, this.pos);
-  }
-  /** A copy of what was written since `start`, and rewinds to `start`. */
-  finish(start = 0): Uint8Array {
-    const out = this.buf.slice(start, this.pos);
-    this.pos = start;
-    return out;
-  }
+
+
+
 }

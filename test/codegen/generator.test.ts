@@ -112,6 +112,6 @@ describe('emitTermCodec (schemas/etf.ksy)', () => {
     expect(text).toContain('export function putMapExtHeader(e: TermSink, arity: number)');
     expect(text).not.toContain('putPidExt(');
     expect(text).not.toContain('putAtomExt(');
-    expect(text).toMatch(/putNewFunExt\([^)]*\)[^]*?w\.patchU32\(sizeAt, w\.pos - sizeAt\)/);
+    expect(text).toMatch(/putNewFunExt\([^)]*\)[^]*?w\.patchU32\(sizeAt, w\.offset\(\) - sizeAt\)/);
   });
 });
