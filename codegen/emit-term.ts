@@ -111,6 +111,11 @@ function writeDecodeCase(w: CodeBlockWriter, c: Case): void {
         w.writeLine(`${chained ? 'let' : 'const'} ${v} = ${READ[a.type]};`);
       } else if (a['size-eos']) {
         w.writeLine(`const ${v} = r.rest();`);
+      } else if (text && a['-beamwire']?.intern) {
+        const n = countExpr(a.size!);
+        w.writeLine(`r.need(${n});`);
+        w.writeLine(`const ${v} = r.pos; // the builder interns from the bytes`);
+        w.writeLine(`r.pos += ${n};`);
       } else if (text) {
         const n = countExpr(a.size!);
         w.writeLine(`r.need(${n});`);
@@ -262,8 +267,9 @@ export function emitTermCodec(schema: Schema): Statement[] {
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: '../runtime/wire/errors.js', namedImports: ['EncodeError'] },
   );
   const puts = cs.filter((c) => !c.type['-beamwire']?.['decode-only']);
-  const texts = (list: Case[]): Set<string> => new Set(list.flatMap((c) => (c.type.seq ?? []).map((a) => a['-beamwire']?.text).filter((t) => t !== undefined)));
-  const utf8 = [...texts(cs)].map((t) => `${t}Decode`).concat([...texts(puts)].map((t) => `${t}Write`)).sort();
+  const texts = (list: Case[], interned: boolean): Set<string> =>
+    new Set(list.flatMap((c) => (c.type.seq ?? []).filter((a) => interned || !a['-beamwire']?.intern).map((a) => a['-beamwire']?.text).filter((t) => t !== undefined)));
+  const utf8 = [...texts(cs, false)].map((t) => `${t}Decode`).concat([...texts(puts, true)].map((t) => `${t}Write`)).sort();
   if (utf8.length) statements.push({ kind: StructureKind.ImportDeclaration, moduleSpecifier: '../runtime/wire/utf8.js', namedImports: utf8 });
   statements.push({
     kind: StructureKind.VariableStatement,

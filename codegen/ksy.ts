@@ -12,6 +12,7 @@ export interface KsyBeamwire {
   /** A tail term that may be this same type again: followed in a loop, appending to the repeated field. */
   chain?: boolean;
   text?: 'utf8' | 'latin1';
+  intern?: boolean;
 }
 
 export interface KsyAttr {

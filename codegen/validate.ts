@@ -129,6 +129,7 @@ export interface KsyTypeBeamwire {
 export interface KsyAttributeBeamwire {
   /** mode term: the bytes are text in this encoding, decoded strictly. */
   readonly text?: 'utf8' | 'latin1';
+  readonly intern?: true;
   /** mode term: this u32 counts the bytes from itself to the end of the type, patched on encode. */
   readonly 'size-of'?: 'rest';
   readonly chain?: true;

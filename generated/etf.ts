@@ -6,7 +6,7 @@ import { type TermReader } from '../runtime/term/reader.js';
 import { type TermSink } from '../runtime/term/sink.js';
 import { type Term } from '../runtime/term/values.js';
 import { EncodeError } from '../runtime/wire/errors.js';
-import { latin1Decode, utf8Decode, utf8Write } from '../runtime/wire/utf8.js';
+import { utf8Write } from '../runtime/wire/utf8.js';
 /** ETF tags (schemas/etf.ksy, enum `tag`), with the spec's names. */
 export const Tag = {
   NEW_FLOAT_EXT: 70,
@@ -154,7 +154,7 @@ function readFloatExt(r: TermReader, at: number): Term {
 function readAtomExt(r: TermReader, at: number): Term {
   const len = r.u16();
   r.need(len);
-  const name = latin1Decode(r.buf, r.pos, r.pos + len);
+  const name = r.pos; // the builder interns from the bytes
   r.pos += len;
   return B.atom_latin1(r, at, len, name);
 }
@@ -299,7 +299,7 @@ function readNewReferenceExt(r: TermReader, at: number, depth: number): Term {
 function readSmallAtomExt(r: TermReader, at: number): Term {
   const len = r.u8();
   r.need(len);
-  const name = latin1Decode(r.buf, r.pos, r.pos + len);
+  const name = r.pos; // the builder interns from the bytes
   r.pos += len;
   return B.atom_latin1(r, at, len, name);
 }
@@ -318,7 +318,7 @@ function readMapExt(r: TermReader, at: number, depth: number): Term {
 function readAtomUtf8Ext(r: TermReader, at: number): Term {
   const len = r.u16();
   r.need(len);
-  const name = utf8Decode(r.buf, r.pos, r.pos + len);
+  const name = r.pos; // the builder interns from the bytes
   r.pos += len;
   return B.atom_utf8(r, at, len, name);
 }
@@ -327,7 +327,7 @@ function readAtomUtf8Ext(r: TermReader, at: number): Term {
 function readSmallAtomUtf8Ext(r: TermReader, at: number): Term {
   const len = r.u8();
   r.need(len);
-  const name = utf8Decode(r.buf, r.pos, r.pos + len);
+  const name = r.pos; // the builder interns from the bytes
   r.pos += len;
   return B.atom_utf8(r, at, len, name);
 }

@@ -1,7 +1,8 @@
 # The External Term Format, as erts/doc/guides/erl_ext_dist.md and erts/emulator/beam/external.c define it.
 # One type per tag, named after the spec's tag; every field in wire order. Read by codegen/ only:
 # `npm run gen` emits the production decoder/encoders and compiles a Kaitai reference parser from this file.
-# `-beamwire.build` names the runtime constructor (runtime/term/build.ts) that turns the fields into a term.
+# `-beamwire.build` names the runtime constructor (runtime/term/build.ts) that turns the fields into a term;
+# atom names are `intern`ed: the constructor finds the atom by its bytes, building no string when it is known.
 meta:
   id: etf
   title: Erlang External Term Format (OTP 25-28)
@@ -164,7 +165,7 @@ types:
         type: u2
       - id: name
         size: len
-        -beamwire: {text: latin1}
+        -beamwire: {text: latin1, intern: true}
   reference_ext:
     doc: "Old reference: one id word and a 2-bit creation. Decoded only."
     doc-ref: erl_ext_dist.md "REFERENCE_EXT"
@@ -343,7 +344,7 @@ types:
         type: u1
       - id: name
         size: len
-        -beamwire: {text: latin1}
+        -beamwire: {text: latin1, intern: true}
   map_ext:
     doc: "Arity key/value pairs, K1 V1 ... Kn Vn, in any order, without duplicate keys."
     doc-ref: erl_ext_dist.md "MAP_EXT"
@@ -364,7 +365,7 @@ types:
         type: u2
       - id: name
         size: len
-        -beamwire: {text: utf8}
+        -beamwire: {text: utf8, intern: true}
   small_atom_utf8_ext:
     doc: "UTF-8 atom of at most 255 bytes: what OTP sends on distribution."
     doc-ref: erl_ext_dist.md "SMALL_ATOM_UTF8_EXT"
@@ -374,7 +375,7 @@ types:
         type: u1
       - id: name
         size: len
-        -beamwire: {text: utf8}
+        -beamwire: {text: utf8, intern: true}
   v4_port_ext:
     doc: "A port with a 64-bit id (V4_NC)."
     doc-ref: erl_ext_dist.md "V4_PORT_EXT"

@@ -5,7 +5,7 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import * as G from '../../generated/etf.js';
 import { Atom } from '../term/atom.js';
-import { termKey } from '../term/compare.js';
+import { equals, termKey } from '../term/compare.js';
 import { format } from '../term/format.js';
 import { TermReader } from '../term/reader.js';
 import { BitBinary, ExportFun, Float, Fun, ImproperList, LocalTerm, Pid, Port, Reference, Tuple, type Term } from '../term/values.js';
@@ -141,6 +141,7 @@ class Encoder implements TermSink {
     if (Number.isInteger(v)) {
       if (v >= 0 && v <= 255) return G.putSmallIntegerExt(this, v);
       if (v >= -2147483648 && v <= 2147483647) return G.putIntegerExt(this, v);
+      if (Number.isSafeInteger(v)) return this.safeBig(v);
       return this.big(BigInt(v));
     }
     if (!Number.isFinite(v)) this.fail('BAD_FLOAT', `${v} (Erlang has no NaN or infinity)`);
@@ -150,6 +151,17 @@ class Encoder implements TermSink {
   private bigint(v: bigint): void {
     if (v >= -2147483648n && v <= 2147483647n) return this.number(Number(v));
     this.big(v);
+  }
+
+  /** SMALL_BIG_EXT for a safe integer beyond 32 bits (timestamps in ms), by arithmetic. */
+  private safeBig(v: number): void {
+    let m = v < 0 ? -v : v;
+    let n = 0;
+    while (m > 0) {
+      bigScratch[n++] = m % 256;
+      m = Math.floor(m / 256);
+    }
+    G.putSmallBigExt(this, v < 0 ? 1 : 0, bigScratch.subarray(0, n));
   }
 
   /** SMALL_BIG_EXT / LARGE_BIG_EXT: the magnitude as little-endian bytes. */
@@ -221,14 +233,21 @@ class Encoder implements TermSink {
   private map(m: Map<Term, Term>): void {
     checkDistinctKeys(this, m);
     G.putMapExtHeader(this, m.size);
-    const path = this.path;
-    for (const [k, v] of m) {
-      this.term(k);
-      path?.push(`(${String(k)})`);
-      this.term(v);
-      path?.pop();
-    }
+    // forEach, not for-of: no [key, value] array per entry.
+    if (this.path === undefined) m.forEach(this.pairWriter);
+    else
+      m.forEach((v, k) => {
+        this.term(k);
+        this.path!.push(`(${format(k)})`);
+        this.term(v);
+        this.path!.pop();
+      });
   }
+
+  private readonly pairWriter = (v: Term, k: Term): void => {
+    this.term(k);
+    this.term(v);
+  };
 
   private other(t: object): void {
     if (t instanceof Float) {
@@ -292,20 +311,26 @@ class Encoder implements TermSink {
  */
 function checkDistinctKeys(e: Encoder, m: Map<Term, Term>): void {
   if (m.size < 2) return;
-  let suspects = 0;
+  let suspects: Term[] | undefined;
   let bigs = false;
   for (const k of m.keys()) {
     if (typeof k === 'number') {
-      if (Number.isInteger(k) && !Number.isSafeInteger(k)) (suspects++, (bigs = true));
-    } else if (!(k instanceof Atom) || k === TRUE || k === FALSE) {
-      suspects++;
-      if (typeof k === 'bigint') bigs = true;
-    }
+      if (!Number.isInteger(k) || Number.isSafeInteger(k)) continue;
+      bigs = true;
+    } else if (k instanceof Atom && k !== TRUE && k !== FALSE) continue;
+    else if (typeof k === 'bigint') bigs = true;
+    (suspects ??= []).push(k);
   }
-  if (suspects === 0 || (suspects === 1 && !bigs)) return;
+  if (suspects === undefined || (suspects.length === 1 && !bigs)) return;
+  // A bigint can equal a plain safe integer key: compare those too.
+  const keys = bigs ? [...m.keys()].filter((k) => !(k instanceof Atom && k !== TRUE && k !== FALSE)) : suspects;
+  if (keys.length <= 8) {
+    for (let i = 1; i < keys.length; i++)
+      for (let j = 0; j < i; j++) if (equals(keys[i]!, keys[j]!)) e.fail('BAD_VALUE', `map has two keys equal to ${format(keys[i]!).slice(0, 60)}`);
+    return;
+  }
   const seen = new Set<string>();
-  for (const k of m.keys()) {
-    if (k instanceof Atom ? k !== TRUE && k !== FALSE : typeof k === 'number' && !bigs) continue;
+  for (const k of keys) {
     const key = termKey(k);
     if (seen.has(key)) e.fail('BAD_VALUE', `map has two keys equal to ${format(k).slice(0, 60)}`);
     seen.add(key);

@@ -5,10 +5,12 @@
  * applies the checks OTP's `dec_term` applies.
  */
 import { Atom, MAX_ATOM_CHARS } from './atom.js';
-import { termKey } from './compare.js';
+import { equals, termKey } from './compare.js';
+import { format } from './format.js';
 import type { TermReader } from './reader.js';
 import { BitBinary, ExportFun, Float, Fun, ImproperList, LocalTerm, Pid, Port, Reference, Tuple, type Term } from './values.js';
-import { codePointLength } from '../wire/utf8.js';
+import { codePointLength, latin1Decode, utf8Decode } from '../wire/utf8.js';
+import { cachedAtom, storeAtom } from './atom-cache.js';
 
 const TRUE = Atom.of('true');
 const FALSE = Atom.of('false');
@@ -24,13 +26,22 @@ function internAtom(r: TermReader, at: number, name: string): Atom | boolean {
   return a === TRUE ? true : a === FALSE ? false : a;
 }
 
-export function atom_utf8(r: TermReader, at: number, _len: number, name: string): Atom | boolean {
-  return internAtom(r, at, name);
+/** UTF-8 atom: `start` is where its `len` bytes are (interned from the bytes, see atom-cache.ts). */
+export function atom_utf8(r: TermReader, at: number, len: number, start: number): Atom | boolean {
+  const hit = cachedAtom<Atom | boolean>(r.buf, start, len, false);
+  if (hit !== undefined) return hit;
+  const a = internAtom(r, at, utf8Decode(r.buf, start, start + len));
+  storeAtom(r.buf, start, len, false, a);
+  return a;
 }
 
-export function atom_latin1(r: TermReader, at: number, len: number, name: string): Atom | boolean {
+export function atom_latin1(r: TermReader, at: number, len: number, start: number): Atom | boolean {
   if (len > MAX_ATOM_CHARS) r.fail('ATOM_TOO_LONG', `latin-1 atom of ${len} bytes (max ${MAX_ATOM_CHARS})`, at);
-  return internAtom(r, at, name);
+  const hit = cachedAtom<Atom | boolean>(r.buf, start, len, true);
+  if (hit !== undefined) return hit;
+  const a = internAtom(r, at, latin1Decode(r.buf, start, start + len));
+  storeAtom(r.buf, start, len, true, a);
+  return a;
 }
 
 export function atom_cache_ref(r: TermReader, at: number, index: number): Atom | boolean {
@@ -133,8 +144,22 @@ export function big(r: TermReader, at: number, n: number, sign: number, digits: 
     for (let i = n - 1; i >= 0; i--) v = v * 256 + digits[i]!;
     return sign === 1 && v !== 0 ? -v : v;
   }
-  // Native hex conversion: linear, where building the string by hand was not.
-  let v = BigInt('0x' + Buffer.from(digits).reverse().toString('hex'));
+  let v: bigint;
+  if (n <= 8) {
+    // 64-bit ids and nanosecond timestamps: two words, no string.
+    let lo = 0;
+    let hi = 0;
+    for (let i = Math.min(n, 4) - 1; i >= 0; i--) lo = lo * 256 + digits[i]!;
+    for (let i = n - 1; i >= 4; i--) hi = hi * 256 + digits[i]!;
+    if (hi < 0x200000) {
+      const x = hi * 4294967296 + lo;
+      return sign === 1 && x !== 0 ? -x : x;
+    }
+    v = (BigInt(hi) << 32n) | BigInt(lo);
+  } else {
+    // Native hex conversion: linear, where building the string by hand was not.
+    v = BigInt('0x' + Buffer.from(digits).reverse().toString('hex'));
+  }
   if (sign === 1) v = -v;
   return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
 }
@@ -194,16 +219,28 @@ export function map(r: TermReader, at: number, arity: number, pairs: Term[]): Ma
   }
   if (m.size !== arity) r.fail('DUPLICATE_MAP_KEY', 'duplicate map key', at);
   // Two keys that are objects may still be equal terms; one cannot collide.
-  if (objectKeys > 1) {
-    const seen = new Set<string>();
-    for (const k of m.keys()) {
-      if (typeof k !== 'object' || k instanceof Atom) continue;
-      const key = termKey(k);
-      if (seen.has(key)) r.fail('DUPLICATE_MAP_KEY', `duplicate map key ${key.slice(0, 40)}`, at);
-      seen.add(key);
-    }
-  }
+  if (objectKeys > 1) checkObjectKeys(r, at, pairs, objectKeys);
   return m;
+}
+
+/** Few object keys (Elixir's binary keys, say) are compared pairwise; many go through a Set of structural keys. */
+function checkObjectKeys(r: TermReader, at: number, pairs: Term[], count: number): void {
+  const keys: Term[] = [];
+  for (let i = 0; i < pairs.length; i += 2) {
+    const k = pairs[i]!;
+    if (typeof k === 'object' && !(k instanceof Atom)) keys.push(k);
+  }
+  if (count <= 8) {
+    for (let i = 1; i < keys.length; i++)
+      for (let j = 0; j < i; j++) if (equals(keys[i]!, keys[j]!)) r.fail('DUPLICATE_MAP_KEY', `duplicate map key ${format(keys[i]!).slice(0, 40)}`, at);
+    return;
+  }
+  const seen = new Set<string>();
+  for (const k of keys) {
+    const key = termKey(k);
+    if (seen.has(key)) r.fail('DUPLICATE_MAP_KEY', `duplicate map key ${format(k).slice(0, 40)}`, at);
+    seen.add(key);
+  }
 }
 
 export function local(r: TermReader, at: number, _data: Uint8Array): LocalTerm {
