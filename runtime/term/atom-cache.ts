@@ -14,10 +14,11 @@ const latin1: boolean[] = new Array<boolean>(SLOTS).fill(false);
 /** Longer names are rare and cheaper to decode than to hash and compare. */
 const MAX_CACHED = 64;
 
+/** Length and three sample bytes: the full compare that follows catches collisions. */
 function slotOf(buf: Uint8Array, start: number, len: number): number {
-  let h = len;
-  for (let i = 0; i < len; i++) h = (Math.imul(h, 31) + buf[start + i]!) | 0;
-  return (h ^ (h >>> 12)) & (SLOTS - 1);
+  if (len === 0) return 0;
+  const h = Math.imul(len, 0x9e3779b1) ^ Math.imul(buf[start]!, 0x85ebca6b) ^ Math.imul(buf[start + len - 1]!, 0xc2b2ae35) ^ Math.imul(buf[start + (len >> 1)]!, 0x27d4eb2f);
+  return (h ^ (h >>> 15)) & (SLOTS - 1);
 }
 
 export function cachedAtom<T>(buf: Uint8Array, start: number, len: number, isLatin1: boolean): T | undefined {

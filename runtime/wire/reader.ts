@@ -1,5 +1,9 @@
 import { DecodeError } from './errors.js';
 
+const f64Word = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64Word.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /**
  * A cursor over bytes that already exist. Every read is checked against
  * `end` before it happens, so a length field can never make the decoder read
@@ -75,9 +79,13 @@ export class Reader {
   }
   f64(): number {
     if (this.end - this.pos < 8) this.truncated(8);
-    const v = this.view.getFloat64(this.pos);
-    this.pos += 8;
-    return v;
+    // Through a shared scratch word rather than a DataView made for this buffer.
+    const b = this.buf;
+    const p = this.pos;
+    if (LITTLE_ENDIAN) for (let i = 0; i < 8; i++) f64Bytes[i] = b[p + 7 - i]!;
+    else for (let i = 0; i < 8; i++) f64Bytes[i] = b[p + i]!;
+    this.pos = p + 8;
+    return f64Word[0]!;
   }
   /** A view (no copy) of the next `n` bytes. */
   bytes(n: number): Uint8Array {
