@@ -1,5 +1,5 @@
 /**
- * `npm run gen`: schemas/*.ksy → generated/. Validates every schema, emits
+ * `npm run gen`: schemas/*.ksy and *.terms.yaml → generated/. Validates every schema, emits
  * the TypeScript codecs and the Kaitai reference parsers, then writes only
  * what changed and deletes what no schema produces any more.
  * `npm run gen:check` writes nothing and fails if generated/ is not exactly
@@ -9,10 +9,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { emitTermCodec } from './emit-term.js';
+import { emitShapes } from './emit-shapes.js';
 import { emitStructCodec } from './emit-struct.js';
 import { printFile } from './emit.js';
 import { compileReference } from './kaitai.js';
 import type { Schema } from './ksy.js';
+import { validateShapes } from './shapes.js';
 import { validateSchemas } from './validate.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,11 +26,20 @@ export async function generate(base = root): Promise<Map<string, string>> {
     .sort()
     .map((f) => ({ path: `schemas/${f}`, text: readFileSync(join(base, 'schemas', f), 'utf8') }));
   const schemas = validateSchemas(files) as unknown as Schema[];
+  const flags = new Set(Object.values(schemas.find((s) => s.ksy.meta.id === 'handshake')?.ksy.enums?.['dflag'] ?? {}).map((v) => (typeof v === 'string' ? v : v.id)));
+  const shapeFiles = readdirSync(join(base, 'schemas'))
+    .filter((f) => f.endsWith('.terms.yaml'))
+    .sort()
+    .map((f) => ({ path: `schemas/${f}`, text: readFileSync(join(base, 'schemas', f), 'utf8') }));
   const out = new Map<string, string>();
   for (const s of schemas) {
     const target = `generated/${s.ksy.meta.id}.ts`;
     const mode = s.ksy.meta['-beamwire']?.mode ?? 'struct';
     out.set(target, printFile(target, s.path, mode === 'term' ? emitTermCodec(s) : emitStructCodec(s)));
+  }
+  for (const v of validateShapes(shapeFiles, flags)) {
+    const target = `generated/${v.shapes.meta.id}.ts`;
+    out.set(target, printFile(target, v.path, emitShapes(v)));
   }
   for (const [name, text] of await compileReference(schemas as never)) out.set(name, text);
   return out;
