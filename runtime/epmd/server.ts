@@ -1,0 +1,282 @@
+/**
+ * An embedded EPMD, wire-compatible with Erlang's epmd (erts/epmd/src/
+ * epmd_srv.c): real `erl` nodes register with it and find each other
+ * through it. One request per connection; the connection of a successful
+ * ALIVE2_REQ stays open and holds the registration. Anything malformed is
+ * answered as epmd answers it, by closing the connection without a reply;
+ * a request longer than `maxFrame` is refused from its length field, before
+ * any of it is buffered.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { encodeAlive2Resp, encodeAlive2XResp, encodePort2RespNode, readRequestBody, RequestTag, ResponseTag, type Alive2Req } from '../../generated/epmd.js';
+import { DecodeError } from '../wire/errors.js';
+import { FrameReader } from '../wire/frames.js';
+import { Reader } from '../wire/reader.js';
+import { Writer } from '../wire/writer.js';
+import { formatNamesLine } from './names.js';
+import { NodeTable, type RegisteredNode } from './registry.js';
+
+export interface EpmdServerOptions {
+  /** 0 (default) lets the OS choose; read the result from `.port`. */
+  readonly port?: number;
+  /** Default 127.0.0.1. Use 0.0.0.0 when other hosts must look nodes up. */
+  readonly host?: string;
+  /** Largest request accepted, in bytes (default 4096; the longest valid ALIVE2_REQ is about 2 KiB). */
+  readonly maxFrame?: number;
+  /** Milliseconds a connection may take to send its request (default 10000); ALIVE2 connections then wait forever. */
+  readonly requestTimeout?: number;
+  /** As `epmd -relaxed_command_check`: KILL_REQ even with nodes registered, and STOP_REQ. */
+  readonly relaxedCommandCheck?: boolean;
+  /** Open connections at most (default 1000); more are refused by the OS listener. */
+  readonly maxConnections?: number;
+}
+
+/** The answer to a request: written, then the connection closes, unless `keep` names the node it now registers. */
+interface Reply {
+  readonly bytes: Uint8Array;
+  readonly keep?: string;
+  /** After the answer is sent and the connection closed. */
+  readonly then?: () => void;
+}
+
+const encoder = new TextEncoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export class EpmdServer {
+  readonly #server: Server;
+  readonly #options: Required<Omit<EpmdServerOptions, 'port' | 'host'>>;
+  readonly #table = new NodeTable();
+  readonly #sockets = new Set<Socket>();
+  /** The ALIVE2 connection of each registered name, to close it on STOP_REQ. */
+  readonly #aliveSockets = new Map<string, Socket>();
+  #nextConn = 0;
+  #closed: Promise<void> | undefined;
+
+  private constructor(
+    server: Server,
+    readonly host: string,
+    readonly port: number,
+    options: EpmdServerOptions,
+  ) {
+    this.#server = server;
+    this.#options = {
+      maxFrame: options.maxFrame ?? 4096,
+      requestTimeout: options.requestTimeout ?? 10_000,
+      relaxedCommandCheck: options.relaxedCommandCheck ?? false,
+      maxConnections: options.maxConnections ?? 1000,
+    };
+    server.maxConnections = this.#options.maxConnections;
+    server.on('connection', (socket) => this.#accept(socket));
+  }
+
+  /** Listens on `host:port`; rejects with the listen error (EADDRINUSE when an epmd runs there already). */
+  static start(options: EpmdServerOptions = {}): Promise<EpmdServer> {
+    const host = options.host ?? '127.0.0.1';
+    const server = createServer();
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port: options.port ?? 0 }, () => {
+        server.off('error', reject);
+        const address = server.address();
+        const port = typeof address === 'object' && address !== null ? address.port : 0;
+        resolve(new EpmdServer(server, host, port, options));
+      });
+    });
+  }
+
+  /** The nodes registered now, newest first. */
+  get nodes(): readonly RegisteredNode[] {
+    return this.#table.registered();
+  }
+
+  /** Stops listening and drops every connection, so every registration ends. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= new Promise((resolve) => {
+      this.#server.close(() => resolve());
+      for (const socket of this.#sockets) socket.destroy();
+    });
+    return this.#closed;
+  }
+
+  #accept(socket: Socket): void {
+    const conn = ++this.#nextConn;
+    const local = isLocalPeer(socket);
+    const frames = new FrameReader(2, { maxFrame: this.#options.maxFrame });
+    /** The name this connection registered: from then on any byte read unregisters it. */
+    let alive: string | undefined;
+    let answered = false;
+    this.#sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.setTimeout(this.#options.requestTimeout, () => socket.destroy());
+    // A reset peer is an ordinary end of a connection here; 'close' follows and cleans up.
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.#sockets.delete(socket);
+      if (alive !== undefined) this.#unregister(alive, conn);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (alive !== undefined) {
+        // epmd_srv.c: "got more than expected on ALIVE socket": the node is unregistered and the connection closed.
+        socket.destroy();
+        return;
+      }
+      if (answered) return; // One request per connection: the rest is ignored, as epmd does.
+      let got: Uint8Array[];
+      try {
+        got = frames.push(chunk);
+      } catch {
+        socket.destroy(); // SIZE_LIMIT: a length field over maxFrame.
+        return;
+      }
+      const request = got[0];
+      if (request === undefined) return;
+      answered = true;
+      // Whatever came after the request: on an ALIVE2 connection, it unregisters the node at once.
+      const extra = got.length > 1 || frames.takeRest().length > 0;
+      const reply = this.#handle(request, { socket, conn, local });
+      if (reply === undefined) socket.destroy();
+      else if (reply.keep !== undefined) {
+        alive = reply.keep;
+        socket.setTimeout(0);
+        socket.write(reply.bytes);
+        if (extra) socket.destroy();
+      } else
+        socket.end(reply.bytes, () => {
+          socket.destroy();
+          reply.then?.();
+        });
+    });
+  }
+
+  /** What to answer; undefined to close without a reply. */
+  #handle(frame: Uint8Array, peer: { socket: Socket; conn: number; local: boolean }): Reply | undefined {
+    let req;
+    try {
+      // Not decodeRequestBody: epmd reads the fields it needs and ignores bytes after them.
+      req = readRequestBody(new Reader(frame));
+    } catch (e) {
+      if (e instanceof DecodeError) return undefined; // Unknown tag, truncated fields, bad UTF-8: epmd closes.
+      throw e;
+    }
+    const body = req.body;
+    switch (req.tag) {
+      case RequestTag.ALIVE2_REQ: {
+        // epmd: local peers only, at least one byte of name (the packet is > 13 bytes), no NUL in it.
+        const alive = body as Alive2Req;
+        if (!peer.local || frame.length <= 13 || alive.nodeName.includes('\0')) return undefined;
+        return this.#alive2(alive, peer.socket, peer.conn);
+      }
+      case RequestTag.PORT_PLEASE2_REQ:
+        return this.#portPlease(nameOf(frame));
+      case RequestTag.NAMES_REQ:
+        return { bytes: this.#names() };
+      case RequestTag.DUMP_REQ:
+        return peer.local ? { bytes: this.#dump() } : undefined;
+      case RequestTag.KILL_REQ:
+        return peer.local ? this.#kill() : undefined;
+      case RequestTag.STOP_REQ:
+        return peer.local && this.#options.relaxedCommandCheck ? this.#stop(nameOf(frame)) : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  #alive2(req: Alive2Req, socket: Socket, conn: number): Reply {
+    const node = this.#table.register(req, conn);
+    const w = new Writer(16);
+    const v6 = req.highestVersion >= 6;
+    w.u8(v6 ? ResponseTag.ALIVE2_X_RESP : ResponseTag.ALIVE2_RESP);
+    // Result 1 with creation 99, as epmd answers a taken or invalid name.
+    const resp = node === undefined ? { result: 1, creation: 99 } : { result: 0, creation: node.creation };
+    if (v6) encodeAlive2XResp(w, resp);
+    else encodeAlive2Resp(w, resp);
+    const bytes = w.finish();
+    if (node === undefined) return { bytes };
+    this.#aliveSockets.set(req.nodeName, socket);
+    return { bytes, keep: req.nodeName };
+  }
+
+  #unregister(name: string, conn?: number): void {
+    if (this.#table.unregister(name, conn) !== undefined) this.#aliveSockets.delete(name);
+  }
+
+  #portPlease(name: string | undefined): Reply | undefined {
+    if (name === undefined) return undefined;
+    const node = this.#table.lookup(name);
+    const w = new Writer(64);
+    w.u8(ResponseTag.PORT2_RESP);
+    if (node === undefined) w.u8(1);
+    else {
+      w.u8(0);
+      encodePort2RespNode(w, node);
+    }
+    return { bytes: w.finish() };
+  }
+
+  #names(): Uint8Array {
+    return join([u32(this.port), ...this.#table.registered().map((n) => formatNamesLine({ name: n.nodeName, port: n.portNo }))]);
+  }
+
+  /** DUMP_RESP with epmd_srv.c's formats (angle brackets and a NUL after each entry). */
+  #dump(): Uint8Array {
+    const active = this.#table.registered().map((n) => `active name     <${n.nodeName}> at port ${n.portNo}, fd = ${n.conn}\n\0`);
+    const old = this.#table.unregistered().map((n) => `old/unused name <${n.name}>, port = ${n.port}, fd = ${n.conn} \n\0`);
+    return join([u32(this.port), ...[...active, ...old].map((s) => encoder.encode(s))]);
+  }
+
+  /** "NO" while nodes are registered (unless relaxed); "OK" stops this EPMD, as `epmd -kill` stops epmd. */
+  #kill(): Reply {
+    if (!this.#options.relaxedCommandCheck && this.#table.registered().length > 0) return { bytes: encoder.encode('NO') };
+    return { bytes: encoder.encode('OK'), then: () => void this.close() };
+  }
+
+  #stop(name: string | undefined): Reply | undefined {
+    if (name === undefined) return undefined;
+    const socket = this.#aliveSockets.get(name);
+    if (socket === undefined) return { bytes: encoder.encode('NOEXIST') };
+    this.#unregister(name);
+    socket.destroy();
+    return { bytes: encoder.encode('STOPPED') };
+  }
+}
+
+/**
+ * The name after the tag of PORT_PLEASE2_REQ / STOP_REQ: one trailing NUL
+ * tolerated; empty, NUL inside, bad UTF-8 or over 255 characters is
+ * undefined (epmd closes without answering).
+ */
+function nameOf(frame: Uint8Array): string | undefined {
+  let end = frame.length;
+  if (end > 1 && frame[end - 1] === 0) end--;
+  const bytes = frame.subarray(1, end);
+  if (bytes.length === 0 || bytes.includes(0)) return undefined;
+  try {
+    const name = strictUtf8.decode(bytes);
+    return [...name].length <= 255 ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** epmd_srv.c: 127.x.x.x, or the address the connection came in on (the host's own). IPv6 loopback too. */
+function isLocalPeer(socket: Socket): boolean {
+  const remote = socket.remoteAddress?.replace(/^::ffff:/i, '');
+  if (remote === undefined) return false;
+  return remote.startsWith('127.') || remote === '::1' || remote === socket.localAddress?.replace(/^::ffff:/i, '');
+}
+
+function u32(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v);
+  return b;
+}
+
+function join(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
