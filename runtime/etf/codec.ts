@@ -48,6 +48,43 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): Term {
 }
 
 function decodeBody(buf: Uint8Array, start: number, options: DecodeOptions): Term {
+  return withReader(buf, start, options, undefined, (r) => {
+    const t = G.decodeTerm(r, 0);
+    if (r.pos !== r.end) r.fail('TRAILING_BYTES', `${r.end - r.pos} bytes after the term`);
+    return t;
+  });
+}
+
+/**
+ * The terms that fill `buf` from `start`, back to back: a distribution
+ * packet's control message and, for some, the message after it. `versioned`:
+ * each term starts with its own 131 (the pass-through 'p' form); otherwise
+ * none does, and ATOM_CACHE_REF indexes `atomCache` (the packet's header).
+ */
+export function decodePacketTerms(
+  buf: Uint8Array,
+  start: number,
+  versioned: boolean,
+  atomCache: readonly Atom[] | undefined,
+  options: DecodeOptions = {},
+): Term[] {
+  return withReader(buf, start, options, atomCache, (r) => {
+    const terms: Term[] = [];
+    while (r.pos < r.end) {
+      if (terms.length === 2) r.fail('TRAILING_BYTES', `${r.end - r.pos} bytes after the control message and its payload`);
+      if (versioned) {
+        const v = r.u8();
+        if (v !== VERSION) r.fail('BAD_VERSION', `version byte ${v}, expected ${VERSION}`, r.pos - 1);
+      }
+      r.topPos = r.pos;
+      terms.push(G.decodeTerm(r, 0));
+    }
+    if (terms.length === 0) r.fail('TRUNCATED', 'no control message');
+    return terms;
+  });
+}
+
+function withReader<T>(buf: Uint8Array, start: number, options: DecodeOptions, atomCache: readonly Atom[] | undefined, body: (r: TermReader) => T): T {
   // The decoder calls no user code, so one reader serves every call; a
   // re-entrant call (none today) would simply get a fresh one.
   const r = spareReader ?? new TermReader(buf);
@@ -56,17 +93,16 @@ function decodeBody(buf: Uint8Array, start: number, options: DecodeOptions): Ter
   r.topPos = start;
   r.maxDepth = options.maxDepth ?? DEFAULT_LIMITS.maxDepth;
   r.copyBinaries = options.copyBinaries ?? false;
-  r.atomCache = undefined;
+  r.atomCache = atomCache;
   try {
-    const t = G.decodeTerm(r, 0);
-    if (r.pos !== r.end) r.fail('TRAILING_BYTES', `${r.end - r.pos} bytes after the term`);
-    return t;
+    return body(r);
   } catch (e) {
     // A stack overflow's position depends on the stack left, not on the input:
     // report it at the term's start so the same bytes always give the same error.
     throw asDecodeError(e, e instanceof RangeError ? start : r.pos);
   } finally {
     r.reset(EMPTY);
+    r.atomCache = undefined;
     spareReader = r;
   }
 }
@@ -364,6 +400,35 @@ export function encode(term: Term, options: EncodeOptions = {}): Uint8Array {
       w.rewind();
       return out;
     }
+    return w.take();
+  } catch (err) {
+    w.rewind();
+    throw err;
+  } finally {
+    spareEncoder = e;
+  }
+}
+
+/**
+ * One connected-phase packet: the 4-byte length, `prefix` (112 for the 'p'
+ * form, 131 68 0 for a header without atom-cache refs), then `terms`, each
+ * with its own 131 when `versioned`. Written in one buffer, ready for the socket.
+ */
+export function encodePacket(prefix: readonly number[], terms: readonly Term[], versioned: boolean): Uint8Array {
+  const e = spareEncoder ?? new Encoder();
+  spareEncoder = undefined;
+  const w = e.w;
+  w.begin();
+  try {
+    w.ensure(4 + prefix.length);
+    w.p32(0);
+    for (const b of prefix) w.p8(b);
+    for (const t of terms) {
+      if (versioned) w.u8(VERSION);
+      e.start = w.offset();
+      runEncode(e, t);
+    }
+    w.patchU32(0, w.offset() - 4);
     return w.take();
   } catch (err) {
     w.rewind();

@@ -1,0 +1,101 @@
+/**
+ * Connected-phase packets (erl_dist_protocol.md "Protocol between Connected
+ * Nodes", erl_ext_dist.md "Distribution Header"): reading every form a peer
+ * may send, and writing the one the negotiated flags require — the 131 68
+ * header (no atom-cache refs: atoms inline) when DIST_HDR_ATOM_CACHE or
+ * FRAGMENTS was negotiated, the pass-through 'p' form otherwise. The wrong
+ * form makes OTP drop the connection, so it comes from the flags, never from
+ * what the peer sent.
+ */
+import { Dflag } from '../../generated/handshake.js';
+import { decodePacketTerms, encodePacket, type DecodeOptions } from '../etf/codec.js';
+import type { Term } from '../term/values.js';
+import { DecodeError } from '../wire/errors.js';
+import { AtomCache } from './atom-cache.js';
+import { FRAGMENT_SIZE, fragmentPackets, Reassembler } from './fragments.js';
+
+export type Inbound =
+  | { readonly kind: 'tick' }
+  | { readonly kind: 'signal'; readonly control: Term; readonly payload: Term | undefined }
+  /** A fragment of a message that is not complete yet. */
+  | { readonly kind: 'partial' };
+
+const PASS_THROUGH = 112; // 'p'
+const VERSION = 131;
+const DIST_HEADER = 68;
+const FRAGMENT_START = 69;
+const FRAGMENT_CONT = 70;
+
+function u64(buf: Uint8Array, pos: number): bigint {
+  if (pos + 8 > buf.length) throw new DecodeError('TRUNCATED', pos, 'fragment header');
+  return new DataView(buf.buffer, buf.byteOffset + pos, 8).getBigUint64(0);
+}
+
+/** Reads the packets of one connection; keeps its atom cache and partial fragments. */
+export class PacketReader {
+  private readonly cache = new AtomCache();
+  readonly fragments: Reassembler;
+
+  constructor(
+    private readonly options: DecodeOptions = {},
+    maxFragmentBytes?: number,
+  ) {
+    this.fragments = new Reassembler(maxFragmentBytes);
+  }
+
+  /** One packet's bytes, without its 4-byte length. */
+  read(p: Uint8Array): Inbound {
+    if (p.length === 0) return { kind: 'tick' };
+    if (p[0] === PASS_THROUGH) return this.signal(decodePacketTerms(p, 1, true, undefined, this.options));
+    if (p[0] !== VERSION || p.length < 2) throw new DecodeError('BAD_VERSION', 0, `packet starts with ${p[0]}, expected 112 or 131`);
+    switch (p[1]) {
+      case DIST_HEADER: {
+        const { atoms, end } = this.cache.readHeader(p, 2);
+        return this.signal(decodePacketTerms(p, end, false, atoms, this.options));
+      }
+      case FRAGMENT_START: {
+        const seq = u64(p, 2);
+        const fragId = u64(p, 10);
+        const { atoms, end } = this.cache.readHeader(p, 18);
+        const done = this.fragments.start(seq, fragId, atoms, p.subarray(end), 2);
+        return done ? this.signal(decodePacketTerms(done.body, 0, false, done.atoms, this.options)) : { kind: 'partial' };
+      }
+      case FRAGMENT_CONT: {
+        const done = this.fragments.continue(u64(p, 2), u64(p, 10), p.subarray(18), 2);
+        return done ? this.signal(decodePacketTerms(done.body, 0, false, done.atoms, this.options)) : { kind: 'partial' };
+      }
+      default:
+        throw new DecodeError('BAD_TAG', 1, `distribution packet type ${p[1]}`);
+    }
+  }
+
+  private signal(terms: Term[]): Inbound {
+    return { kind: 'signal', control: terms[0]!, payload: terms[1] };
+  }
+}
+
+/** Writes one connection's packets in the form its negotiated flags require. */
+export class PacketWriter {
+  readonly header: boolean;
+  readonly fragments: boolean;
+  private seq = 0n;
+
+  constructor(flags: bigint) {
+    this.fragments = (flags & Dflag.FRAGMENTS) !== 0n;
+    this.header = this.fragments || (flags & Dflag.DIST_HDR_ATOM_CACHE) !== 0n;
+  }
+
+  /** The framed packet(s) carrying `control` and, when given, `payload`. */
+  write(control: Term, payload?: Term): Uint8Array[] {
+    const terms = payload === undefined ? [control] : [control, payload];
+    if (!this.header) return [encodePacket([PASS_THROUGH], terms, true)];
+    const packet = encodePacket([VERSION, DIST_HEADER, 0], terms, false);
+    const body = packet.length - 4 - 3;
+    if (!this.fragments || body <= FRAGMENT_SIZE) return [packet];
+    this.seq = (this.seq + 1n) & 0xffffffffffffffffn;
+    return fragmentPackets(this.seq, packet.subarray(7));
+  }
+
+  /** A tick: a packet of length 0. */
+  static readonly TICK = new Uint8Array(4);
+}
