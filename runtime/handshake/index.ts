@@ -1,0 +1,18 @@
+/** The distribution handshake (erl_dist_protocol.md §"Distribution Handshake"): state machines, flags, digest. */
+export { accept, simultaneousStatus, type AcceptorOptions, type PendingStatus } from './acceptor.js';
+export { digestEquals, genChallenge, genDigest } from './digest.js';
+export { HandshakeError, TransportError, type HandshakeReason, type HandshakeStep } from './errors.js';
+export {
+  CAPABILITY_FLAGS,
+  expandMandatory25,
+  flagNames,
+  missingMandatory,
+  negotiate,
+  ourFlags,
+  type DflagName,
+  type FlagOptions,
+  type OtpLevel,
+} from './flags.js';
+export { initiate, type HandshakeResult, type InitiatorOptions, type InitiatorResult } from './initiator.js';
+export { acceptOnSocket, DEFAULT_SETUP_TIMEOUT_MS, initiateOnSocket, type SetupOptions, type SocketHandshake } from './socket.js';
+export { memoryPair, type MemoryTransport, type Transport } from './transport.js';

@@ -1,0 +1,141 @@
+/**
+ * Runs a handshake over a net.Socket: `{packet, 2}` framing, the setup timer
+ * (net_setuptime, 7 s by default, reset at every step as dist_util's
+ * reset_timer/1 is), and the hand-over to the connection layer. On success the
+ * socket is left paused with no listeners of ours, and `rest` holds whatever
+ * arrived after the last handshake message: those bytes already use 4-byte
+ * frames. On failure the socket is destroyed without another byte sent.
+ */
+import type { Socket } from 'node:net';
+import { FrameReader, frame } from '../wire/frames.js';
+import { HandshakeError, TransportError } from './errors.js';
+import { accept, type AcceptorOptions } from './acceptor.js';
+import { initiate, type HandshakeResult, type InitiatorOptions, type InitiatorResult } from './initiator.js';
+import type { Transport } from './transport.js';
+
+export const DEFAULT_SETUP_TIMEOUT_MS = 7000;
+
+export interface SetupOptions {
+  /** Milliseconds without progress before the attempt is abandoned (OTP's net_setuptime). */
+  setupTimeoutMs?: number;
+}
+
+/** The negotiated result plus the bytes after the last handshake message. */
+export type SocketHandshake<R> = R & { readonly rest: Uint8Array };
+
+/** Dial side: `socket` is connected (or connecting) to `o.peerName`'s distribution port. */
+export function initiateOnSocket(socket: Socket, o: InitiatorOptions & SetupOptions): Promise<SocketHandshake<InitiatorResult>> {
+  return overSocket(socket, o.setupTimeoutMs, (t) => initiate(t, o));
+}
+
+/** Listen side: `socket` came from the distribution listener. */
+export function acceptOnSocket(socket: Socket, o: AcceptorOptions & SetupOptions): Promise<SocketHandshake<HandshakeResult>> {
+  return overSocket(socket, o.setupTimeoutMs, (t) => accept(t, o));
+}
+
+async function overSocket<R extends HandshakeResult>(
+  socket: Socket,
+  timeoutMs: number | undefined,
+  run: (t: Transport) => Promise<R>,
+): Promise<SocketHandshake<R>> {
+  const st = new SocketTransport(socket, timeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS);
+  let result: R;
+  try {
+    result = await run(st);
+  } catch (e) {
+    st.abort(new TransportError('closed', 'handshake failed'));
+    throw e;
+  }
+  // The timer can fire while no step is reading (a slow callback): the socket is gone even though the steps finished.
+  if (st.failure !== undefined) throw new HandshakeError('setup_timeout', st.failure.reason, result.peerName, st.failure.message);
+  return { ...result, rest: st.finish() };
+}
+
+class SocketTransport implements Transport {
+  failure: TransportError | undefined;
+  private readonly reader = new FrameReader(2);
+  private readonly frames: Uint8Array[] = [];
+  private waiting: { resolve(b: Uint8Array): void; reject(e: Error): void } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly timeoutMs: number,
+  ) {
+    socket.on('data', this.onData);
+    socket.on('close', this.onClose);
+    socket.on('error', this.onError);
+    if (socket.destroyed) this.abort(new TransportError('closed', 'the socket was already closed'));
+    else this.arm();
+  }
+
+  send(payload: Uint8Array): void {
+    if (this.failure === undefined) this.socket.write(frame(2, payload));
+  }
+
+  recv(): Promise<Uint8Array> {
+    const next = this.frames.shift();
+    if (next !== undefined) {
+      this.arm();
+      return Promise.resolve(next);
+    }
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    this.arm();
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  /** Ends the attempt: stops the timer, destroys the socket, fails a pending recv. Idempotent. */
+  abort(why: TransportError): void {
+    clearTimeout(this.timer);
+    if (this.failure !== undefined) return;
+    this.failure = why;
+    this.detach();
+    this.socket.destroy();
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.reject(why);
+  }
+
+  /**
+   * Hands the socket over. Frames already split off after the last handshake
+   * message were really 4-byte-framed data read with the 2-byte reader, so
+   * they are put back into bytes exactly as they arrived.
+   */
+  finish(): Uint8Array {
+    clearTimeout(this.timer);
+    this.socket.pause();
+    this.detach();
+    const parts = [...this.frames.map((f) => frame(2, f)), this.reader.takeRest()];
+    this.frames.length = 0;
+    return Buffer.concat(parts);
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(
+      () => this.abort(new TransportError('timeout', `no handshake progress for ${this.timeoutMs} ms (setup timeout)`)),
+      this.timeoutMs,
+    );
+  }
+
+  private detach(): void {
+    this.socket.off('data', this.onData);
+    this.socket.off('close', this.onClose);
+    this.socket.off('error', this.onError);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    // A 2-byte length cannot exceed FrameReader's limit, so push() cannot throw here.
+    for (const f of this.reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
+      const w = this.waiting;
+      if (w !== undefined) {
+        this.waiting = undefined;
+        w.resolve(f);
+      } else this.frames.push(f);
+    }
+  };
+
+  private readonly onClose = (): void => this.abort(new TransportError('closed', 'the peer closed the connection'));
+
+  private readonly onError = (e: Error): void => this.abort(new TransportError('closed', `socket error: ${e.message}`));
+}
