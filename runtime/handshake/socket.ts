@@ -107,7 +107,13 @@ class SocketTransport implements Transport {
     this.detach();
     const parts = [...this.frames.map((f) => frame(2, f)), this.reader.takeRest()];
     this.frames.length = 0;
-    return Buffer.concat(parts);
+    const rest = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      rest.set(p, at);
+      at += p.length;
+    }
+    return rest;
   }
 
   private arm(): void {
