@@ -31,10 +31,13 @@ export interface EpmdServerOptions {
   readonly maxConnections?: number;
 }
 
-/** The answer to a request: written, then the connection closes, unless `keep` names the node it now registers. */
+/** The answer to a request: written, then the connection closes unless `keep`. */
 interface Reply {
   readonly bytes: Uint8Array;
-  readonly keep?: string;
+  /** ALIVE2: the connection stays open, with no timeout, until the peer closes it or sends anything more. */
+  readonly keep?: boolean;
+  /** The name the kept connection holds (none after a refused ALIVE2). */
+  readonly registers?: string;
   /** After the answer is sent and the connection closed. */
   readonly then?: () => void;
 }
@@ -102,7 +105,8 @@ export class EpmdServer {
     const conn = ++this.#nextConn;
     const local = isLocalPeer(socket);
     const frames = new FrameReader(2, { maxFrame: this.#options.maxFrame });
-    /** The name this connection registered: from then on any byte read unregisters it. */
+    /** After an ALIVE2 answer: any byte read then closes the connection (and unregisters what it registered). */
+    let kept = false;
     let alive: string | undefined;
     let answered = false;
     this.#sockets.add(socket);
@@ -115,12 +119,12 @@ export class EpmdServer {
       if (alive !== undefined) this.#unregister(alive, conn);
     });
     socket.on('data', (chunk: Buffer) => {
-      if (alive !== undefined) {
+      if (kept) {
         // epmd_srv.c: "got more than expected on ALIVE socket": the node is unregistered and the connection closed.
         socket.destroy();
         return;
       }
-      if (answered) return; // One request per connection: the rest is ignored, as epmd does.
+      if (answered) return; // One request per connection; the answer is on its way and the connection closing.
       let got: Uint8Array[];
       try {
         got = frames.push(chunk);
@@ -131,15 +135,15 @@ export class EpmdServer {
       const request = got[0];
       if (request === undefined) return;
       answered = true;
-      // Whatever came after the request: on an ALIVE2 connection, it unregisters the node at once.
-      const extra = got.length > 1 || frames.takeRest().length > 0;
-      const reply = this.#handle(request, { socket, conn, local });
+      // epmd reads a request and whatever came with it at once, and refuses the lot if there is more than the request.
+      const more = got.length > 1 || frames.takeRest().length > 0;
+      const reply = more ? undefined : this.#handle(request, { socket, conn, local });
       if (reply === undefined) socket.destroy();
-      else if (reply.keep !== undefined) {
-        alive = reply.keep;
+      else if (reply.keep) {
+        kept = true;
+        alive = reply.registers;
         socket.setTimeout(0);
         socket.write(reply.bytes);
-        if (extra) socket.destroy();
       } else
         socket.end(reply.bytes, () => {
           socket.destroy();
@@ -191,9 +195,10 @@ export class EpmdServer {
     if (v6) encodeAlive2XResp(w, resp);
     else encodeAlive2Resp(w, resp);
     const bytes = w.finish();
-    if (node === undefined) return { bytes };
+    // epmd keeps an ALIVE2 connection open after a refusal too (OTP 25 verified); erl_epmd closes it itself.
+    if (node === undefined) return { bytes, keep: true };
     this.#aliveSockets.set(req.nodeName, socket);
-    return { bytes, keep: req.nodeName };
+    return { bytes, keep: true, registers: req.nodeName };
   }
 
   #unregister(name: string, conn?: number): void {
