@@ -1,0 +1,56 @@
+import type { Pid, Term } from '../term/values.js';
+import { format } from '../term/format.js';
+
+/** Why a process operation was refused. Stable: callers may switch on it. */
+export type ProcessErrorCode =
+  /** What Erlang reports as `badarg`: a taken name, a dead pid, an unknown name. */
+  | 'BADARG'
+  /** The target is on another node and no remote layer is attached. */
+  | 'NO_REMOTE'
+  /** A second `receive` while one is still waiting: a process receives one message at a time. */
+  | 'CONCURRENT_RECEIVE'
+  /** Every pid of this node's pid space is in use. */
+  | 'SYSTEM_LIMIT';
+
+/** A refused process operation, saying which operation, on what, and why. */
+export class ProcessError extends Error {
+  override readonly name = 'ProcessError';
+  constructor(
+    readonly code: ProcessErrorCode,
+    /** The operation, as Erlang names it: `register`, `send`, `link`, … */
+    readonly operation: string,
+    readonly detail: string,
+  ) {
+    super(`${operation}: ${detail} (${code})`);
+  }
+}
+
+/**
+ * Ends the process that throws it with `reason` (see {@link exit}); also what
+ * a process's pending `receive` and later calls reject with once the process
+ * has been ended from outside (killed, or by a linked process's exit).
+ */
+export class ProcessExit extends Error {
+  override readonly name = 'ProcessExit';
+  constructor(readonly reason: Term, pid?: Pid) {
+    super(`${pid === undefined ? 'process' : `process ${pid.toString()}`} exited: ${format(reason)}`);
+  }
+}
+
+/** A `receive` with a `timeout` and no `after` clause found no matching message in time. */
+export class ReceiveTimeout extends Error {
+  override readonly name = 'ReceiveTimeout';
+  constructor(
+    readonly pid: Pid,
+    readonly timeout: number,
+    /** Messages left in the mailbox, none of which matched. */
+    readonly pending: number,
+  ) {
+    super(`receive in ${pid.toString()}: no matching message within ${timeout} ms (${pending} unmatched in the mailbox)`);
+  }
+}
+
+/** `exit(reason)` inside a process: ends it with `reason`, any term (Erlang's `exit/1`). */
+export function exit(reason: Term): never {
+  throw new ProcessExit(reason);
+}

@@ -1,0 +1,177 @@
+/**
+ * A process's mailbox: messages in arrival order, selective receive over them.
+ * A singly-linked queue gives O(1) append and O(1) removal of the message a
+ * scan stopped at. A receiver that is waiting has already seen every queued
+ * message, so an arriving message is tested alone against its clauses (OTP's
+ * "save pointer") and handed over without being queued; no Promise is made
+ * for a message nobody is waiting for.
+ */
+import type { Term } from '../term/values.js';
+import { compile, type Bindings, type Pattern, type PatternLike, type Simplify, type ValueOf, type BindingsOf } from './pattern.js';
+
+/** One row of a handler table: a pattern and what to do with a message it matches. */
+export class Clause<R = unknown> {
+  /** @internal use {@link on}. */
+  constructor(
+    readonly pattern: Pattern<any, any>,
+    readonly handler: (bindings: any, message: any) => R,
+  ) {}
+}
+
+/** `on(pattern, (bindings, message) => result)`: a receive clause. A bare term is a literal pattern. */
+export function on<const S extends PatternLike, R>(pattern: S, handler: (bindings: Simplify<BindingsOf<S>>, message: ValueOf<S>) => R): Clause<R> {
+  return new Clause(compile(pattern), handler);
+}
+
+/** The result type of a list of clauses. */
+export type ClauseResult<C> = C extends Clause<infer R> ? Awaited<R> : never;
+
+/** A message taken by a receive, with the clause that matched it and its bindings. */
+export interface Hit {
+  readonly clause: Clause<unknown>;
+  readonly bindings: Bindings;
+  readonly message: Term;
+}
+
+const NO_BINDINGS: Bindings = Object.freeze({}) as Bindings;
+
+/** The first clause, in table order, that `message` matches; as paragram's handler tables dispatch. */
+export function matchClauses(clauses: readonly Clause<unknown>[], message: Term): Hit | undefined {
+  for (let i = 0; i < clauses.length; i++) {
+    const clause = clauses[i]!;
+    const bindings = clause.pattern.binds ? {} : NO_BINDINGS;
+    if (clause.pattern.test(message, bindings)) return { clause, bindings, message };
+  }
+  return undefined;
+}
+
+interface Cell {
+  readonly message: Term;
+  next: Cell | undefined;
+}
+
+interface Waiter {
+  readonly clauses: readonly Clause<unknown>[];
+  readonly resolve: (hit: Hit | undefined) => void;
+  readonly reject: (error: unknown) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+export class Mailbox {
+  #head: Cell | undefined;
+  #tail: Cell | undefined;
+  #size = 0;
+  #waiter: Waiter | undefined;
+  #closed: unknown;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get waiting(): boolean {
+    return this.#waiter !== undefined;
+  }
+
+  /** Delivers a message: to the waiting receiver if it matches, else to the end of the queue. */
+  push(message: Term): void {
+    if (this.#closed !== undefined) return; // a dead process's mail is dropped, as Erlang does
+    const w = this.#waiter;
+    if (w !== undefined) {
+      const hit = matchClauses(w.clauses, message);
+      if (hit !== undefined) {
+        this.#settle(w);
+        w.resolve(hit);
+        return;
+      }
+    }
+    const cell: Cell = { message, next: undefined };
+    if (this.#tail === undefined) this.#head = cell;
+    else this.#tail.next = cell;
+    this.#tail = cell;
+    this.#size++;
+  }
+
+  /** Removes and returns the first queued message that matches a clause; the rest keep their order. */
+  take(clauses: readonly Clause<unknown>[]): Hit | undefined {
+    let prev: Cell | undefined;
+    for (let cell = this.#head; cell !== undefined; prev = cell, cell = cell.next) {
+      const hit = matchClauses(clauses, cell.message);
+      if (hit !== undefined) {
+        this.#unlink(prev, cell);
+        return hit;
+      }
+    }
+    return undefined;
+  }
+
+  /** Removes the first queued message `pred` accepts; true when one was removed. */
+  remove(pred: (message: Term) => boolean): boolean {
+    let prev: Cell | undefined;
+    for (let cell = this.#head; cell !== undefined; prev = cell, cell = cell.next) {
+      if (pred(cell.message)) {
+        this.#unlink(prev, cell);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Waits for a message matching `clauses`, after {@link take} found none.
+   * Resolves `undefined` when `timeout` ms pass first; rejects with the
+   * signal's reason on abort, or with the close error when the process ends.
+   */
+  wait(clauses: readonly Clause<unknown>[], timeout: number | undefined, signal: AbortSignal | undefined): Promise<Hit | undefined> {
+    if (this.#closed !== undefined) return Promise.reject(this.#closed);
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    return new Promise<Hit | undefined>((resolve, reject) => {
+      const w: Waiter = { clauses, resolve, reject, timer: undefined, signal, onAbort: undefined };
+      if (timeout !== undefined && timeout !== Infinity) {
+        w.timer = setTimeout(() => {
+          this.#settle(w);
+          resolve(undefined);
+        }, timeout);
+      }
+      if (signal !== undefined) {
+        w.onAbort = () => {
+          this.#settle(w);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+      this.#waiter = w;
+    });
+  }
+
+  /** Ends the mailbox: a waiting receive rejects with `error`, queued messages are dropped, later ones ignored. */
+  close(error: unknown): void {
+    if (this.#closed !== undefined) return;
+    this.#closed = error;
+    this.#head = this.#tail = undefined;
+    this.#size = 0;
+    const w = this.#waiter;
+    if (w !== undefined) {
+      this.#settle(w);
+      w.reject(error);
+    }
+  }
+
+  get closed(): unknown {
+    return this.#closed;
+  }
+
+  #settle(w: Waiter): void {
+    if (this.#waiter === w) this.#waiter = undefined;
+    if (w.timer !== undefined) clearTimeout(w.timer);
+    if (w.onAbort !== undefined) w.signal!.removeEventListener('abort', w.onAbort);
+  }
+
+  #unlink(prev: Cell | undefined, cell: Cell): void {
+    if (prev === undefined) this.#head = cell.next;
+    else prev.next = cell.next;
+    if (this.#tail === cell) this.#tail = prev;
+    this.#size--;
+  }
+}

@@ -1,0 +1,82 @@
+/** A process's bookkeeping, owned by its table. Not exported from the package. */
+import type { Atom } from '../term/atom.js';
+import { atom } from '../term/atom.js';
+import type { Pid, Reference, Term } from '../term/values.js';
+import { Mailbox } from './mailbox.js';
+
+/**
+ * One side of a link, as the UNLINK_ID protocol keeps it: `active` until this
+ * side unlinks; then inactive with the `unlinkId` sent, until the peer's
+ * UNLINK_ID_ACK for that id removes it. Local links never go inactive: both
+ * sides are updated in one step.
+ */
+export interface LinkState {
+  readonly pid: Pid;
+  active: boolean;
+  unlinkId: bigint | undefined;
+}
+
+/** A monitor this process holds on `pid` (known once resolved), or on `name` at `node`. */
+export interface HeldMonitor {
+  readonly ref: Reference;
+  readonly pid: Pid | undefined;
+  readonly name: Atom | undefined;
+  readonly node: Atom;
+}
+
+/** A monitor another process (`watcher`) holds on this one; `name` when it monitored by name. */
+export interface Watcher {
+  readonly ref: Reference;
+  readonly watcher: Pid;
+  readonly name: Atom | undefined;
+}
+
+/** What a spawn returns: the pid, and how the process ended once it has. */
+export interface Process {
+  readonly pid: Pid;
+  /** Resolves with the exit reason (`normal`, `killed`, `{error, Text}`, …) when the process ends; never rejects. */
+  readonly exited: Promise<Term>;
+  readonly alive: boolean;
+  /** The exit reason once ended. */
+  readonly reason: Term | undefined;
+  /** What the process function threw, when it crashed (kept for logs: the reason holds only its text). */
+  readonly error: unknown;
+}
+
+export class Proc implements Process {
+  readonly mailbox = new Mailbox();
+  readonly links = new Map<string, LinkState>();
+  /** Monitors held, by ref key. */
+  readonly monitors = new Map<string, HeldMonitor>();
+  /** Monitors on this process, by ref key. */
+  readonly watchers = new Map<string, Watcher>();
+  readonly aliases = new Set<string>();
+  readonly abort = new AbortController();
+  readonly exited: Promise<Term>;
+  name: Atom | undefined;
+  trapExit = false;
+  alive = true;
+  reason: Term | undefined;
+  error: unknown;
+  /** @internal resolves `exited`. */
+  readonly finish: (reason: Term) => void;
+
+  constructor(
+    readonly pid: Pid,
+    readonly slot: number,
+  ) {
+    let finish!: (reason: Term) => void;
+    this.exited = new Promise<Term>((resolve) => (finish = resolve));
+    this.finish = finish;
+  }
+}
+
+export const NORMAL = atom('normal');
+export const KILL = atom('kill');
+export const KILLED = atom('killed');
+export const NOPROC = atom('noproc');
+export const NOCONNECTION = atom('noconnection');
+export const EXIT = atom('EXIT');
+export const DOWN = atom('DOWN');
+export const PROCESS = atom('process');
+export const ERROR = atom('error');
