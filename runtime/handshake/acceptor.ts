@@ -45,7 +45,7 @@ export interface AcceptorOptions {
 interface Acceptor {
   readonly t: Transport;
   readonly o: AcceptorOptions;
-  readonly offered: bigint;
+  offered: bigint;
   peer: string | undefined;
   peerFlags: bigint;
   peerCreation: number;
@@ -54,6 +54,9 @@ interface Acceptor {
 export async function accept(t: Transport, o: AcceptorOptions): Promise<HandshakeResult> {
   const hs: Acceptor = { t, o, offered: o.flags ?? ourFlags({ hidden: o.hidden === true }), peer: undefined, peerFlags: 0n, peerCreation: 0 };
   const { old, dynamic } = await recvName(hs);
+  // Echo NAME_ME (and drop PUBLISHED) as dist_util:publish_flag/3 does: an OTP
+  // initiator checks NAME_ME in the negotiated flags before it adopts the name.
+  if (dynamic) hs.offered = (hs.offered & ~H.Dflag.PUBLISHED) | H.Dflag.NAME_ME;
   const confirmedAlive = await sendStatus(hs, dynamic);
   const peer = hs.peer!;
   const cookie = o.cookieFor?.(peer) ?? o.cookie;

@@ -14,6 +14,8 @@ import { initiate, type HandshakeResult, type InitiatorOptions, type InitiatorRe
 import type { Transport } from './transport.js';
 
 export const DEFAULT_SETUP_TIMEOUT_MS = 7000;
+/** How long a failed attempt may take to flush its last message before the socket is destroyed. */
+const LINGER_MS = 1000;
 
 export interface SetupOptions {
   /** Milliseconds without progress before the attempt is abandoned (OTP's net_setuptime). */
@@ -43,7 +45,8 @@ async function overSocket<R extends HandshakeResult>(
   try {
     result = await run(st);
   } catch (e) {
-    st.abort(new TransportError('closed', 'handshake failed'));
+    // end(), not destroy(): a last status ('not_allowed', 'nok') must still reach the peer.
+    st.abort(new TransportError('closed', 'handshake failed'), true);
     throw e;
   }
   // The timer can fire while no step is reading (a slow callback): the socket is gone even though the steps finished.
@@ -84,13 +87,21 @@ class SocketTransport implements Transport {
     return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
   }
 
-  /** Ends the attempt: stops the timer, destroys the socket, fails a pending recv. Idempotent. */
-  abort(why: TransportError): void {
+  /**
+   * Ends the attempt: stops the timer, closes the socket, fails a pending recv.
+   * `flush` lets queued bytes out first (bounded by LINGER_MS). Idempotent.
+   */
+  abort(why: TransportError, flush = false): void {
     clearTimeout(this.timer);
     if (this.failure !== undefined) return;
     this.failure = why;
     this.detach();
-    this.socket.destroy();
+    const socket = this.socket;
+    if (flush && !socket.destroyed) {
+      socket.on('error', () => {}); // the peer may reset first; nothing is left to report
+      socket.end();
+      setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    } else socket.destroy();
     const w = this.waiting;
     this.waiting = undefined;
     w?.reject(why);

@@ -82,6 +82,10 @@ function scriptedAcceptor(after: Uint8Array, delayMs = 0) {
   };
 }
 
+async function until(done: () => boolean, ms = 3000): Promise<void> {
+  for (const t0 = Date.now(); !done(); await sleep(10)) if (Date.now() - t0 > ms) throw new Error('condition not reached');
+}
+
 async function handshakeError(p: Promise<unknown>): Promise<HandshakeError> {
   try {
     await p;
@@ -176,6 +180,14 @@ describe('handshake over a socket', () => {
     expect(await handshakeError(initiateOnSocket(dial(port), A))).toMatchObject({ step: 'recv_status', reason: 'closed' });
   });
 
+  it("a last status still reaches the peer before the close: not_allowed for missing mandatory flags", async () => {
+    let accepted!: Promise<unknown>;
+    const port = await listen((s) => (accepted = observed(acceptOnSocket(s, { ...B, mandatory: 26 }))));
+    const flags = ourFlags() & ~H.Dflag.UNLINK_ID;
+    expect(await handshakeError(initiateOnSocket(dial(port), { ...A, flags }))).toMatchObject({ step: 'recv_status', reason: 'not_allowed' });
+    expect(await handshakeError(accepted)).toMatchObject({ step: 'recv_name', reason: 'missing_mandatory_flags', detail: 'UNLINK_ID' });
+  });
+
   it('a failed handshake sends nothing more and closes the socket (bad cookie on the acceptor)', async () => {
     let accepted!: Promise<unknown>;
     let serverSocket!: Socket;
@@ -189,7 +201,7 @@ describe('handshake over a socket', () => {
     const e = await handshakeError(initiateOnSocket(socket, A));
     expect(e).toMatchObject({ step: 'recv_challenge_ack', reason: 'closed' });
     expect(await handshakeError(accepted)).toMatchObject({ step: 'recv_challenge_reply', reason: 'bad_cookie' });
-    expect(serverSocket.destroyed).toBe(true);
+    await until(() => serverSocket.destroyed);
     const tags = new FrameReader(2).push(Uint8Array.from(got)).map((f) => String.fromCharCode(f[0]!));
     expect(tags).toEqual(['s', 'N']); // status and challenge, then silence: no 'a'
   });

@@ -217,6 +217,9 @@ describe('initiator against acceptor', () => {
     expect(b.peerCreation).toBe(a.creation);
     expect(a.creation).toBeGreaterThanOrEqual(4);
     expect(a.hidden).toBe(true); // NAME_ME replaces PUBLISHED
+    // The acceptor echoes NAME_ME, so it survives the AND: OTP's initiator checks it there.
+    expect(H.decodeSendChallenge(new Reader(acceptorSent[1]!)).flags & H.Dflag.NAME_ME).toBe(H.Dflag.NAME_ME);
+    expect(a.flags & H.Dflag.NAME_ME).toBe(H.Dflag.NAME_ME);
     expect(H.decodeSendStatusNamed(new Reader(acceptorSent[0]!)).name).toBe(a.name);
   });
 
