@@ -262,6 +262,17 @@ describe('(a) we dial erl: dist_util:handshake_other_started/1', () => {
     expect(e.peer).toBe(`peer@${host}`);
   });
 
+  it('NAME_ME: erl names us on our host, and lists us as hidden under that name', async () => {
+    const socket = await tcp(await erlDistPort());
+    const r = await initiateOnSocket(socket, { name: host, nameMe: true, creation: 0, peerName: `peer@${host}`, cookie: COOKIE });
+    expect(r.name).toMatch(new RegExp(`^[A-Z0-9]+@${host}$`));
+    expect(r.creation).toBeGreaterThan(0);
+    expect(r.hidden).toBe(true);
+    expect(r.flags & Dflag.NAME_ME).toBe(Dflag.NAME_ME); // erl echoed it
+    expect(await erl.eval(`lists:member('${r.name}', nodes(hidden))`)).toBe('true');
+    socket.destroy();
+  });
+
   it('a wrong name for erl: the challenge names peer@host, so we fail at recv_challenge with name_mismatch', async () => {
     const socket = await tcp(await erlDistPort());
     const e = await handshakeError(
@@ -289,6 +300,18 @@ describe('(b) erl dials us: dist_util:handshake_we_started/1 via net_kernel:conn
     expect(nodes.slice(1, -1).split(',')).toContain(me); // ~w prints ts@host unquoted
     expect(await erl.eval(`lists:member('${me}', nodes())`)).toBe('true'); // visible: PUBLISHED on both sides
     ts.accepted[0]!.destroy();
+  });
+
+  it('an erl started with -sname undefined gets its dynamic name from our acceptor (NAME_ME)', async () => {
+    const dyn = await listener('ts_dyn');
+    const me = `ts_dyn@${host}`;
+    const child = await start('erl', ['-sname', 'undefined', '-setcookie', COOKIE, '-noshell', '-eval',
+      `R = net_kernel:connect_node('${me}'), io:format("=> ~w ~w~n", [R, node()]), timer:sleep(300), halt().`], { ERL_EPMD_PORT: String(epmdPort) });
+    const once = new Erl(child);
+    const r = await dyn.next();
+    expect(r.peerName).toMatch(new RegExp(`^[A-Z0-9]{13}@${host}$`));
+    expect(r.hidden).toBe(true);
+    expect(await once.next()).toBe(`true '${r.peerName}'`); // ~w quotes an atom that starts with a capital
   });
 
   it('a wrong cookie on erl\'s side: our acceptor fails with bad_cookie at recv_challenge_reply', async () => {
