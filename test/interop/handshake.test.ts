@@ -273,6 +273,34 @@ describe('(a) we dial erl: dist_util:handshake_other_started/1', () => {
     socket.destroy();
   });
 
+  it("'alive': dialling again under a connected name; \"false\" gives up, \"true\" replaces the old connection", async () => {
+    const me = `ts_alive@${host}`;
+    const dial = async (isAlive: () => boolean) => {
+      const socket = await tcp(await erlDistPort());
+      const opts = { name: me, creation: randomInt(4, 2 ** 32), peerName: `peer@${host}`, cookie: COOKIE, isAlive };
+      return { socket, handshake: initiateOnSocket(socket, opts) };
+    };
+    const old = await dial(() => true);
+    const first = await old.handshake;
+    old.socket.resume();
+    let asked = 0;
+    const e = await handshakeError((await dial(() => (asked++, false))).handshake);
+    expect(asked).toBe(1);
+    expect(e).toMatchObject({ step: 'recv_status', reason: 'alive', peer: `peer@${host}` });
+    // "true": erl checks the cookie, then waits for the old connection to die before its ack.
+    const second = await dial(() => (asked++, true));
+    let acked = false;
+    void second.handshake.then(() => (acked = true), () => {});
+    await sleep(300);
+    expect(acked).toBe(false); // held back while the old connection lives
+    old.socket.destroy();
+    const r = await second.handshake;
+    expect(asked).toBe(2);
+    expect(r.peerCreation).toBe(first.peerCreation);
+    expect(await erl.eval(`lists:member('${me}', nodes())`)).toBe('true');
+    second.socket.destroy();
+  });
+
   it('a wrong name for erl: the challenge names peer@host, so we fail at recv_challenge with name_mismatch', async () => {
     const socket = await tcp(await erlDistPort());
     const e = await handshakeError(
