@@ -1,9 +1,10 @@
 /**
- * The embedded EPMD's node table, with epmd_srv.c's rules: a name is
- * registered at most once; a name that was registered before keeps its
- * creation counter, which starts at the current time in seconds and is
- * bumped on each re-registration, so a restarted node never gets its
- * predecessor's creation (pids of the old incarnation stay distinguishable).
+ * The embedded EPMD's node table, with epmd's rules: a name is registered
+ * at most once; each name keeps a creation counter that starts at the
+ * current time in seconds and is bumped on every registration of that name
+ * (the first included: OTP 25's epmd hands a new name time() + 1), so a
+ * restarted node never gets its predecessor's creation and pids of the old
+ * incarnation stay distinguishable.
  */
 import type { Alive2Req } from '../../generated/epmd.js';
 
@@ -39,7 +40,7 @@ export class NodeTable {
     if (this.#registered.has(name)) return undefined;
     const old = this.#unregistered.get(name);
     this.#unregistered.delete(name);
-    const crCounter = old === undefined ? this.now() >>> 0 : (old.crCounter + 1) >>> 0;
+    const crCounter = ((old === undefined ? this.now() : old.crCounter) + 1) >>> 0;
     const node = { ...req, extra: req.extra.slice(), conn, crCounter, creation: creationOf(crCounter, req.highestVersion) };
     this.#registered.set(name, node);
     return node;

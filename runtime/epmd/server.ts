@@ -21,7 +21,11 @@ export interface EpmdServerOptions {
   readonly port?: number;
   /** Default 127.0.0.1. Use 0.0.0.0 when other hosts must look nodes up. */
   readonly host?: string;
-  /** Largest request accepted, in bytes (default 4096; the longest valid ALIVE2_REQ is about 2 KiB). */
+  /**
+   * Largest request accepted, in bytes. Default 3057, epmd's own limit (its
+   * 3060-byte input buffer holds the u16 length and a NUL too); the longest
+   * valid ALIVE2_REQ is 13 + 2 × 1020 bytes.
+   */
   readonly maxFrame?: number;
   /** Milliseconds a connection may take to send its request (default 10000); ALIVE2 connections then wait forever. */
   readonly requestTimeout?: number;
@@ -63,7 +67,7 @@ export class EpmdServer {
   ) {
     this.#server = server;
     this.#options = {
-      maxFrame: options.maxFrame ?? 4096,
+      maxFrame: options.maxFrame ?? 3057,
       requestTimeout: options.requestTimeout ?? 10_000,
       relaxedCommandCheck: options.relaxedCommandCheck ?? false,
       maxConnections: options.maxConnections ?? 1000,
@@ -159,13 +163,16 @@ export class EpmdServer {
       // Not decodeRequestBody: epmd reads the fields it needs and ignores bytes after them.
       req = readRequestBody(new Reader(frame));
     } catch (e) {
-      if (e instanceof DecodeError) return undefined; // Unknown tag, truncated fields, bad UTF-8: epmd closes.
-      throw e;
+      if (!(e instanceof DecodeError)) throw e;
+      // epmd checks only the layout of an ALIVE2_REQ at first; a name that is not UTF-8 is refused later, as a taken one is.
+      if (e.code === 'BAD_UTF8' && frame[0] === RequestTag.ALIVE2_REQ && peer.local && alive2LayoutOk(frame))
+        return alive2Refused((frame[5]! << 8) | frame[6]!);
+      return undefined; // Unknown tag, truncated fields: epmd closes without a reply.
     }
     const body = req.body;
     switch (req.tag) {
       case RequestTag.ALIVE2_REQ: {
-        // epmd: local peers only, at least one byte of name (the packet is > 13 bytes), no NUL in it.
+        // epmd: local peers only; otherwise as alive2LayoutOk (the decoder has checked the lengths).
         const alive = body as Alive2Req;
         if (!peer.local || frame.length <= 13 || alive.nodeName.includes('\0')) return undefined;
         return this.#alive2(alive, peer.socket, peer.conn);
@@ -187,18 +194,9 @@ export class EpmdServer {
 
   #alive2(req: Alive2Req, socket: Socket, conn: number): Reply {
     const node = this.#table.register(req, conn);
-    const w = new Writer(16);
-    const v6 = req.highestVersion >= 6;
-    w.u8(v6 ? ResponseTag.ALIVE2_X_RESP : ResponseTag.ALIVE2_RESP);
-    // Result 1 with creation 99, as epmd answers a taken or invalid name.
-    const resp = node === undefined ? { result: 1, creation: 99 } : { result: 0, creation: node.creation };
-    if (v6) encodeAlive2XResp(w, resp);
-    else encodeAlive2Resp(w, resp);
-    const bytes = w.finish();
-    // epmd keeps an ALIVE2 connection open after a refusal too (OTP 25 verified); erl_epmd closes it itself.
-    if (node === undefined) return { bytes, keep: true };
+    if (node === undefined) return alive2Refused(req.highestVersion);
     this.#aliveSockets.set(req.nodeName, socket);
-    return { bytes, keep: true, registers: req.nodeName };
+    return { bytes: alive2Resp(req.highestVersion, 0, node.creation), keep: true, registers: req.nodeName };
   }
 
   #unregister(name: string, conn?: number): void {
@@ -243,6 +241,37 @@ export class EpmdServer {
     socket.destroy();
     return { bytes: encoder.encode('STOPPED') };
   }
+}
+
+/** ALIVE2_X_RESP to a version 6 node, the old ALIVE2_RESP (16-bit creation) to an older one. */
+function alive2Resp(highestVersion: number, result: number, creation: number): Uint8Array {
+  const w = new Writer(16);
+  if (highestVersion >= 6) {
+    w.u8(ResponseTag.ALIVE2_X_RESP);
+    encodeAlive2XResp(w, { result, creation });
+  } else {
+    w.u8(ResponseTag.ALIVE2_RESP);
+    encodeAlive2Resp(w, { result, creation });
+  }
+  return w.finish();
+}
+
+/**
+ * Result 1 with creation 99, as epmd answers a taken or invalid name. epmd
+ * keeps this connection open like a registration (OTP 25 verified) until the
+ * peer closes it or sends more; erl_epmd closes it at once.
+ */
+function alive2Refused(highestVersion: number): Reply {
+  return { bytes: alive2Resp(highestVersion, 1, 99), keep: true };
+}
+
+/** The length checks epmd makes before it looks at the name: Nlen and Elen fit in the frame, at least one byte of name, no NUL in it. */
+function alive2LayoutOk(frame: Uint8Array): boolean {
+  if (frame.length <= 13) return false;
+  const nlen = (frame[9]! << 8) | frame[10]!;
+  if (13 + nlen > frame.length) return false;
+  const elen = (frame[11 + nlen]! << 8) | frame[12 + nlen]!;
+  return 13 + nlen + elen <= frame.length && !frame.subarray(11, 11 + nlen).includes(0);
 }
 
 /**

@@ -68,23 +68,25 @@ async function startEpmd(): Promise<{ port: number; proc: Proc }> {
   return { port, proc };
 }
 
-/** Sends raw bytes, returns all the bytes received until the peer closes (or `ms` passes: then 'open'). */
-function raw(port: number, bytes: number[], ms = 500): Promise<number[] | 'open'> {
+/** Sends raw bytes; what came back (through `mask`), and whether the peer closed within `ms`. */
+function raw(port: number, bytes: number[], mask: (b: number[]) => number[] = (b) => b, ms = 500): Promise<string> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });
     const got: number[] = [];
-    const timer = setTimeout(() => (s.destroy(), resolve('open')), ms);
+    const show = (state: string): string => `${state} ${JSON.stringify(Buffer.from(mask(got)).toString('latin1'))}`;
+    const timer = setTimeout(() => (s.destroy(), resolve(show('still open'))), ms);
     s.on('error', () => {});
     s.on('data', (c: Buffer) => got.push(...c));
-    s.on('close', () => (clearTimeout(timer), resolve(got)));
+    s.on('close', () => (clearTimeout(timer), resolve(show('closed'))));
     s.write(Uint8Array.from(bytes));
   });
 }
 
 const u16 = (n: number): number[] => [n >> 8, n & 255];
 const text = (s: string): number[] => [...Buffer.from(s)];
-const alive2 = (name: string, port: number): number[] => {
-  const body = [120, ...u16(port), 77, 0, 0, 6, 0, 5, ...u16(Buffer.byteLength(name)), ...text(name), 0, 0];
+const alive2 = (name: string | number[], port: number, { extra = [] as number[], high = 6 } = {}): number[] => {
+  const n = typeof name === 'string' ? text(name) : name;
+  const body = [120, ...u16(port), 77, 0, ...u16(high), 0, 5, ...u16(n.length), ...n, ...u16(extra.length), ...extra];
   return [...u16(body.length), ...body];
 };
 
@@ -115,8 +117,11 @@ describe('(a) EpmdClient against the real epmd binary', () => {
   });
 
   it('register → ALIVE2_X_RESP creation; portPlease and names see it; the same name again is NAME_TAKEN; close() unregisters', async () => {
+    const t0 = Math.floor(Date.now() / 1000);
     const reg = await client.register({ name: 'bw_a', port: 40725, extra: Uint8Array.of(1, 2, 3) });
-    expect(reg.creation).toBeGreaterThanOrEqual(4);
+    // A new name gets time() + 1: the counter starts at time() and every registration bumps it (what the embedded one copies).
+    expect(reg.creation).toBeGreaterThanOrEqual(t0 + 1);
+    expect(reg.creation).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 1);
     expect(await client.portPlease('bw_a')).toEqual({ port: 40725, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 6, name: 'bw_a', extra: Uint8Array.of(1, 2, 3) });
     expect(await client.portPlease('bw_nobody')).toBeUndefined();
     expect(await client.names()).toEqual({ epmdPort: epmd.port, nodes: [{ name: 'bw_a', port: 40725 }] });
@@ -132,29 +137,46 @@ describe('(a) EpmdClient against the real epmd binary', () => {
     const ours = await EpmdServer.start();
     try {
       const regs = await Promise.all([client, new EpmdClient({ port: ours.port })].map((c) => c.register({ name: 'bw_d', port: 4242 })));
-      const cases: [string, number[]][] = [
+      // Masks for what differs by design: the EPMD's own port, and time-based creations.
+      const port = (b: number[]): number[] => b.slice(4);
+      const creation = (b: number[]): number[] => b.map((x, i) => (i >= 2 ? 0 : x));
+      const cases: [string, number[], ((b: number[]) => number[])?][] = [
         ['PORT_PLEASE2_REQ', [0, 5, 122, ...text('bw_d')]],
         ['PORT_PLEASE2_REQ with a trailing NUL', [0, 6, 122, ...text('bw_d'), 0]],
         ['PORT_PLEASE2_REQ unknown', [0, 3, 122, ...text('zz')]],
         ['PORT_PLEASE2_REQ with NUL inside', [0, 4, 122, 97, 0, 98]],
-        ['NAMES_REQ', [0, 1, 110]],
+        ['PORT_PLEASE2_REQ, 256 characters', [...u16(257), 122, ...text('p'.repeat(256))]],
+        ['PORT_PLEASE2_REQ, not UTF-8', [0, 2, 122, 0xff]],
+        ['NAMES_REQ', [0, 1, 110], port],
+        ['NAMES_REQ with a byte more in its frame', [0, 2, 110, 5], port],
+        ['ALIVE2_REQ for a new name (creation masked)', alive2('bw_new', 1), creation],
+        ['ALIVE2_REQ from a version 5 node (creation masked)', alive2('bw_v5', 1, { high: 5 }), creation],
         ['ALIVE2_REQ for a name taken', alive2('bw_d', 1)],
+        ['ALIVE2_REQ, 256 characters', alive2('n'.repeat(256), 1)],
+        ['ALIVE2_REQ, 1021 bytes of extra', alive2('bw_e', 1, { extra: Array<number>(1021).fill(1) })],
+        ['ALIVE2_REQ, a name that is not UTF-8', alive2([0xff], 1)],
         ['ALIVE2_REQ without a name', [0, 13, 120, 0, 1, 77, 0, 0, 6, 0, 5, 0, 0, 0, 0]],
         ['ALIVE2_REQ with NUL in the name', alive2('a\0b', 1)],
+        ['ALIVE2_REQ followed by a byte in the same write', [...alive2('bw_y', 1), 0]],
+        ['a truncated ALIVE2_REQ body', [0, 14, 120, 0, 1, 77, 0, 0, 6, 0, 6, 0, 200, 120, 0, 0]],
         ['KILL_REQ with nodes registered', [0, 1, 107]],
         ['STOP_REQ without -relaxed_command_check', [0, 3, 115, ...text('bw_d')]],
         ['unknown request tag', [0, 1, 99]],
         ['a second request on one connection', [0, 1, 110, 0, 1, 110]],
-        ['ALIVE2_REQ followed by a byte in the same write', [...alive2('bw_y', 1), 0]],
-        ['a truncated ALIVE2_REQ body', [0, 14, 120, 0, 1, 77, 0, 0, 6, 0, 6, 0, 200, 120, 0, 0]],
         ['an empty frame', [0, 0]],
+        ['a length of 3057 (the largest epmd takes), nothing sent', [...u16(3057)]],
+        ['a length of 3058, nothing sent', [...u16(3058)]],
       ];
-      for (const [what, bytes] of cases) {
-        const [theirs, mine] = await Promise.all([raw(epmd.port, bytes), raw(ours.port, bytes)]);
-        // NAMES starts with the EPMD's own port, which differs.
-        const show = (b: number[] | 'open'): string => (b === 'open' ? 'still open' : JSON.stringify(Buffer.from(what.startsWith('NAMES') ? b.slice(4) : b).toString('latin1')));
-        expect(show(mine), what).toBe(show(theirs));
+      for (const [what, bytes, mask] of cases) {
+        const [theirs, mine] = await Promise.all([raw(epmd.port, bytes, mask), raw(ours.port, bytes, mask)]);
+        expect(mine, what).toBe(theirs);
       }
+      // The one deliberate difference: epmd's layout check lets an empty name through when Elen > 0, and
+      // registers "" (then lists "name  at port 1"); ours refuses it as an invalid name.
+      const emptyName = [0, 14, 120, 0, 1, 77, 0, 0, 6, 0, 5, 0, 0, 0, 1, 7];
+      const shown = (state: string, bytes: number[]): string => `${state} ${JSON.stringify(Buffer.from(bytes).toString('latin1'))}`;
+      expect(await raw(epmd.port, emptyName, creation)).toBe(shown('still open', [118, 0, 0, 0, 0, 0]));
+      expect(await raw(ours.port, emptyName)).toBe(shown('still open', [118, 1, 0, 0, 0, 99]));
       for (const port of [epmd.port, ours.port]) {
         const peer = connect({ host: '127.0.0.1', port });
         let got = 0;
