@@ -50,7 +50,12 @@ export class ProcessContext {
 
   /** Aborted when the process ends, with the {@link ProcessExit}: pass it to fetch, timers, streams. */
   get signal(): AbortSignal {
-    return this.proc.abort.signal;
+    const p = this.proc;
+    if (p.abort === undefined) {
+      p.abort = new AbortController();
+      if (!p.alive) p.abort.abort(p.mailbox.closed);
+    }
+    return p.abort.signal;
   }
 
   /** Messages queued and not yet received. */

@@ -35,6 +35,21 @@ export class ProcessExit extends Error {
   constructor(readonly reason: Term, pid?: Pid) {
     super(`${pid === undefined ? 'process' : `process ${pid.toString()}`} exited: ${format(reason)}`);
   }
+
+  /**
+   * The error a process ended from outside is woken with. Without a stack:
+   * it would show the killer's stack, not the victim's, and capturing one
+   * costs more than the rest of the exit (a cascade of thousands of links).
+   */
+  static ended(reason: Term, pid: Pid): ProcessExit {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new ProcessExit(reason, pid);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
 }
 
 /** A `receive` with a `timeout` and no `after` clause found no matching message in time. */

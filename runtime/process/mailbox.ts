@@ -65,6 +65,7 @@ export class Mailbox {
   #size = 0;
   #waiter: Waiter | undefined;
   #closed: unknown;
+  #closedBy: (() => unknown) | undefined;
 
   get size(): number {
     return this.#size;
@@ -76,7 +77,7 @@ export class Mailbox {
 
   /** Delivers a message: to the waiting receiver if it matches, else to the end of the queue. */
   push(message: Term): void {
-    if (this.#closed !== undefined) return; // a dead process's mail is dropped, as Erlang does
+    if (this.#closedBy !== undefined) return; // a dead process's mail is dropped, as Erlang does
     const w = this.#waiter;
     if (w !== undefined) {
       const hit = matchClauses(w.clauses, message);
@@ -124,7 +125,7 @@ export class Mailbox {
    * signal's reason on abort, or with the close error when the process ends.
    */
   wait(clauses: readonly Clause<unknown>[], timeout: number | undefined, signal: AbortSignal | undefined): Promise<Hit | undefined> {
-    if (this.#closed !== undefined) return Promise.reject(this.#closed);
+    if (this.#closedBy !== undefined) return Promise.reject(this.closed);
     if (signal?.aborted === true) return Promise.reject(signal.reason);
     return new Promise<Hit | undefined>((resolve, reject) => {
       const w: Waiter = { clauses, resolve, reject, timer: undefined, signal, onAbort: undefined };
@@ -145,20 +146,27 @@ export class Mailbox {
     });
   }
 
-  /** Ends the mailbox: a waiting receive rejects with `error`, queued messages are dropped, later ones ignored. */
-  close(error: unknown): void {
-    if (this.#closed !== undefined) return;
-    this.#closed = error;
+  /**
+   * Ends the mailbox: a waiting receive rejects with the error `why` makes,
+   * queued messages are dropped, later ones ignored. The error is made only
+   * when someone will see it: an Error's stack trace costs more than the rest
+   * of a process's exit.
+   */
+  close(why: () => unknown): void {
+    if (this.#closedBy !== undefined) return;
+    this.#closedBy = why;
     this.#head = this.#tail = undefined;
     this.#size = 0;
     const w = this.#waiter;
     if (w !== undefined) {
       this.#settle(w);
-      w.reject(error);
+      w.reject(this.closed);
     }
   }
 
+  /** The error the mailbox was closed with, or undefined while open. */
   get closed(): unknown {
+    if (this.#closedBy !== undefined && this.#closed === undefined) this.#closed = this.#closedBy();
     return this.#closed;
   }
 

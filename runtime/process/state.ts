@@ -51,7 +51,8 @@ export class Proc implements Process {
   /** Monitors on this process, by ref key. */
   readonly watchers = new Map<string, Watcher>();
   readonly aliases = new Set<string>();
-  readonly abort = new AbortController();
+  /** Made on first use of `self.signal`: most processes never ask for it, and it is not cheap. */
+  abort: AbortController | undefined;
   readonly exited: Promise<Term>;
   name: Atom | undefined;
   trapExit = false;

@@ -237,12 +237,11 @@ export class ProcessTable {
     if (p.name !== undefined) this.registry.delete(p.name);
     for (const key of p.aliases) this.aliases.delete(key);
     p.aliases.clear();
-    const ended = new ProcessExit(reason, p.pid);
-    p.mailbox.close(ended);
+    p.mailbox.close(() => ProcessExit.ended(reason, p.pid));
     this.links.processEnded(p, reason);
     for (const w of p.watchers.values()) this.post(() => this.down(w.ref, w.name ?? p.pid, w.watcher, reason));
     p.watchers.clear();
-    p.abort.abort(ended);
+    p.abort?.abort(p.mailbox.closed);
     p.finish(reason);
   }
 
