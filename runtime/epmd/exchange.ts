@@ -38,9 +38,14 @@ export interface ExchangeSpec<T> {
 
 export interface Answer<T> {
   readonly value: T;
-  /** Open only when `keep` was set; its listeners are removed. */
+  /**
+   * Open only when `keep` was set: paused, with its listeners removed except
+   * one that ignores errors, until the new owner attaches its own and resumes it.
+   */
   readonly socket: Socket;
 }
+
+const ignore = (): void => {};
 
 export const where = (to: EpmdAddress): string => `epmd at ${to.host}:${to.port}`;
 
@@ -68,6 +73,11 @@ export function exchange<T>(to: EpmdAddress, spec: ExchangeSpec<T>): Promise<Ans
       socket.removeListener('error', onError);
       socket.removeListener('connect', onConnect);
       if (error !== undefined || !spec.keep) socket.destroy();
+      else {
+        // Until the caller's continuation runs: no data lost, no error emitted with no listener.
+        socket.pause();
+        socket.on('error', ignore);
+      }
       if (error !== undefined) reject(error);
       else resolve({ value: value as T, socket });
     };

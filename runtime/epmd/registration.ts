@@ -53,6 +53,7 @@ export class Registration {
       });
       socket.on('error', (err) => (broke ??= err));
       socket.on('close', onClose);
+      socket.resume(); // paused by the exchange that handed it over
     });
   }
 

@@ -107,7 +107,7 @@ export class EpmdServer {
 
   #accept(socket: Socket): void {
     const conn = ++this.#nextConn;
-    const local = isLocalPeer(socket);
+    const local = isLocalAddress(socket.remoteAddress, socket.localAddress);
     const frames = new FrameReader(2, { maxFrame: this.#options.maxFrame });
     /** After an ALIVE2 answer: any byte read then closes the connection (and unregisters what it registered). */
     let kept = false;
@@ -292,11 +292,15 @@ function nameOf(frame: Uint8Array): string | undefined {
   }
 }
 
-/** epmd_srv.c: 127.x.x.x, or the address the connection came in on (the host's own). IPv6 loopback too. */
-function isLocalPeer(socket: Socket): boolean {
-  const remote = socket.remoteAddress?.replace(/^::ffff:/i, '');
-  if (remote === undefined) return false;
-  return remote.startsWith('127.') || remote === '::1' || remote === socket.localAddress?.replace(/^::ffff:/i, '');
+/**
+ * Whether epmd would call a peer local: 127.x.x.x, ::1, or the very address
+ * the connection came in on (the host talking to itself through its own IP).
+ * ALIVE2, DUMP, KILL and STOP from anyone else are closed without a reply.
+ */
+export function isLocalAddress(remote: string | undefined, local: string | undefined): boolean {
+  if (remote === undefined) return false; // epmd: no peer name is not local
+  const r = remote.replace(/^::ffff:/i, '');
+  return r.startsWith('127.') || r === '::1' || r === local?.replace(/^::ffff:/i, '');
 }
 
 function u32(v: number): Uint8Array {

@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EpmdClient, EpmdServer } from '../../runtime/epmd/index.js';
 import { creationOf } from '../../runtime/epmd/registry.js';
+import { isLocalAddress } from '../../runtime/epmd/server.js';
 
 /** A raw client connection: everything received, and when epmd closed it. */
 interface Peer {
@@ -259,5 +260,19 @@ describe('EpmdServer and malformed requests: that connection closes, the server 
     expect(await lost).toMatchObject({ name: 'EpmdError', code: 'LOST' });
     expect(reg.active).toBe(false);
     await reg.close(); // idempotent after loss
+  });
+});
+
+describe('which peers may register (ALIVE2, DUMP, KILL, STOP)', () => {
+  it('loopback and the host talking to its own address are local; anyone else is not', () => {
+    expect(isLocalAddress('127.0.0.1', '127.0.0.1')).toBe(true);
+    expect(isLocalAddress('127.8.9.10', '0.0.0.0')).toBe(true);
+    expect(isLocalAddress('::ffff:127.0.0.1', '::ffff:127.0.0.1')).toBe(true);
+    expect(isLocalAddress('::1', '::1')).toBe(true);
+    expect(isLocalAddress('10.0.0.7', '10.0.0.7')).toBe(true);
+    expect(isLocalAddress('::ffff:10.0.0.7', '10.0.0.7')).toBe(true);
+    expect(isLocalAddress('10.0.0.8', '10.0.0.7')).toBe(false);
+    expect(isLocalAddress('fe80::1', '::1')).toBe(false);
+    expect(isLocalAddress(undefined, '127.0.0.1')).toBe(false);
   });
 });
