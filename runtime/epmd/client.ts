@@ -144,7 +144,8 @@ export class EpmdClient {
     const answer = await exchange(to, {
       what,
       request,
-      maxResponse: 2 + 12 + 4 * 255 + 2 + 0xffff,
+      // 119, Result, ten bytes of fields, Nlen + a name of at most 255 × 4 bytes, Elen + Extra.
+      maxResponse: 2 + 10 + 2 + 1020 + 2 + 0xffff,
       timeout: options.timeout ?? this.timeout,
       signal: options.signal,
       complete: (rx, closed): { node: NodeInfo | undefined } | undefined => {

@@ -132,8 +132,9 @@ export class EpmdServer {
       let got: Uint8Array[];
       try {
         got = frames.push(chunk);
-      } catch {
-        socket.destroy(); // SIZE_LIMIT: a length field over maxFrame.
+      } catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+        socket.destroy(); // SIZE_LIMIT: a length field over maxFrame, refused before its bytes are kept.
         return;
       }
       const request = got[0];
