@@ -1,7 +1,7 @@
 // Receive patterns: literals by =:=, wildcards, typed bindings, guards, tuples, lists, maps.
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { atom, float, tuple, Atom, Pid, Reference, type Term } from '../../runtime/index.js';
-import { P, _, on, type Pattern, type PatternLike } from '../../runtime/process/index.js';
+import { P, _, on, type Pattern, type PatternLike, type ProcessContext } from '../../runtime/process/index.js';
 import { matchClauses } from '../../runtime/process/mailbox.js';
 
 /** The bindings `pattern` produces for `value`, or undefined when it does not match. */
@@ -118,5 +118,15 @@ describe('typed bindings', () => {
       expectTypeOf(msg.elements[0]).toEqualTypeOf<Atom>();
     });
     on(P.map({ k: P.bind('k', P.binary()) }), ({ k }) => expectTypeOf(k).toEqualTypeOf<Uint8Array | string | import('../../runtime/index.js').BitBinary>());
+  });
+
+  it('types receive results from the handler table and the after clause', () => {
+    // Type-level only: checked by tsc, never run.
+    const check = (self: ProcessContext) => {
+      expectTypeOf(self.receive()).toEqualTypeOf<Promise<Term>>();
+      expectTypeOf(self.receive([on(atom('a'), () => 1), on(atom('b'), async () => 'x')])).toEqualTypeOf<Promise<number | string>>();
+      expectTypeOf(self.receive(on(atom('a'), () => 1), { timeout: 5, after: () => null })).toEqualTypeOf<Promise<number | null>>();
+    };
+    expect(typeof check).toBe('function');
   });
 });

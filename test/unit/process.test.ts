@@ -230,3 +230,32 @@ describe('for await over the mailbox', () => {
     expect(got).toEqual([1, 2, 3, 'left 1']);
   });
 });
+
+describe('the README example', () => {
+  it('runs as documented', async () => {
+    const node = new ProcessTable({ name: atom('ts@host'), creation: 1 });
+    const counter = node.spawn(async (self) => {
+      self.register(atom('counter'));
+      let n = 0;
+      const table = [
+        on(P.tuple(atom('add'), P.bind('k', P.integer())), ({ k }) => {
+          n += Number(k);
+        }),
+        on(P.tuple(atom('get'), P.bind('from', P.pid()), P.bind('ref', P.ref())), ({ from, ref }) => self.send(from, tuple(ref, n))),
+        on(atom('stop'), () => self.exit(atom('normal'))),
+      ];
+      for (;;) await self.receive(table);
+    });
+    let got: Term | undefined;
+    await node.spawn(async (self) => {
+      self.send(atom('counter'), tuple(atom('add'), 2));
+      const ref = self.makeRef();
+      self.send(atom('counter'), tuple(atom('get'), self.pid, ref));
+      got = await self.receive(on(P.tuple(P.ref(ref), P.bind('n')), ({ n }) => n), { timeout: 1000 });
+      self.send(atom('counter'), atom('stop'));
+    }).exited;
+    expect(got).toBe(2);
+    expect(await counter.exited).toBe(atom('normal'));
+    expect(node.whereis(atom('counter'))).toBeUndefined();
+  });
+});
