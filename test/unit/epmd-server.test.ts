@@ -3,6 +3,7 @@
  * sockets: the answers byte for byte, epmd's creation and ALIVE2 rules, and
  * malformed requests, which must close that connection and nothing else.
  */
+import fc from 'fast-check';
 import { connect, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EpmdClient, EpmdServer } from '../../runtime/epmd/index.js';
@@ -274,5 +275,42 @@ describe('which peers may register (ALIVE2, DUMP, KILL, STOP)', () => {
     expect(isLocalAddress('10.0.0.8', '10.0.0.7')).toBe(false);
     expect(isLocalAddress('fe80::1', '::1')).toBe(false);
     expect(isLocalAddress(undefined, '127.0.0.1')).toBe(false);
+  });
+});
+
+describe('EpmdServer under random input', () => {
+  it('any bytes, in any chunks, only ever close that connection; the server keeps answering', async () => {
+    const fuzzed = await EpmdServer.start({ port: 0, requestTimeout: 50 });
+    const fuzzClient = new EpmdClient({ port: fuzzed.port, timeout: 2000 });
+    const keeper = await fuzzClient.register({ name: 'keeper', port: 1 });
+    // Mostly a plausible frame (a u16 length and a known tag), sometimes anything at all.
+    const request = fc.oneof(
+      fc.uint8Array({ maxLength: 64 }),
+      fc
+        .tuple(fc.constantFrom(120, 122, 110, 100, 107, 115, 0, 255), fc.uint8Array({ maxLength: 40 }), fc.integer({ min: -3, max: 3 }))
+        .map(([tag, body, skew]) => {
+          const len = Math.max(0, body.length + 1 + skew);
+          return Uint8Array.from([len >> 8, len & 255, tag, ...body]);
+        }),
+    );
+    try {
+      await fc.assert(
+        fc.asyncProperty(request, fc.integer({ min: 1, max: 8 }), async (bytes, cut) => {
+          const peer = await open(fuzzed.port);
+          for (let at = 0; at < bytes.length; at += cut) peer.socket.write(bytes.subarray(at, at + cut));
+          // Closed by the server: at once, after its answer, or after requestTimeout (ALIVE2 connections stay: close them).
+          await Promise.race([peer.closed, new Promise((r) => setTimeout(r, 200))]);
+          peer.socket.destroy();
+          await peer.closed;
+        }),
+        { numRuns: 150 },
+      );
+      expect(keeper.active).toBe(true);
+      expect((await fuzzClient.names()).nodes.map((n) => n.name)).toContain('keeper');
+      expect((await fuzzClient.portPlease('keeper'))?.port).toBe(1);
+    } finally {
+      await keeper.close();
+      await fuzzed.close();
+    }
   });
 });
