@@ -221,14 +221,14 @@ async function handshakeError(p: Promise<unknown>): Promise<HandshakeError> {
   throw new Error('the handshake succeeded');
 }
 
-/** The 4-byte frames that arrive, starting with `rest`: at least `ms`, and until one carries data (at most 5 s). */
-async function framesFor(socket: Socket, rest: Uint8Array, ms: number): Promise<Uint8Array[]> {
+/** The 4-byte frames that arrive, starting with `rest`: for at least `ms`, and until one is `wanted` (at most 5 s more). */
+async function framesFor(socket: Socket, rest: Uint8Array, ms: number, wanted = (f: Uint8Array) => f.length > 0): Promise<Uint8Array[]> {
   const reader = new FrameReader(4);
   const frames = reader.push(rest);
   socket.on('data', (c: Buffer) => frames.push(...reader.push(new Uint8Array(c))));
   socket.resume();
   await sleep(ms);
-  for (let i = 0; i < 100 && !frames.some((f) => f.length > 0); i++) await sleep(50);
+  for (let i = 0; i < 100 && !frames.some(wanted); i++) await sleep(50);
   return frames;
 }
 
@@ -319,7 +319,7 @@ describe('(b) erl dials us: dist_util:handshake_we_started/1 via net_kernel:conn
     const ts = await listener('ts');
     const me = `ts@${host}`;
     // connect_node returns once the handshake is done; net_adm:ping would also wait for an
-    // is_auth answer that needs the node layer, which does not exist yet.
+    // is_auth answer that needs the node layer, which does not exist yet (see the end).
     const connected = erl.eval(`net_kernel:connect_node('${me}')`);
     const r = await ts.next();
     expect(r.peerName).toBe(`peer@${host}`);
@@ -331,7 +331,16 @@ describe('(b) erl dials us: dist_util:handshake_we_started/1 via net_kernel:conn
     const nodes = await erl.eval('nodes(connected)');
     expect(nodes.slice(1, -1).split(',')).toContain(me); // ~w prints ts@host unquoted
     expect(await erlAnswers(`lists:member('${me}', nodes())`, 'true')).toBe('true'); // visible: PUBLISHED on both sides
-    ts.accepted[0]!.destroy();
+
+    // net_adm:ping/1 now sends its is_auth call over the connection: it reaches us in
+    // 4-byte frames after the handshake (from `rest` on), with the 131,68 header.
+    const socket = ts.accepted[0]!;
+    await erl.eval(`spawn(fun() -> net_adm:ping('${me}') end)`);
+    const isAuthCall = (f: Uint8Array) => Buffer.from(f).includes('is_auth');
+    const isAuth = (await framesFor(socket, r.rest, 0, isAuthCall)).find(isAuthCall);
+    expect(isAuth, 'the is_auth call of net_adm:ping').toBeDefined();
+    expect([isAuth![0], isAuth![1]]).toEqual([131, 68]);
+    socket.destroy();
   });
 
   it('an erl started with -sname undefined gets its dynamic name from our acceptor (NAME_ME)', async () => {
