@@ -8,8 +8,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import * as H from '../../generated/handshake.js';
 import { digestEquals, genChallenge, genDigest } from './digest.js';
 import { expandMandatory25, missingMandatory, negotiate, ourFlags, type OtpLevel } from './flags.js';
-import type { HandshakeResult } from './initiator.js';
-import type { Transport } from './transport.js';
+import type { HandshakeResult, Transport } from './transport.js';
 import { decodeAt, fail, isNodeName, recvAt, sendAt, statusText } from './steps.js';
 
 /** What the node layer says about an incoming attempt from a name (net_kernel's accept_pending). */

@@ -13,6 +13,6 @@ export {
   type FlagOptions,
   type OtpLevel,
 } from './flags.js';
-export { initiate, type HandshakeResult, type InitiatorOptions, type InitiatorResult } from './initiator.js';
+export { initiate, type InitiatorOptions, type InitiatorResult } from './initiator.js';
 export { acceptOnSocket, DEFAULT_SETUP_TIMEOUT_MS, initiateOnSocket, type SetupOptions, type SocketHandshake } from './socket.js';
-export { memoryPair, type MemoryTransport, type Transport } from './transport.js';
+export { memoryPair, type HandshakeResult, type MemoryTransport, type Transport } from './transport.js';

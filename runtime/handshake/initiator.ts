@@ -8,21 +8,8 @@
 import * as H from '../../generated/handshake.js';
 import { digestEquals, genChallenge, genDigest } from './digest.js';
 import { expandMandatory25, missingMandatory, negotiate, ourFlags, type OtpLevel } from './flags.js';
-import type { Transport } from './transport.js';
+import type { HandshakeResult, Transport } from './transport.js';
 import { decodeAt, fail, hostOf, isNodeName, recvAt, sendAt, statusText } from './steps.js';
-
-/** What both state machines hand back once the last message has passed. */
-export interface HandshakeResult {
-  /** The other node's full name (for a NAME_ME peer, the name the acceptor assigned). */
-  readonly peerName: string;
-  readonly peerCreation: number;
-  /** The flags the peer offered, MANDATORY_25_DIGEST expanded. */
-  readonly peerFlags: bigint;
-  /** The negotiated flags (ours AND theirs), which both sides use from now on. */
-  readonly flags: bigint;
-  /** True unless both sides offered PUBLISHED. */
-  readonly hidden: boolean;
-}
 
 export interface InitiatorResult extends HandshakeResult {
   /** Our node name: as given, or the one the acceptor assigned with NAME_ME. */

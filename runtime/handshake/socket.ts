@@ -10,8 +10,8 @@ import type { Socket } from 'node:net';
 import { FrameReader, frame } from '../wire/frames.js';
 import { HandshakeError, TransportError } from './errors.js';
 import { accept, type AcceptorOptions } from './acceptor.js';
-import { initiate, type HandshakeResult, type InitiatorOptions, type InitiatorResult } from './initiator.js';
-import type { Transport } from './transport.js';
+import { initiate, type InitiatorOptions, type InitiatorResult } from './initiator.js';
+import type { HandshakeResult, Transport } from './transport.js';
 
 export const DEFAULT_SETUP_TIMEOUT_MS = 7000;
 /** How long a failed attempt may take to flush its last message before the socket is destroyed. */

@@ -1,10 +1,24 @@
 /**
- * What the state machines need from a connection: whole handshake messages
- * in and out, without the 2-byte frame (OTP's `#hs_data{f_send, f_recv}`).
+ * What the state machines need from a connection — whole handshake messages
+ * in and out, without the 2-byte frame (OTP's `#hs_data{f_send, f_recv}`) —
+ * and what they hand back.
  * socket.ts adapts a net.Socket; `memoryPair` joins two state machines in one
  * process, for tests and for anything that wants a handshake without TCP.
  */
 import { TransportError } from './errors.js';
+
+/** What both state machines hand back once the last message has passed. */
+export interface HandshakeResult {
+  /** The other node's full name (for a NAME_ME peer, the name the acceptor assigned). */
+  readonly peerName: string;
+  readonly peerCreation: number;
+  /** The flags the peer offered, MANDATORY_25_DIGEST expanded. */
+  readonly peerFlags: bigint;
+  /** The negotiated flags (ours AND theirs), which both sides use from now on. */
+  readonly flags: bigint;
+  /** True unless both sides offered PUBLISHED. */
+  readonly hidden: boolean;
+}
 
 export interface Transport {
   /** Queues one message. Failures surface at the next `recv`, as they do on a socket. */
