@@ -196,6 +196,25 @@ describe('(a) EpmdClient against the real epmd binary', () => {
     }
   });
 
+  it('an erl node and beamwire see each other in the real epmd (erl_epmd:names/1, PORT_PLEASE2 for an OTP node)', async () => {
+    const ours = await client.register({ name: 'bw_ts', port: 4343 });
+    const erlName = `bw_erl_${process.pid}`;
+    const erl = await run('erl', ['-noshell', '-sname', erlName, '-setcookie', 'c', '-start_epmd', 'false', '-eval',
+      '{ok, Ns} = net_adm:names(), [io:format("name ~s ~w~n", [N, P]) || {N, P} <- Ns], io:format("done~n"), timer:sleep(infinity).'], { ERL_EPMD_PORT: String(epmd.port) });
+    try {
+      await until(`erl -sname ${erlName} to list the names`, 20_000, () => (/^done$/m.test(erl.out()) ? true : undefined), erl);
+      expect(erl.out()).toMatch(/^name bw_ts 4343$/m);
+      const info = await client.portPlease(erlName);
+      // OTP 25 registers NodeType 77, protocol 0 and versions 6..5 (not 6..6 as its documentation says).
+      expect(info).toMatchObject({ name: erlName, nodeType: 77, protocol: 0, highestVersion: 6, lowestVersion: 5 });
+      expect(erl.out()).toContain(`name ${erlName} ${info!.port}`);
+    } finally {
+      erl.child.kill('SIGKILL');
+      await erl.exited;
+      await ours.close();
+    }
+  });
+
   it('a registration is lost when epmd goes away', async () => {
     const other = await startEpmd();
     const reg = await new EpmdClient({ port: other.port }).register({ name: 'bw_l', port: 9 });
