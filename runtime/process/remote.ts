@@ -10,7 +10,13 @@
 import type { Atom } from '../term/atom.js';
 import type { Pid, Reference, Term } from '../term/values.js';
 
-/** Outbound signals to processes of other nodes. A method may throw; the error reaches the caller. */
+/**
+ * Outbound signals to processes of other nodes. These are asynchronous
+ * signals: a lost connection is reported later through `nodeDown`, not by
+ * throwing. A method that throws anyway (a bug, a closed layer) does not
+ * stop the signal fan-out; the error reaches the call that caused it (for a
+ * process ending on its own, an unhandled rejection).
+ */
 export interface RemoteSignals {
   /** `to ! message` (SEND_SENDER). `from` is the table's own pid for sends from outside any process. */
   send(from: Pid, to: Pid, message: Term): void;

@@ -229,6 +229,13 @@ export class ProcessTable {
    * its watchers get DOWN, and `self.signal` aborts.
    */
   terminate(p: Proc, reason: Term, error?: unknown): void {
+    // Inside the run queue so the fan-out below only queues: a remote layer
+    // that throws cannot leave this half done (watchers untold, `exited` unresolved).
+    if (this.#draining) this.#end(p, reason, error);
+    else this.post(() => this.#end(p, reason, error));
+  }
+
+  #end(p: Proc, reason: Term, error: unknown): void {
     if (!p.alive) return;
     p.alive = false;
     p.reason = reason;

@@ -122,6 +122,30 @@ describe('outbound signals to other nodes', () => {
   });
 });
 
+describe('a remote layer that throws', () => {
+  it('the error reaches the caller, and the exit still completes for everyone else', async () => {
+    const { t } = setup();
+    const broken = { ...fakeRemote().remote, exit: () => {
+      throw new Error('wire down');
+    } };
+    t.attachRemote(broken);
+    const p = t.spawn(async (self) => {
+      self.link(remotePid(1));
+      await idle(self);
+    });
+    let down: Term | undefined;
+    const watcher = t.spawn(async (self) => {
+      self.monitor(p.pid);
+      down = await self.receive();
+    });
+    await tick();
+    expect(() => t.exit(p.pid, atom('bye'))).toThrow('wire down');
+    expect(await p.exited).toBe(atom('bye'));
+    await watcher.exited;
+    expect(format(down!)).toMatch(/,bye\}$/);
+  });
+});
+
 describe('monitors across the seam', () => {
   it('a remote monitor: MONITOR_P out, DOWN in; by name the DOWN names {Name, Node}; a dying watcher demonitors', async () => {
     const { t, calls, inbound } = setup();
