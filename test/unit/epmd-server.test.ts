@@ -264,6 +264,28 @@ describe('EpmdServer and malformed requests: that connection closes, the server 
   });
 });
 
+describe('EpmdServer over IPv6 loopback', () => {
+  it('::1 is a local peer: register, look up and list over IPv6 (or start rejects where the host has no IPv6)', async () => {
+    let v6: EpmdServer;
+    try {
+      v6 = await EpmdServer.start({ port: 0, host: '::1' });
+    } catch (e) {
+      // A container without IPv6: starting must fail with the listen error, not hang or half-start.
+      expect((e as NodeJS.ErrnoException).code).toMatch(/^(EADDRNOTAVAIL|EAFNOSUPPORT)$/);
+      return;
+    }
+    try {
+      const c = new EpmdClient({ host: '::1', port: v6.port, timeout: 2000 });
+      const reg = await c.register({ name: 'six', port: 6 });
+      expect((await c.portPlease('six'))?.port).toBe(6);
+      expect(await c.names()).toEqual({ epmdPort: v6.port, nodes: [{ name: 'six', port: 6 }] });
+      await reg.close();
+    } finally {
+      await v6.close();
+    }
+  });
+});
+
 describe('which peers may register (ALIVE2, DUMP, KILL, STOP)', () => {
   it('loopback and the host talking to its own address are local; anyone else is not', () => {
     expect(isLocalAddress('127.0.0.1', '127.0.0.1')).toBe(true);
