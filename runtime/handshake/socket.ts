@@ -4,7 +4,10 @@
  * reset_timer/1 is), and the hand-over to the connection layer. On success the
  * socket is left paused with no listeners of ours, and `rest` holds whatever
  * arrived after the last handshake message: those bytes already use 4-byte
- * frames. On failure the socket is destroyed without another byte sent.
+ * frames. The new owner must attach its 'error' and 'data' listeners and then
+ * call `socket.resume()`: a 'data' listener alone does not restart a stream
+ * that was paused explicitly. On failure the socket is ended (a last status
+ * may still go out, nothing else is sent) and destroyed.
  */
 import type { Socket } from 'node:net';
 import { FrameReader, frame } from '../wire/frames.js';
