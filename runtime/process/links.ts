@@ -122,7 +122,7 @@ export class LinkBook {
 
   /** `p` ended with `reason`: exit signals to its active links, its own monitors taken down. */
   processEnded(p: Proc, reason: Term): void {
-    for (const l of p.links.values()) {
+    for (const l of p.someLinks.values()) {
       if (!l.active) continue; // unlinking: the peer no longer expects this link's exit
       const to = l.pid;
       if (this.t.isLocalNode(to.node)) {
@@ -130,12 +130,10 @@ export class LinkBook {
         if (q !== undefined) this.t.post(() => this.linkExit(p.pid, q, reason));
       } else this.t.post(() => this.t.remoteFor('exit', to, to.node).exit(p.pid, to, reason));
     }
-    p.links.clear();
-    for (const [key, m] of p.monitors) {
+    for (const [key, m] of p.someMonitors) {
       if (this.t.isLocalNode(m.node)) this.t.local(m.pid!)?.watchers.delete(key);
       else this.t.post(() => this.t.remoteFor('demonitor', m.pid ?? m.name!, m.node).demonitor(p.pid, m.pid ?? m.name!, m.node, m.ref));
     }
-    p.monitors.clear();
   }
 
   /** The connection to `node` is gone: its links fire and its monitors go DOWN with `noconnection`; its watchers are forgotten. */
@@ -146,15 +144,15 @@ export class LinkBook {
 
   #nodeDown(node: Atom): void {
     for (const p of this.t.procs.values()) {
-      for (const [key, l] of p.links) {
+      for (const [key, l] of p.someLinks) {
         if (l.pid.node !== node) continue;
         p.links.delete(key);
         if (l.active) this.t.post(() => this.t.receiveExit(p, l.pid, NOCONNECTION, false));
       }
-      for (const m of p.monitors.values()) {
+      for (const m of p.someMonitors.values()) {
         if (m.node === node) this.t.post(() => this.downTo(p, m.ref, m.pid ?? m.name!, NOCONNECTION));
       }
-      for (const [key, w] of p.watchers) if (w.watcher.node === node) p.watchers.delete(key);
+      for (const [key, w] of p.someWatchers) if (w.watcher.node === node) p.watchers.delete(key);
     }
   }
 }

@@ -45,12 +45,12 @@ export interface Process {
 
 export class Proc implements Process {
   readonly mailbox = new Mailbox();
-  readonly links = new Map<string, LinkState>();
-  /** Monitors held, by ref key. */
-  readonly monitors = new Map<string, HeldMonitor>();
-  /** Monitors on this process, by ref key. */
-  readonly watchers = new Map<string, Watcher>();
-  readonly aliases = new Set<string>();
+  // Links, monitors and aliases are made on first use: most processes have
+  // none, and four empty collections per spawn were most of its garbage.
+  #links: Map<string, LinkState> | undefined;
+  #monitors: Map<string, HeldMonitor> | undefined;
+  #watchers: Map<string, Watcher> | undefined;
+  #aliases: Set<string> | undefined;
   /** Made on first use of `self.signal`: most processes never ask for it, and it is not cheap. */
   abort: AbortController | undefined;
   readonly exited: Promise<Term>;
@@ -70,7 +70,47 @@ export class Proc implements Process {
     this.exited = new Promise<Term>((resolve) => (finish = resolve));
     this.finish = finish;
   }
+
+  /** Links, by pid key. */
+  get links(): Map<string, LinkState> {
+    return (this.#links ??= new Map());
+  }
+  /** Monitors held, by ref key. */
+  get monitors(): Map<string, HeldMonitor> {
+    return (this.#monitors ??= new Map());
+  }
+  /** Monitors on this process, by ref key. */
+  get watchers(): Map<string, Watcher> {
+    return (this.#watchers ??= new Map());
+  }
+  /** Alias keys. */
+  get aliases(): Set<string> {
+    return (this.#aliases ??= new Set());
+  }
+
+  /** The same collections for reading without making them. */
+  get someLinks(): ReadonlyMap<string, LinkState> {
+    return this.#links ?? NONE;
+  }
+  get someMonitors(): ReadonlyMap<string, HeldMonitor> {
+    return this.#monitors ?? NONE;
+  }
+  get someWatchers(): ReadonlyMap<string, Watcher> {
+    return this.#watchers ?? NONE;
+  }
+  get someAliases(): ReadonlySet<string> {
+    return this.#aliases ?? NO_KEYS;
+  }
+
+  /** Drops every link, monitor and alias (the process has ended and told everyone). */
+  release(): void {
+    this.#links = this.#monitors = this.#watchers = undefined;
+    this.#aliases = undefined;
+  }
 }
+
+const NONE: ReadonlyMap<string, never> = new Map<string, never>();
+const NO_KEYS: ReadonlySet<string> = new Set<string>();
 
 export const NORMAL = atom('normal');
 export const KILL = atom('kill');

@@ -242,12 +242,11 @@ export class ProcessTable {
     p.error = error;
     this.procs.delete(p.slot);
     if (p.name !== undefined) this.registry.delete(p.name);
-    for (const key of p.aliases) this.aliases.delete(key);
-    p.aliases.clear();
+    for (const key of p.someAliases) this.aliases.delete(key);
     p.mailbox.close(() => ProcessExit.ended(reason, p.pid));
     this.links.processEnded(p, reason);
-    for (const w of p.watchers.values()) this.post(() => this.down(w.ref, w.name ?? p.pid, w.watcher, reason));
-    p.watchers.clear();
+    for (const w of p.someWatchers.values()) this.post(() => this.down(w.ref, w.name ?? p.pid, w.watcher, reason));
+    p.release();
     p.abort?.abort(p.mailbox.closed);
     p.finish(reason);
   }
