@@ -82,6 +82,8 @@ export class Connection extends EventEmitter {
     socket.on('close', () => this.close(new ConnectionClosed(this.peer, 'closed')));
     socket.on('error', (e) => this.close(new ConnectionClosed(this.peer, 'socket_error', e)));
     if (rest.length > 0) this.receive(rest);
+    // The handshake hands the socket over paused; a 'data' listener alone does not restart it.
+    socket.resume();
   }
 
   get closed(): boolean {

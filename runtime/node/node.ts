@@ -1,0 +1,309 @@
+/**
+ * A TypeScript Erlang node: a distribution listener registered with EPMD
+ * (a running epmd, or the embedded one), handshakes both ways, one
+ * Connection per peer, and a ProcessTable whose remote signals travel over
+ * them. OTP sees it as a peer: net_adm:ping gets pong, messages, links,
+ * monitors and exits cross in both directions.
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import { Connection, type ConnectionClosed } from '../connection/connection.js';
+import { EpmdClient, EpmdServer, findEpmd, portFromEnv, type Registration } from '../epmd/index.js';
+import { acceptOnSocket, initiateOnSocket, simultaneousStatus } from '../handshake/index.js';
+import { P, on, type ProcessFn, type Process, type Destination, type RemoteInbound } from '../process/index.js';
+import { ProcessTable } from '../process/table.js';
+import { Atom, atom } from '../term/atom.js';
+import { Pid, Reference, Tuple, type Term } from '../term/values.js';
+import { dispatch } from './inbound.js';
+import { fullName, splitName } from './names.js';
+import { Outbound } from './remote.js';
+import { startServices } from './services.js';
+
+export interface NodeOptions {
+  /** `ts` (then `ts@<short host>`) or `ts@host`. */
+  name: string;
+  cookie: string;
+  /** Connect without PUBLISHED: Erlang lists this node in nodes(hidden). */
+  hidden?: boolean;
+  /**
+   * Which EPMD: 'auto' (default) uses one that answers on the port, else
+   * starts the embedded one; 'external' requires a running epmd; 'embedded'
+   * always starts ours. `port` defaults to $ERL_EPMD_PORT or 4369.
+   */
+  epmd?: 'auto' | 'external' | 'embedded' | { mode?: 'auto' | 'external' | 'embedded'; port?: number };
+  /** net_ticktime in seconds (default 60, as OTP). */
+  ticktime?: number;
+  /** Where the distribution listener binds (default 0.0.0.0, any port). */
+  listen?: { host?: string; port?: number };
+  /** Per-node cookies (erlang:set_cookie/2). */
+  cookies?: Record<string, string>;
+  /** Debug lines (dropped messages, ignored requests). Default: none. */
+  debug?: (line: string) => void;
+}
+
+interface Link {
+  connection: Connection;
+  flags: bigint;
+}
+
+export class Node extends EventEmitter {
+  readonly name: string;
+  readonly creation: number;
+  private readonly table: ProcessTable;
+  private readonly inbound: RemoteInbound;
+  private readonly outbound: Outbound;
+  private readonly links = new Map<string, Link>();
+  private readonly pending = new Map<string, Promise<Link>>();
+  private readonly epmdPort: number;
+  private stopped = false;
+
+  private constructor(
+    private readonly options: NodeOptions,
+    name: string,
+    private readonly server: Server,
+    private readonly registration: Registration,
+    private readonly embedded: EpmdServer | undefined,
+  ) {
+    super();
+    this.name = name;
+    this.creation = registration.creation;
+    this.epmdPort = epmdSettings(options).port;
+    this.table = new ProcessTable({ name: atom(name), creation: registration.creation });
+    this.outbound = new Outbound({
+      connected: (n) => this.links.get(n),
+      connect: (n) => this.connect(n),
+      unreachable: (n, e) => {
+        this.debug(`cannot reach ${n}: ${(e as Error).message}`);
+        this.inbound.nodeDown(atom(n));
+      },
+    });
+    this.inbound = this.table.attachRemote(this.outbound);
+    startServices(this.table, (l) => this.debug(l));
+    server.on('connection', (s: Socket) => void this.accept(s));
+    registration.on('lost', (e) => this.emit('error', e));
+  }
+
+  /** Starts a node: listener, EPMD registration (running epmd or the embedded one), services. */
+  static async start(options: NodeOptions): Promise<Node> {
+    const name = fullName(options.name);
+    const [alive] = splitName(name);
+    const { mode, port } = epmdSettings(options);
+    let embedded: EpmdServer | undefined;
+    if (mode === 'embedded' || (mode === 'auto' && !(await findEpmd(port)))) embedded = await EpmdServer.start({ port, host: '0.0.0.0' });
+    const server = createServer({ noDelay: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.listen?.port ?? 0, options.listen?.host ?? '0.0.0.0', () => resolve());
+    });
+    try {
+      const listenPort = (server.address() as { port: number }).port;
+      const registration = await new EpmdClient({ port }).register({ name: alive, port: listenPort, hidden: options.hidden ?? false });
+      return new Node(options, name, server, registration, embedded);
+    } catch (e) {
+      server.close();
+      await embedded?.close();
+      throw e;
+    }
+  }
+
+  // -- processes -------------------------------------------------------------
+
+  spawn(fn: ProcessFn): Process {
+    return this.table.spawn(fn);
+  }
+  spawnLink(parent: Pid, fn: ProcessFn): Process {
+    return this.table.spawnLink(parent, fn);
+  }
+  register(name: string | Atom, pid: Pid): void {
+    this.table.register(toAtom(name), pid);
+  }
+  unregister(name: string | Atom): void {
+    this.table.unregister(toAtom(name));
+  }
+  whereis(name: string | Atom): Pid | undefined {
+    return this.table.whereis(toAtom(name));
+  }
+
+  /** `dest ! msg`: a pid, a local registered name, `[name, node]`, or an alias. */
+  send(dest: Pid | Reference | string | Atom | [string | Atom, string | Atom], msg: Term): void {
+    this.table.send(destination(dest), msg);
+  }
+
+  /** exit(Pid, Reason) from the node itself. */
+  exit(pid: Pid, reason: Term): void {
+    this.table.exit(pid, reason);
+  }
+
+  /**
+   * Links `pid` to a watcher process; `onExit` gets the reason when the link
+   * breaks (noconnection when its node goes). Returns a function that unlinks.
+   */
+  link(pid: Pid, onExit: (reason: Term) => void): () => void {
+    let unlink = (): void => {};
+    this.table.spawn(async (self) => {
+      self.trapExit(true);
+      self.link(pid);
+      unlink = () => self.exit(atom('normal'));
+      const reason = await self.receive([on(P.tuple(atom('EXIT'), P.pid(pid), P.bind('reason')), ({ reason }) => reason)]);
+      onExit(reason as Term);
+    });
+    return () => unlink();
+  }
+
+  /** Monitors a pid, a local name or `[name, node]`; `down` resolves with the DOWN reason (noproc, noconnection, ...). */
+  monitor(target: Pid | string | Atom | [string | Atom, string | Atom]): { ref: Promise<Reference>; down: Promise<Term>; demonitor(): void } {
+    let setRef!: (r: Reference) => void;
+    const ref = new Promise<Reference>((r) => (setRef = r));
+    let stop = (): void => {};
+    const down = new Promise<Term>((resolve) => {
+      this.table.spawn(async (self) => {
+        const r = self.monitor(monitorTarget(target));
+        setRef(r);
+        stop = () => {
+          self.demonitor(r);
+          self.exit(atom('normal'));
+        };
+        resolve((await self.receive([on(P.tuple(atom('DOWN'), P.ref(r), P.any, P.any, P.bind('reason')), ({ reason }) => reason)])) as Term);
+      });
+    });
+    return { ref, down, demonitor: () => stop() };
+  }
+
+  /** net_adm:ping/1: 'pong' when `node` answers net_kernel's is_auth, else 'pang'. */
+  async ping(node: string, timeoutMs = 7000): Promise<'pong' | 'pang'> {
+    const peer = fullName(node);
+    if (peer === this.name) return 'pong';
+    try {
+      await this.connect(peer);
+    } catch (e) {
+      this.debug(`ping ${peer}: ${(e as Error).message}`);
+      return 'pang';
+    }
+    let answer: 'pong' | 'pang' = 'pang';
+    const proc = this.table.spawn(async (self) => {
+      // gen:call(net_kernel on peer, {is_auth, us}): monitor, call, wait for the reply or DOWN.
+      const dest = new Tuple<[Atom, Atom]>([atom('net_kernel'), atom(peer)]);
+      const mref = self.monitor(dest);
+      self.send(dest, new Tuple([atom('$gen_call'), new Tuple([self.pid, mref]), new Tuple([atom('is_auth'), atom(this.name)])]));
+      const r = await self.receive(
+        [on(P.tuple(P.ref(mref), atom('yes')), () => 'pong' as const), on(P.tuple(atom('DOWN'), P.ref(mref), P.any, P.any, P.any), () => 'pang' as const)],
+        { timeout: timeoutMs, after: () => 'pang' as const },
+      );
+      self.demonitor(mref, { flush: true });
+      answer = r;
+    });
+    await proc.exited;
+    return answer;
+  }
+
+  /** Connected nodes (visible and hidden). */
+  nodes(): string[] {
+    return [...this.links.keys()].sort();
+  }
+
+  /** Closes every connection, leaves EPMD, stops the listener (and the embedded EPMD). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const l of this.links.values()) l.connection.close();
+    await this.registration.close();
+    await new Promise<void>((r) => this.server.close(() => r()));
+    await this.embedded?.close();
+  }
+
+  // -- connections -------------------------------------------------------------
+
+  private cookieFor = (peer: string): string | undefined => this.options.cookies?.[peer];
+
+  /** The connection to `peer`, made on demand; concurrent callers share one attempt. */
+  connect(peer: string): Promise<Link> {
+    const up = this.links.get(peer);
+    if (up) return Promise.resolve(up);
+    let attempt = this.pending.get(peer);
+    if (attempt) return attempt;
+    attempt = this.dial(peer).finally(() => this.pending.delete(peer));
+    this.pending.set(peer, attempt);
+    return attempt;
+  }
+
+  private async dial(peer: string): Promise<Link> {
+    const [alive, host] = splitName(peer);
+    const info = await new EpmdClient({ host, port: this.epmdPort }).portPlease(alive);
+    if (!info) throw new Error(`${peer} is not registered with EPMD on ${host}:${this.epmdPort}`);
+    const socket = tcpConnect({ host, port: info.port, noDelay: true });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const hs = await initiateOnSocket(socket, {
+      name: this.name,
+      creation: this.creation,
+      peerName: peer,
+      cookie: this.options.cookie,
+      cookieFor: this.cookieFor,
+      hidden: this.options.hidden ?? false,
+    });
+    return this.up(socket, hs.peerName, hs.flags, hs.rest);
+  }
+
+  private async accept(socket: Socket): Promise<void> {
+    socket.setNoDelay(true);
+    try {
+      const hs = await acceptOnSocket(socket, {
+        name: this.name,
+        creation: this.creation,
+        cookie: this.options.cookie,
+        cookieFor: this.cookieFor,
+        hidden: this.options.hidden ?? false,
+        markPending: (peer) => (this.links.has(peer) ? 'alive' : this.pending.has(peer) ? simultaneousStatus(this.name, peer) : 'ok'),
+      });
+      this.up(socket, hs.peerName, hs.flags, hs.rest);
+    } catch (e) {
+      this.debug(`refused a connection: ${(e as Error).message}`);
+      this.emit('handshakeError', e);
+      socket.destroy();
+    }
+  }
+
+  private up(socket: Socket, peer: string, flags: bigint, rest: Uint8Array): Link {
+    const connection = new Connection(socket, rest, { peer, flags, ticktime: this.options.ticktime ?? 60 }, {
+      signal: (c, ctl, payload) => dispatch(this.inbound, c, ctl, payload, (l) => this.debug(l)),
+      closed: (c, reason) => this.down(c, reason),
+    });
+    const link = { connection, flags };
+    this.links.set(peer, link);
+    this.emit('nodeup', peer);
+    this.outbound.flush(peer);
+    return link;
+  }
+
+  private down(c: Connection, reason: ConnectionClosed): void {
+    if (this.links.get(c.peer)?.connection !== c) return;
+    this.links.delete(c.peer);
+    this.inbound.nodeDown(atom(c.peer));
+    this.emit('nodedown', c.peer, reason.reason);
+  }
+
+  private debug(line: string): void {
+    this.options.debug?.(`[${this.name}] ${line}`);
+  }
+}
+
+function epmdSettings(o: NodeOptions): { mode: 'auto' | 'external' | 'embedded'; port: number } {
+  const e = o.epmd ?? 'auto';
+  if (typeof e === 'string') return { mode: e, port: portFromEnv() };
+  return { mode: e.mode ?? 'auto', port: e.port ?? portFromEnv() };
+}
+
+const toAtom = (n: string | Atom): Atom => (typeof n === 'string' ? atom(n) : n);
+
+function monitorTarget(t: Pid | string | Atom | [string | Atom, string | Atom]): Pid | Atom | Tuple<[Atom, Atom]> {
+  if (Array.isArray(t)) return new Tuple<[Atom, Atom]>([toAtom(t[0]), toAtom(t[1])]);
+  return typeof t === 'string' ? atom(t) : t;
+}
+
+function destination(d: Pid | Reference | string | Atom | [string | Atom, string | Atom]): Destination {
+  if (Array.isArray(d)) return new Tuple<[Atom, Atom]>([toAtom(d[0]), toAtom(d[1])]);
+  if (typeof d === 'string') return atom(d);
+  return d;
+}

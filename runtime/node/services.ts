@@ -1,0 +1,63 @@
+/**
+ * The processes OTP expects on any node it talks to: `net_kernel` answering
+ * is_auth (so net_adm:ping from Erlang gets pong), and `user`, a minimal io
+ * server for group-leader traffic (io:format(user, ...) on our node prints
+ * here). Messages to names nobody registered are dropped by the dispatcher,
+ * with a debug line.
+ */
+import type { ProcessTable } from '../process/table.js';
+import type { ProcessContext } from '../process/context.js';
+import { Atom, atom } from '../term/atom.js';
+import { ImproperList, Pid, Tuple, type Term } from '../term/values.js';
+import { format } from '../term/format.js';
+
+const GEN_CALL = atom('$gen_call');
+const ALIAS = atom('alias');
+
+/** gen:reply/2: `{Tag, Reply}` to the caller, or to its alias when Tag is `[alias | Ref]` (OTP 24+). */
+export function genReply(self: ProcessContext, from: Term, reply: Term): void {
+  if (!(from instanceof Tuple) || from.size !== 2) return;
+  const [to, tag] = from.elements as [Term, Term];
+  if (tag instanceof ImproperList && tag.elements.length === 1 && tag.elements[0] === ALIAS && !(tag.tail instanceof Array)) {
+    self.send(tag.tail as never, new Tuple([tag, reply]));
+    return;
+  }
+  if (to instanceof Pid) self.send(to, new Tuple([tag, reply]));
+}
+
+/** A `{'$gen_call', From, Request}` as [From, Request], or undefined. */
+export function genCall(m: Term): [Term, Term] | undefined {
+  if (m instanceof Tuple && m.size === 3 && m.elements[0] === GEN_CALL) return [m.elements[1]!, m.elements[2]!];
+  return undefined;
+}
+
+export function startServices(table: ProcessTable, debug: (line: string) => void): void {
+  const netKernel = table.spawn(async (self) => {
+    for (;;) {
+      const m = (await self.receive()) as Term;
+      const call = genCall(m);
+      if (call && call[1] instanceof Tuple && call[1].elements[0] === atom('is_auth')) genReply(self, call[0], atom('yes'));
+      else if (call) genReply(self, call[0], atom('ignored'));
+      else debug(`net_kernel ignored ${format(m).slice(0, 120)}`);
+    }
+  });
+  table.register(atom('net_kernel'), netKernel.pid);
+
+  const user = table.spawn(async (self) => {
+    for (;;) {
+      const m = (await self.receive()) as Term;
+      // {io_request, From, ReplyAs, Request}: answer every request, print put_chars.
+      if (m instanceof Tuple && m.size === 4 && m.elements[0] === atom('io_request') && m.elements[1] instanceof Pid) {
+        const req = m.elements[3]!;
+        if (req instanceof Tuple && req.elements[0] === atom('put_chars')) {
+          const chars = req.elements[req.size - 1]!;
+          process.stdout.write(chars instanceof Uint8Array ? Buffer.from(chars).toString('utf8') : Array.isArray(chars) ? String.fromCodePoint(...(chars.flat(Infinity as 1) as number[])) : format(chars));
+          self.send(m.elements[1], new Tuple([atom('io_reply'), m.elements[2]!, atom('ok')]));
+        } else self.send(m.elements[1], new Tuple([atom('io_reply'), m.elements[2]!, new Tuple([atom('error'), atom('enotsup')])]));
+      } else debug(`user ignored ${format(m).slice(0, 120)}`);
+    }
+  });
+  table.register(atom('user'), user.pid);
+}
+
+export const isAtom = (t: unknown): t is Atom => t instanceof Atom;

@@ -1,0 +1,69 @@
+/**
+ * A real Erlang node for interop tests: `erl -sname` started against a given
+ * EPMD port, with a registered `ctl` process that evaluates Erlang
+ * expressions sent to it over distribution ({From, Ref, <<"Expr.">>} → From !
+ * {Ref, Result}), so a test drives Erlang through the very link it tests.
+ * Fails loudly when erl is missing; never skipped.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { shortHost } from '../../runtime/node/names.js';
+
+const CTL = `
+  register(ctl, self()),
+  io:format("ready~n"),
+  Loop = fun Loop() ->
+    receive
+      {From, Ref, Src} when is_binary(Src) ->
+        R = try
+              {ok, Toks, _} = erl_scan:string(binary_to_list(Src)),
+              {ok, Exprs} = erl_parse:parse_exprs(Toks),
+              {value, V, _} = erl_eval:exprs(Exprs, [{'Ctl', From}]),
+              V
+            catch C:E -> {caught, C, E} end,
+        From ! {Ref, R},
+        Loop();
+      stop -> halt()
+    end
+  end,
+  Loop().`;
+
+export interface ErlNode {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Everything erl printed. */
+  output(): string;
+  /** kill -9: the node vanishes without closing anything. */
+  kill9(): void;
+  stop(): Promise<void>;
+}
+
+export function requireErl(): void {
+  const r = spawnSync('erl', ['-noshell', '-eval', 'halt().'], { timeout: 20_000 });
+  if (r.error || r.status !== 0) throw new Error(`interop tests need Erlang/OTP: cannot run erl (${r.error?.message ?? `exit ${r.status}`}); install erlang-nox`);
+}
+
+export async function startErl(alive: string, cookie: string, epmdPort: number, args: string[] = []): Promise<ErlNode> {
+  const child = spawn('erl', ['-sname', alive, '-setcookie', cookie, '-start_epmd', 'false', '-noshell', ...args, '-eval', CTL], {
+    env: { ...process.env, ERL_EPMD_PORT: String(epmdPort) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const deadline = Date.now() + 20_000;
+  while (!out.includes('ready')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`erl ${alive} did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    name: `${alive}@${shortHost()}`,
+    child,
+    output: () => out,
+    kill9: () => child.kill('SIGKILL'),
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
