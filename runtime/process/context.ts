@@ -124,7 +124,10 @@ export class ProcessContext {
   /** `monitor(process, target)`: a DOWN message `{'DOWN', Ref, process, PidOrName, Reason}` follows when it ends. */
   monitor(target: MonitorTarget): Reference {
     this.#alive();
-    return this.table.links.monitor(this.proc, target);
+    const at = this.proc.mailbox.end; // before a noproc DOWN is queued
+    const ref = this.table.links.monitor(this.proc, target);
+    this.proc.mailbox.mark(ref, at);
+    return ref;
   }
 
   /** True when a monitor was removed; `flush` also drops its DOWN if already queued. */
@@ -177,6 +180,7 @@ export class ProcessContext {
   alias(): Reference {
     this.#alive();
     const ref = this.table.makeRef();
+    this.proc.mailbox.mark(ref);
     const key = refKeyOf(ref);
     this.table.aliases.set(key, this.proc);
     this.proc.aliases.add(key);
@@ -191,8 +195,16 @@ export class ProcessContext {
     return true;
   }
 
+  /**
+   * A fresh reference. A receive whose every clause requires it (`P.ref(r)`
+   * in each) skips the messages queued before it was made, as OTP does for
+   * a `make_ref()` followed by a receive; the same holds for the refs of
+   * `monitor` and `alias`, the latest one only.
+   */
   makeRef(): Reference {
-    return this.table.makeRef();
+    const ref = this.table.makeRef();
+    this.proc.mailbox.mark(ref);
+    return ref;
   }
 
   #alive(): void {

@@ -6,7 +6,7 @@
  * "save pointer") and handed over without being queued; no Promise is made
  * for a message nobody is waiting for.
  */
-import type { Term } from '../term/values.js';
+import type { Reference, Term } from '../term/values.js';
 import { compile, type Bindings, type Pattern, type PatternLike, type Simplify, type ValueOf, type BindingsOf } from './pattern.js';
 
 /** One row of a handler table: a pattern and what to do with a message it matches. */
@@ -45,7 +45,8 @@ export function matchClauses(clauses: readonly Clause<unknown>[], message: Term)
   return undefined;
 }
 
-interface Cell {
+/** A queued message. */
+export interface Cell {
   readonly message: Term;
   next: Cell | undefined;
 }
@@ -65,6 +66,12 @@ export class Mailbox {
   #size = 0;
   #waiter: Waiter | undefined;
   #closed: unknown;
+  /**
+   * The last reference this process made, and the cell that was the tail
+   * then (undefined: the mailbox was empty). A receive whose every clause
+   * requires that reference starts after that cell.
+   */
+  #mark: { readonly ref: Reference; after: Cell | undefined } | undefined;
   #closedBy: (() => unknown) | undefined;
 
   get size(): number {
@@ -94,10 +101,27 @@ export class Mailbox {
     this.#size++;
   }
 
+  /** Where the queue ends now, for {@link mark}. */
+  get end(): { after: Cell | undefined } {
+    return { after: this.#tail };
+  }
+
+  /** Records that `ref` was made when the queue ended at `at`: no earlier message can hold it. */
+  mark(ref: Reference, at: { after: Cell | undefined } = this.end): void {
+    this.#mark = { ref, after: at.after };
+  }
+
   /** Removes and returns the first queued message that matches a clause; the rest keep their order. */
   take(clauses: readonly Clause<unknown>[]): Hit | undefined {
     let prev: Cell | undefined;
-    for (let cell = this.#head; cell !== undefined; prev = cell, cell = cell.next) {
+    let cell = this.#head;
+    const m = this.#mark;
+    if (m !== undefined && clauses.length > 0 && clauses.every((c) => c.pattern.ref === m.ref)) {
+      // Every clause needs a reference made after these messages arrived: skip them unread.
+      prev = m.after;
+      cell = prev === undefined ? this.#head : prev.next;
+    }
+    for (; cell !== undefined; prev = cell, cell = cell.next) {
       const hit = matchClauses(clauses, cell.message);
       if (hit !== undefined) {
         this.#unlink(prev, cell);
@@ -156,6 +180,7 @@ export class Mailbox {
     if (this.#closedBy !== undefined) return;
     this.#closedBy = why;
     this.#head = this.#tail = undefined;
+    this.#mark = undefined;
     this.#size = 0;
     const w = this.#waiter;
     if (w !== undefined) {
@@ -177,6 +202,8 @@ export class Mailbox {
   }
 
   #unlink(prev: Cell | undefined, cell: Cell): void {
+    // A mark on a removed cell moves to the cell before it: what follows is unchanged.
+    if (this.#mark !== undefined && this.#mark.after === cell) this.#mark.after = prev;
     if (prev === undefined) this.#head = cell.next;
     else prev.next = cell.next;
     if (this.#tail === cell) this.#tail = prev;

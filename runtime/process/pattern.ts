@@ -18,6 +18,12 @@ export class Pattern<T extends Term = Term, B extends object = {}> {
     readonly test: Test,
     /** Whether a match writes bindings (then a fresh bindings object is made per attempt). */
     readonly binds: boolean,
+    /**
+     * A reference every matching value contains. A message that arrived
+     * before that reference was made cannot match, so a receive can skip
+     * those (OTP's receive-marker optimisation for `make_ref()` replies).
+     */
+    readonly ref?: Reference,
   ) {}
 
   /** Phantom field: carries `T` and `B` for type inference only; never set. */
@@ -37,7 +43,7 @@ export class Pattern<T extends Term = Term, B extends object = {}> {
       } catch {
         return false;
       }
-    }, true);
+    }, true, this.ref);
   }
 }
 
@@ -93,7 +99,7 @@ function literal<T extends Term>(lit: T): Pattern<T, {}> {
     const a = atom(String(lit));
     return new Pattern((v) => v === lit || v === a, false);
   }
-  return new Pattern((v) => v === lit || equals(lit, v), false);
+  return new Pattern((v) => v === lit || equals(lit, v), false, lit instanceof Reference ? lit : undefined);
 }
 
 function sequence(items: Elements, read: (v: Term) => readonly Term[] | undefined): Test {
@@ -117,6 +123,15 @@ function bindName(into: Bindings, name: string, value: Term): boolean {
   return true;
 }
 
+/** The first reference some element requires (see {@link Pattern.ref}). */
+function refIn(items: readonly unknown[]): Reference | undefined {
+  for (const p of items) {
+    if (p instanceof Reference) return p;
+    if (p instanceof Pattern && p.ref !== undefined) return p.ref;
+  }
+  return undefined;
+}
+
 const bindsAny = (items: readonly unknown[]): boolean =>
   items.some((p) => (p instanceof Pattern && p.binds) || (p instanceof Rest && p.name !== undefined));
 
@@ -130,7 +145,7 @@ const listElements = (v: Term): readonly Term[] | undefined => (Array.isArray(v)
 function kind<T extends Term>(is: (v: Term) => boolean, lit: Term | undefined): Pattern<T, {}> {
   if (lit === undefined) return new Pattern<T, {}>((v) => is(v), false);
   const l = literal(lit);
-  return new Pattern<T, {}>((v, into) => is(v) && l.test(v, into), false);
+  return new Pattern<T, {}>((v, into) => is(v) && l.test(v, into), false, l.ref);
 }
 
 /** The pattern builder. Import `P` and `_` (the wildcard). */
@@ -146,8 +161,9 @@ export const P = {
     name: N,
     sub?: S,
   ): Pattern<ValueOf<S>, Simplify<BindingsOf<S> & { [K in N]: ValueOf<S> }>> {
-    const inner = sub === undefined ? undefined : compile(sub).test;
-    return new Pattern((v, into) => (inner === undefined || inner(v, into)) && bindName(into, name, v), true);
+    const compiled = sub === undefined ? undefined : compile(sub);
+    const inner = compiled?.test;
+    return new Pattern((v, into) => (inner === undefined || inner(v, into)) && bindName(into, name, v), true, compiled?.ref);
   },
 
   /** An atom: any atom (`true`/`false` included), or the one named. */
@@ -168,11 +184,11 @@ export const P = {
 
   /** A tuple of exactly these elements, or at least the fixed ones when the last is `P.rest()`. */
   tuple<const Ps extends Elements>(...elements: Ps): Pattern<Tuple<ElemValues<Ps>>, Simplify<ElemBindings<Ps>>> {
-    return new Pattern(sequence(elements, tupleElements), bindsAny(elements));
+    return new Pattern(sequence(elements, tupleElements), bindsAny(elements), refIn(elements));
   },
   /** A proper list of exactly these elements, or at least the fixed ones when the last is `P.rest()`. */
   list<const Ps extends Elements>(...elements: Ps): Pattern<ElemValues<Ps>, Simplify<ElemBindings<Ps>>> {
-    return new Pattern(sequence(elements, listElements), bindsAny(elements));
+    return new Pattern(sequence(elements, listElements), bindsAny(elements), refIn(elements));
   },
   /** A proper list whose every element matches `element` (bindings inside `element` are not kept). */
   listOf<S extends PatternLike>(element: S): Pattern<ValueOf<S>[], {}> {
@@ -225,13 +241,17 @@ type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) exten
 function mapPattern(entries: ReadonlyArray<readonly [Term, PatternLike]>): Pattern<any, any> {
   const tests = entries.map(([k, p]) => [k, compile(p).test] as const);
   const binds = bindsAny(entries.map(([, p]) => p));
-  return new Pattern((v, into) => {
-    for (const [k, t] of tests) {
-      const found = lookup(v, k);
-      if (found === undefined || !t(found, into)) return false;
-    }
-    return true;
-  }, binds);
+  return new Pattern(
+    (v, into) => {
+      for (const [k, t] of tests) {
+        const found = lookup(v, k);
+        if (found === undefined || !t(found, into)) return false;
+      }
+      return true;
+    },
+    binds,
+    refIn(entries.map(([k, p]) => (k instanceof Reference ? k : p))),
+  );
 }
 
 /** The value under `key` in a `Map` or a plain object (a map with atom keys), or undefined when `v` is neither or lacks it. */

@@ -151,6 +151,55 @@ describe('mailbox order and selective receive', () => {
   });
 });
 
+describe('receiving a reply tagged with a fresh reference (the receive marker)', () => {
+  it('finds the reply past older messages, which keep their order', async () => {
+    const t = node();
+    const got: Term[] = [];
+    await t.spawn(async (self) => {
+      for (let i = 0; i < 1000; i++) self.send(self.pid, i);
+      const ref = self.makeRef();
+      self.send(self.pid, tuple(ref, 'reply'));
+      got.push(await self.receive(on(P.tuple(P.ref(ref), P.bind('v')), ({ v }) => v)));
+      got.push(await self.receive(), self.pending);
+    }).exited;
+    expect(got).toEqual(['reply', 0, 999]);
+  });
+
+  it('stays correct when the message it was made behind is taken first', async () => {
+    const t = node();
+    const got: Term[] = [];
+    await t.spawn(async (self) => {
+      self.send(self.pid, atom('a'));
+      self.send(self.pid, atom('b'));
+      const r1 = self.makeRef();
+      got.push(await self.receive(on(atom('b'), () => 'took b'))); // the marked cell, from the middle
+      self.send(self.pid, tuple(r1, 1));
+      got.push(await self.receive(on(P.tuple(P.ref(r1), _), () => 'r1')));
+      const r2 = self.makeRef(); // marked behind a, the only message
+      got.push(await self.receive()); // takes a: the mark falls back to the head
+      self.send(self.pid, tuple(r2, 2));
+      got.push(await self.receive(on(P.tuple(P.ref(r2), _), () => 'r2')));
+    }).exited;
+    expect(got).toEqual(['took b', 'r1', atom('a'), 'r2']);
+  });
+
+  it("sees a monitor's immediate noproc DOWN, and scans everything when a clause does not need the ref", async () => {
+    const t = node();
+    const got: Term[] = [];
+    const gone = t.spawn(() => {});
+    await gone.exited;
+    await t.spawn(async (self) => {
+      self.send(self.pid, atom('early'));
+      const ref = self.monitor(gone.pid);
+      got.push(await self.receive(on(P.tuple(atom('DOWN'), P.ref(ref), _, _, P.bind('r')), ({ r }) => r)));
+      const r2 = self.makeRef();
+      self.send(self.pid, tuple(r2, 'late'));
+      got.push(await self.receive([on(P.tuple(P.ref(r2), _), () => 'late'), on(atom('early'), () => 'early')]));
+    }).exited;
+    expect(got).toEqual([atom('noproc'), 'early']);
+  });
+});
+
 describe('timeouts, after clauses, AbortSignal', () => {
   it('rejects with ReceiveTimeout and keeps the unmatched messages', async () => {
     const t = node();
