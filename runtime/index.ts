@@ -1,7 +1,8 @@
 /**
  * beamwire's public API. Layers, lowest first: `term` and `wire` (values and
- * bytes), `generated/` (codecs emitted from `schemas/`), then `etf` (the codec
- * entry points). Nothing here reads a schema at run time.
+ * bytes), `generated/` (codecs emitted from `schemas/`), `etf` (the codec
+ * entry points), the protocol (`epmd`, `handshake`, `connection`), then
+ * `process` and `node`. Nothing here reads a schema at run time.
  */
 export { Atom, atom, MAX_ATOM_CHARS } from './term/atom.js';
 export {
@@ -23,3 +24,25 @@ export { format } from './term/format.js';
 export { toCharlist, fromCharlist, toBinary, fromBinary, toAtom, fromAtom, toMap, fromMap, type ToMapOptions } from './term/convert.js';
 export { DecodeError, EncodeError, type DecodeErrorCode, type EncodeErrorCode } from './wire/errors.js';
 export { decode, encode, DEFAULT_LIMITS, type DecodeOptions, type EncodeOptions } from './etf/codec.js';
+export { TermShapeError } from './term/shape.js';
+
+// Distribution: the node, its processes, and the protocol pieces beneath it.
+export { Node, type NodeOptions } from './node/node.js';
+export {
+  P,
+  _,
+  on,
+  exit,
+  ProcessTable,
+  ProcessContext,
+  ProcessError,
+  ProcessExit,
+  ReceiveTimeout,
+  type Process,
+  type ProcessFn,
+  type Destination,
+  type MonitorTarget,
+} from './process/index.js';
+export { EpmdClient, EpmdServer, EpmdError, findEpmd } from './epmd/index.js';
+export { HandshakeError } from './handshake/index.js';
+export { Connection, ConnectionClosed } from './connection/connection.js';

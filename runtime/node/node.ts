@@ -28,7 +28,8 @@ export interface NodeOptions {
   /**
    * Which EPMD: 'auto' (default) uses one that answers on the port, else
    * starts the embedded one; 'external' requires a running epmd; 'embedded'
-   * always starts ours. `port` defaults to $ERL_EPMD_PORT or 4369.
+   * always starts ours. `port` defaults to $ERL_EPMD_PORT or 4369; 0 starts
+   * the embedded one on any free port (read it back from `node.epmdPort`).
    */
   epmd?: 'auto' | 'external' | 'embedded' | { mode?: 'auto' | 'external' | 'embedded'; port?: number };
   /** net_ticktime in seconds (default 60, as OTP). */
@@ -54,7 +55,6 @@ export class Node extends EventEmitter {
   private readonly outbound: Outbound;
   private readonly links = new Map<string, Link>();
   private readonly pending = new Map<string, Promise<Link>>();
-  private readonly epmdPort: number;
   private stopped = false;
 
   private constructor(
@@ -63,11 +63,12 @@ export class Node extends EventEmitter {
     private readonly server: Server,
     private readonly registration: Registration,
     private readonly embedded: EpmdServer | undefined,
+    /** Where this node's EPMD listens (also where peers are looked up). */
+    readonly epmdPort: number,
   ) {
     super();
     this.name = name;
     this.creation = registration.creation;
-    this.epmdPort = epmdSettings(options).port;
     this.table = new ProcessTable({ name: atom(name), creation: registration.creation });
     this.outbound = new Outbound({
       connected: (n) => this.links.get(n),
@@ -97,8 +98,10 @@ export class Node extends EventEmitter {
     });
     try {
       const listenPort = (server.address() as { port: number }).port;
-      const registration = await new EpmdClient({ port }).register({ name: alive, port: listenPort, hidden: options.hidden ?? false });
-      return new Node(options, name, server, registration, embedded);
+      // Port 0 for the embedded EPMD means any free port: register (and look peers up) where it really listens.
+      const epmdPort = embedded?.port ?? port;
+      const registration = await new EpmdClient({ port: epmdPort }).register({ name: alive, port: listenPort, hidden: options.hidden ?? false });
+      return new Node(options, name, server, registration, embedded, epmdPort);
     } catch (e) {
       server.close();
       await embedded?.close();
@@ -148,6 +151,16 @@ export class Node extends EventEmitter {
       onExit(reason as Term);
     });
     return () => unlink();
+  }
+
+  /** Undoes `link`: the function it returned. */
+  unlink(handle: () => void): void {
+    handle();
+  }
+
+  /** Undoes `monitor`. */
+  demonitor(handle: { demonitor(): void }): void {
+    handle.demonitor();
   }
 
   /** Monitors a pid, a local name or `[name, node]`; `down` resolves with the DOWN reason (noproc, noconnection, ...). */
