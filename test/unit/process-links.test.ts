@@ -85,6 +85,27 @@ describe('links', () => {
     expect(await p.exited).toBe(atom('shutdown'));
   });
 
+  it('exit(self, kill) ends the caller at once; a signal from outside names the table pid as sender', async () => {
+    const t = node();
+    let after = false;
+    const p = t.spawn(async (self) => {
+      self.exit(self.pid, atom('kill'));
+      after = true;
+    });
+    expect(await p.exited).toBe(atom('killed'));
+    expect(after).toBe(false);
+    let msg: Term | undefined;
+    const q = t.spawn(async (self) => {
+      self.trapExit(true);
+      msg = await self.receive();
+    });
+    await tick();
+    t.exit(q.pid, atom('shutdown'));
+    await q.exited;
+    expect(equals(msg!, tuple(EXIT, t.pid, atom('shutdown')))).toBe(true);
+    expect(t.pid.id).toBe(0);
+  });
+
   it('unlink removes the link both ways', async () => {
     const t = node();
     const a = t.spawn(idle);
