@@ -17,9 +17,9 @@ let node: Node;
 let peer: ErlNode;
 
 /** Evaluates `src` in the Erlang node's ctl process and returns the value. */
-async function erl(src: string, target: string = peer.name, timeout = 8000): Promise<Term> {
+async function erl(src: string, target: string = peer.name, timeout = 8000, via: Node = node): Promise<Term> {
   let value: Term = atom('no_reply');
-  const p = node.spawn(async (self) => {
+  const p = via.spawn(async (self) => {
     const ref = self.makeRef();
     self.send(tuple(atom('ctl'), atom(target)) as never, tuple(self.pid, ref, src));
     value = (await self.receive([on(P.tuple(P.ref(ref), P.bind('v')), ({ v }) => v)], { timeout })) as Term;
@@ -220,4 +220,37 @@ describe("Erlang's own epmd", () => {
       epmd.kill();
     }
   }, 40_000);
+});
+
+describe('unlink/1 (the UNLINK_ID protocol)', () => {
+  it('after Erlang unlinks, our process ending sends no exit signal to it', async () => {
+    const p = node.spawn(async (self) => {
+      await self.receive([on(atom('stop'), () => 0)]);
+      self.exit(atom('boom'));
+    });
+    give(p.pid);
+    await erl(`process_flag(trap_exit, true), P = ${USE}, link(P), unlink(P), put(p, P), ok.`);
+    await new Promise((r) => setTimeout(r, 100));
+    node.send(p.pid, atom('stop'));
+    await p.exited;
+    expect(await erl(`receive {'EXIT', _, R} -> {unexpected, R} after 500 -> none end.`)).toBe(atom('none'));
+    await erl(`process_flag(trap_exit, false).`);
+  });
+});
+
+describe('hidden nodes and long names', () => {
+  it('long names (-name) connect; a hidden node is in nodes(hidden), not nodes()', async () => {
+    const hidden = await Node.start({ name: 'tshidden@127.0.0.1', cookie: 'secret', hidden: true, epmd: { mode: 'embedded', port: 0 } });
+    try {
+      const long = await startErl('longpeer@127.0.0.1', 'secret', hidden.epmdPort);
+      try {
+        expect(await hidden.ping(long.name)).toBe('pong');
+        expect(await erl('{nodes(), nodes(hidden)}.', long.name, 8000, hidden)).toEqual(tuple([], [atom(hidden.name)]));
+      } finally {
+        await long.stop();
+      }
+    } finally {
+      await hidden.stop();
+    }
+  }, 30_000);
 });

@@ -42,8 +42,10 @@ export function requireErl(): void {
   if (r.error || r.status !== 0) throw new Error(`interop tests need Erlang/OTP: cannot run erl (${r.error?.message ?? `exit ${r.status}`}); install erlang-nox`);
 }
 
+/** `alive` starts a short-named node (-sname); `alive@host` a long-named one (-name). */
 export async function startErl(alive: string, cookie: string, epmdPort: number, args: string[] = []): Promise<ErlNode> {
-  const child = spawn('erl', ['-sname', alive, '-setcookie', cookie, '-start_epmd', 'false', '-noshell', ...args, '-eval', CTL], {
+  const long = alive.includes('@');
+  const child = spawn('erl', [long ? '-name' : '-sname', alive, '-setcookie', cookie, '-start_epmd', 'false', '-noshell', ...args, '-eval', CTL], {
     env: { ...process.env, ERL_EPMD_PORT: String(epmdPort) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -57,7 +59,7 @@ export async function startErl(alive: string, cookie: string, epmdPort: number, 
     await new Promise((r) => setTimeout(r, 20));
   }
   return {
-    name: `${alive}@${shortHost()}`,
+    name: long ? alive : `${alive}@${shortHost()}`,
     child,
     output: () => out,
     kill9: () => child.kill('SIGKILL'),
