@@ -5,7 +5,7 @@
  * Signal order. Local delivery is synchronous, so what one process sends to
  * another arrives in the order sent. Exit and DOWN signals that a signal
  * causes (a death fanning out to links and monitors) go through one FIFO run
- * queue instead of recursion: a chain of 100 000 linked processes dies
+ * queue instead of recursion: a chain of tens of thousands of linked processes dies
  * without deepening the stack, and a message sent while the queue drains
  * waits behind the signals already queued, so nothing overtakes.
  */
