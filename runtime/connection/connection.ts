@@ -8,7 +8,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { parseControl, type Control } from '../../generated/control.js';
+import { follows, parseControl, type Control } from '../../generated/control.js';
+import { TermShapeError } from '../term/shape.js';
 import type { DecodeOptions } from '../etf/codec.js';
 import type { Term } from '../term/values.js';
 import { FrameReader } from '../wire/frames.js';
@@ -158,7 +159,13 @@ export class Connection extends EventEmitter {
     try {
       for (const frame of this.frames.push(chunk)) {
         const inbound = this.reader.read(frame);
-        if (inbound.kind === 'signal') this.sink.signal(this, parseControl(inbound.control), inbound.payload);
+        if (inbound.kind === 'signal') {
+          const ctl = parseControl(inbound.control);
+          // The schema says which operations carry a second term; a missing or extra one is a bad packet, not a guess.
+          if ((follows[ctl.kind] === 'none') !== (inbound.payload === undefined))
+            throw new TermShapeError(ctl.kind, follows[ctl.kind] === 'none' ? 'carries a term it should not' : `lacks its ${follows[ctl.kind]}`, inbound.control);
+          this.sink.signal(this, ctl, inbound.payload);
+        }
         if (this.closedWith) return;
       }
     } catch (e) {

@@ -13,21 +13,22 @@ import type { Term } from '../term/values.js';
 export type DebugLog = (line: string) => void;
 
 export function dispatch(inbound: RemoteInbound, c: Connection, ctl: Control, payload: Term | undefined, debug: DebugLog): void {
-  const reason = (r: Term | undefined): Term => r ?? atom('undefined');
+  // The connection has checked that payload is present exactly when the operation carries one.
+  const reason = (r: Term | undefined): Term => r!;
   switch (ctl.kind) {
     case 'send':
     case 'send_tt':
     case 'send_sender':
     case 'send_sender_tt':
-      if (!inbound.deliverSend(ctl.to, payload ?? [])) debug(`dropped a message from ${c.peer} to ${ctl.to}: no such process`);
+      if (!inbound.deliverSend(ctl.to, payload!)) debug(`dropped a message from ${c.peer} to ${ctl.to}: no such process`);
       return;
     case 'reg_send':
     case 'reg_send_tt':
-      if (!inbound.deliverSend(ctl.toName, payload ?? [])) debug(`dropped a message from ${ctl.from} to unknown name ${ctl.toName.name}`);
+      if (!inbound.deliverSend(ctl.toName, payload!)) debug(`dropped a message from ${ctl.from} to unknown name ${ctl.toName.name}`);
       return;
     case 'alias_send':
     case 'alias_send_tt':
-      if (!inbound.deliverSend(ctl.alias, payload ?? [])) debug(`dropped a message from ${ctl.from} to an inactive alias`);
+      if (!inbound.deliverSend(ctl.alias, payload!)) debug(`dropped a message from ${ctl.from} to an inactive alias`);
       return;
     case 'link':
       return inbound.deliverLink(ctl.from, ctl.to);

@@ -113,3 +113,26 @@ describe('Connection', () => {
     expect(ca.queued).toBeLessThan(1024 * 1024);
   });
 });
+
+describe('Connection payload checks', () => {
+  it('a SEND without its message, or a LINK with one, is a bad packet', async () => {
+    for (const bytes of [
+      // {2, '', <pid>} alone, in the p form
+      Uint8Array.of(112, 131, 104, 3, 97, 2, 119, 0, 88, 119, 3, 97, 64, 104, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 4),
+      // {1, Pid, Pid} followed by a term
+      Uint8Array.of(112, 131, 104, 3, 97, 1, 88, 119, 3, 97, 64, 104, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 4, 88, 119, 3, 97, 64, 104, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 4, 131, 106),
+    ]) {
+      const [a, b] = await socketPair();
+      const sa = recorder();
+      new Connection(a, new Uint8Array(0), { peer: 'b@h', flags: 0n }, sa);
+      const framed = new Uint8Array(4 + bytes.length);
+      new DataView(framed.buffer).setUint32(0, bytes.length);
+      framed.set(bytes, 4);
+      b.write(framed);
+      const reason = await sa.closedWith;
+      expect(reason.reason).toBe('bad_packet');
+      expect((reason.cause as Error).name).toBe('TermShapeError');
+      expect(sa.got).toEqual([]);
+    }
+  });
+});
