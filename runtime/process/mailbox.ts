@@ -33,6 +33,9 @@ export interface Hit {
   readonly message: Term;
 }
 
+/** The longest delay `setTimeout` honours. */
+const MAX_TIMER_MS = 0x7fff_ffff;
+
 const NO_BINDINGS: Bindings = Object.freeze({}) as Bindings;
 
 /** The first clause, in table order, that `message` matches; as paragram's handler tables dispatch. */
@@ -154,10 +157,18 @@ export class Mailbox {
     return new Promise<Hit | undefined>((resolve, reject) => {
       const w: Waiter = { clauses, resolve, reject, timer: undefined, signal, onAbort: undefined };
       if (timeout !== undefined && timeout !== Infinity) {
-        w.timer = setTimeout(() => {
-          this.#settle(w);
-          resolve(undefined);
-        }, timeout);
+        // Node fires a timer longer than 2^31 - 1 ms at once (with a warning);
+        // Erlang allows receive timeouts up to 2^32 - 1 ms, so re-arm in steps.
+        const deadline = Date.now() + timeout;
+        const arm = (ms: number): void => {
+          w.timer = setTimeout(() => {
+            const left = deadline - Date.now();
+            if (left > 0) return arm(left);
+            this.#settle(w);
+            resolve(undefined);
+          }, Math.min(ms, MAX_TIMER_MS));
+        };
+        arm(timeout);
       }
       if (signal !== undefined) {
         w.onAbort = () => {

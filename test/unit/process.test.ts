@@ -1,5 +1,5 @@
 // The local process model: mailbox order, selective receive, timeouts, cancellation, iteration.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { atom, equals, format, tuple, Pid, type Term } from '../../runtime/index.js';
 import { ProcessTable, ProcessError, ProcessExit, ReceiveTimeout, P, _, on, exit, PID_ID_LIMIT } from '../../runtime/process/index.js';
 
@@ -253,6 +253,22 @@ describe('timeouts, after clauses, AbortSignal', () => {
     expect((errs[0] as Error).message).toBe('stop waiting');
     expect(errs[1]).toBe(errs[0]);
     expect(errs[2]).toBe('after abort');
+  });
+
+  it('honours timeouts longer than setTimeout allows (Erlang takes up to 2^32 - 1 ms)', async () => {
+    vi.useFakeTimers();
+    try {
+      const t = node();
+      let r: unknown;
+      const p = t.spawn(async (self) => void (r = await self.receive(undefined, { timeout: 3_000_000_000, after: () => 'late' })));
+      await vi.advanceTimersByTimeAsync(2_500_000_000);
+      expect(r).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(600_000_000);
+      await p.exited;
+      expect(r).toBe('late');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('rejects a negative timeout as badarg', async () => {
