@@ -42,6 +42,7 @@ export function emitShapes(v: ValidatedShapes): Statement[] {
   const entries = Object.entries(messages).sort(([, a], [, b]) => (a.op ?? 0) - (b.op ?? 0) || (a.atom ?? '').localeCompare(b.atom ?? ''));
   const tagOf = (m: ShapeMessage): string => (meta.tag === 'op' ? String(m.op) : `Atom.of(${lit(m.atom!)})`);
   const base = pascal(meta.id);
+  const tagIndex = meta['tag-index'] ?? 0;
   const out: Statement[] = [
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: '../runtime/term/atom.js', namedImports: ['Atom'] },
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: '../runtime/term/shape.js', namespaceImport: 'S' },
@@ -113,7 +114,8 @@ export function emitShapes(v: ValidatedShapes): Statement[] {
           w.inlineBlock(() => {
             for (const [name, m] of entries) {
               const params = m.fields.filter((f) => f.type !== 'unused').map((f) => `${camel(f.id)}: ${TS[f.type]}`);
-              const elems = [tagOf(m), ...m.fields.map((f) => (f.type === 'unused' ? "Atom.of('')" : f.type === 'mfa' ? `S.mfaTuple(${camel(f.id)})` : camel(f.id)))];
+              const elems = m.fields.map((f) => (f.type === 'unused' ? "Atom.of('')" : f.type === 'mfa' ? `S.mfaTuple(${camel(f.id)})` : camel(f.id)));
+              elems.splice(tagIndex, 0, tagOf(m));
               w.writeLine(`${camel(name)}: (${params.join(', ')}): Tuple => new Tuple([${elems.join(', ')}]),`);
             }
           }),
@@ -128,20 +130,23 @@ export function emitShapes(v: ValidatedShapes): Statement[] {
     parameters: [{ name: 't', type: 'Term' }],
     returnType: base,
     statements: (w: CodeBlockWriter) => {
-      w.writeLine(`if (!(t instanceof Tuple) || t.size === 0) throw new S.TermShapeError(${lit(meta.id)}, 'must be a non-empty tuple', t);`);
-      w.writeLine('const tag = t.elements[0];');
+      w.writeLine(`if (!(t instanceof Tuple) || t.size <= ${tagIndex}) throw new S.TermShapeError(${lit(meta.id)}, ${lit(tagIndex === 0 ? 'must be a non-empty tuple' : `must be a tuple of more than ${tagIndex} elements`)}, t);`);
+      w.writeLine(`const tag = t.elements[${tagIndex}];`);
       if (meta.tag === 'op') {
         w.writeLine('switch (tag) {').indent(() => {
           for (const [name, m] of entries) {
-            w.writeLine(`case ${m.op}: {`).indent(() => writeParseBody(w, name, m));
+            w.writeLine(`case ${m.op}: {`).indent(() => writeParseBody(w, name, m, tagIndex));
             w.writeLine('}');
           }
           w.writeLine(`default: throw new S.TermShapeError(${lit(meta.id)}, 'has an unknown operation', tag ?? t);`);
         });
         w.writeLine('}');
       } else {
+        const shared = (a: string): boolean => entries.filter(([, x]) => x.atom === a).length > 1;
         for (const [name, m] of entries) {
-          w.writeLine(`if (tag === Atom.of(${lit(m.atom!)})) {`).indent(() => writeParseBody(w, name, m));
+          // One atom may tag messages of different arities ({Ref, error, {erpc, R}} and {Ref, error, R, Stack}).
+          const arity = shared(m.atom!) ? ` && t.size === ${m.fields.length + 1}` : '';
+          w.writeLine(`if (tag === Atom.of(${lit(m.atom!)})${arity}) {`).indent(() => writeParseBody(w, name, m, tagIndex));
           w.writeLine('}');
         }
         w.writeLine(`throw new S.TermShapeError(${lit(meta.id)}, 'has an unknown tag', tag ?? t);`);
@@ -151,12 +156,13 @@ export function emitShapes(v: ValidatedShapes): Statement[] {
   return out;
 }
 
-function writeParseBody(w: CodeBlockWriter, name: string, m: ShapeMessage): void {
+function writeParseBody(w: CodeBlockWriter, name: string, m: ShapeMessage, tagIndex: number): void {
   w.writeLine(`${m.fields.some((f) => f.type !== 'unused') ? 'const e = ' : ''}S.tupleOf(t, ${m.fields.length + 1}, ${lit(name)});`);
   const props = [`kind: ${lit(name)}`];
   m.fields.forEach((f, i) => {
     if (f.type === 'unused') return;
-    props.push(`${camel(f.id)}: ${CHECK[f.type]}(e[${i + 1}], ${lit(`${name}.${f.id}`)})`);
+    const at = i < tagIndex ? i : i + 1; // the tag sits at tagIndex; fields fill the rest in order
+    props.push(`${camel(f.id)}: ${CHECK[f.type]}(e[${at}], ${lit(`${name}.${f.id}`)})`);
   });
   w.writeLine(`return { ${props.join(', ')} };`);
 }

@@ -28,7 +28,7 @@ export interface ShapeMessage {
 }
 
 export interface ShapeSchema {
-  readonly meta: { readonly id: string; readonly title: string; readonly 'doc-ref'?: string; readonly tag: 'op' | 'atom' };
+  readonly meta: { readonly id: string; readonly title: string; readonly 'doc-ref'?: string; readonly tag: 'op' | 'atom'; readonly 'tag-index'?: number };
   readonly messages: Readonly<Record<string, ShapeMessage>>;
 }
 
@@ -66,11 +66,14 @@ export function validateShapes(files: readonly { path: string; text: string }[],
     const tags = new Map<string | number, string>();
     for (const [name, m] of Object.entries(doc.messages)) {
       const at = `/messages/${name}`;
-      const tag = doc.meta.tag === 'op' ? m.op : m.atom;
+      // Atom tags may repeat with another arity; op numbers may not.
+      const tag = doc.meta.tag === 'op' ? m.op : m.atom === undefined ? undefined : `${m.atom}/${m.fields.length}`;
       if (m.op !== undefined && m.atom !== undefined) problems.push({ file: path, path: at, message: 'has both op and atom' });
       if (tag === undefined) problems.push({ file: path, path: at, message: `needs ${doc.meta.tag === 'op' ? 'op' : 'atom'} (meta.tag is ${doc.meta.tag})` });
       else if (tags.has(tag)) problems.push({ file: path, path: at, message: `repeats tag ${tag} of ${tags.get(tag)}` });
       else tags.set(tag, name);
+      const tagIndex = doc.meta['tag-index'] ?? 0;
+      if (tagIndex > m.fields.length) problems.push({ file: path, path: at, message: `has ${m.fields.length} fields, too few for tag-index ${tagIndex}` });
       const ids = new Set<string>();
       m.fields.forEach((f, i) => {
         if (ids.has(f.id)) problems.push({ file: path, path: `${at}/fields/${i}/id`, message: `repeats field ${f.id}` });
