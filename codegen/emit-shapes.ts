@@ -130,7 +130,7 @@ export function emitShapes(v: ValidatedShapes): Statement[] {
     parameters: [{ name: 't', type: 'Term' }],
     returnType: base,
     statements: (w: CodeBlockWriter) => {
-      w.writeLine(`if (!(t instanceof Tuple) || t.size <= ${tagIndex}) throw new S.TermShapeError(${lit(meta.id)}, ${lit(tagIndex === 0 ? 'must be a non-empty tuple' : `must be a tuple of more than ${tagIndex} elements`)}, t);`);
+      w.writeLine(`if (!(t instanceof Tuple) || ${tagIndex === 0 ? 't.size === 0' : `t.size <= ${tagIndex}`}) throw new S.TermShapeError(${lit(meta.id)}, ${lit(tagIndex === 0 ? 'must be a non-empty tuple' : `must be a tuple of more than ${tagIndex} elements`)}, t);`);
       w.writeLine(`const tag = t.elements[${tagIndex}];`);
       if (meta.tag === 'op') {
         w.writeLine('switch (tag) {').indent(() => {

@@ -34,7 +34,7 @@ export const gen = {
 
 /** Checks a received term against its schema and returns the typed message; anything else is a TermShapeError naming the field. */
 export function parseGen(t: Term): Gen {
-  if (!(t instanceof Tuple) || t.size <= 0) throw new S.TermShapeError('gen', 'must be a non-empty tuple', t);
+  if (!(t instanceof Tuple) || t.size === 0) throw new S.TermShapeError('gen', 'must be a non-empty tuple', t);
   const tag = t.elements[0];
   if (tag === Atom.of('$gen_call')) {
     const e = S.tupleOf(t, 3, 'gen_call');
