@@ -788,7 +788,7 @@ function readVersion(pkg: string): string | null {
   }
 }
 
-main().catch((e: unknown) => {
+(await import('./dist.js')).withDist(main)().catch((e: unknown) => {
   process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });
