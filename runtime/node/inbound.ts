@@ -1,18 +1,30 @@
 /**
  * Inbound control messages to the process table (RemoteInbound): the one
  * place that maps each operation of schemas/control.terms.yaml to what it
- * does. SPAWN_REQUEST is answered with exactly one SPAWN_REPLY, as OTP
- * requires; until RPC lands (issue 4) that reply is the error `notsup`.
+ * does. SPAWN_REQUEST goes to the RPC layer (runtime/rpc/exposed.ts), which
+ * answers each with exactly one SPAWN_REPLY on the same connection, as OTP
+ * requires. SPAWN_REPLY reaches the requesting process as the message
+ * `{spawn_reply, ReqId, ok, Pid}` / `{spawn_reply, ReqId, error, Reason}`
+ * (as OTP delivers it); a reply nobody waits for any more (the request
+ * timed out) is undone on the peer: DEMONITOR_P for the monitor it set up,
+ * an exit `abandoned` for the link, as erts does for an abandoned request.
  */
 import { control, type Control } from '../../generated/control.js';
 import type { Connection } from '../connection/connection.js';
 import type { RemoteInbound } from '../process/remote.js';
-import { atom } from '../term/atom.js';
-import type { Term } from '../term/values.js';
+import type { SpawnRequest } from '../rpc/exposed.js';
+import { atom, type Atom } from '../term/atom.js';
+import { Pid, type Term } from '../term/values.js';
 
 export type DebugLog = (line: string) => void;
 
-export function dispatch(inbound: RemoteInbound, c: Connection, ctl: Control, payload: Term | undefined, debug: DebugLog): void {
+/** Serves a SPAWN_REQUEST; must call `reply` exactly once. */
+export type SpawnHandler = (request: SpawnRequest, args: Term[], reply: (flags: number, result: Pid | Atom) => void) => void;
+
+const SPAWN_LINK = 1;
+const SPAWN_MONITOR = 2;
+
+export function dispatch(inbound: RemoteInbound, c: Connection, ctl: Control, payload: Term | undefined, debug: DebugLog, spawn: SpawnHandler): void {
   // The connection has checked that payload is present exactly when the operation carries one.
   const reason = (r: Term | undefined): Term => r!;
   switch (ctl.kind) {
@@ -57,15 +69,36 @@ export function dispatch(inbound: RemoteInbound, c: Connection, ctl: Control, pa
     case 'payload_monitor_p_exit':
       return inbound.deliverDown(ctl.ref, ctl.fromProc, ctl.to, reason(payload));
     case 'spawn_request':
-    case 'spawn_request_tt':
-      debug(`SPAWN_REQUEST ${ctl.mfa.module.name}:${ctl.mfa.function.name}/${ctl.mfa.arity} from ${ctl.from}: answered notsup (RPC is not served yet)`);
-      c.send(control.spawnReply(ctl.reqId, ctl.from, 0, atom('notsup')));
+    case 'spawn_request_tt': {
+      let answered = false;
+      const reply = (flags: number, result: Pid | Atom): void => {
+        if (answered) throw new Error(`SPAWN_REQUEST from ${ctl.from}: answered twice`);
+        answered = true;
+        c.send(control.spawnReply(ctl.reqId, ctl.from, flags, result));
+      };
+      const args = payload as Term;
+      if (!Array.isArray(args)) return reply(0, atom('badarg')); // the argument list must be a proper list
+      try {
+        spawn(ctl, args, reply);
+      } catch (e) {
+        debug(`SPAWN_REQUEST ${ctl.mfa.module.name}:${ctl.mfa.function.name}/${ctl.mfa.arity} from ${ctl.from} failed: ${(e as Error).message}`);
+        if (!answered) reply(0, atom('system_limit'));
+      }
       return;
+    }
+    case 'spawn_reply':
+    case 'spawn_reply_tt': {
+      const flags = Number(ctl.flags);
+      if (inbound.deliverSpawnReply(ctl.reqId, ctl.to, flags, ctl.result)) return;
+      if (!(ctl.result instanceof Pid)) return;
+      debug(`SPAWN_REPLY from ${c.peer} for an abandoned request: undoing its monitor and link`);
+      if (flags & SPAWN_MONITOR) c.send(control.demonitorP(ctl.to, ctl.result, ctl.reqId));
+      if (flags & SPAWN_LINK) c.send(control.exit(ctl.to, ctl.result, atom('abandoned')));
+      return;
+    }
     case 'group_leader':
     case 'unlink':
     case 'node_link':
-    case 'spawn_reply':
-    case 'spawn_reply_tt':
       debug(`ignored ${ctl.kind} from ${c.peer}`);
       return;
   }

@@ -14,6 +14,9 @@ import { P, on, type ProcessFn, type Process, type Destination, type RemoteInbou
 import { ProcessTable } from '../process/table.js';
 import { Atom, atom } from '../term/atom.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
+import { call, cast, ExposedModules, invoke, reply, rpc, RpcError, serve, serveSpawnRequest } from '../rpc/index.js';
+import type { CallOptions, From, Implementation, RpcHost, RpcOptions, Server as GenServer, ServerSpec } from '../rpc/index.js';
+import { startRex } from '../rpc/rex.js';
 import { dispatch } from './inbound.js';
 import { fullName, splitName } from './names.js';
 import { Outbound } from './remote.js';
@@ -55,6 +58,8 @@ export class Node extends EventEmitter {
   private readonly outbound: Outbound;
   private readonly links = new Map<string, Link>();
   private readonly pending = new Map<string, Promise<Link>>();
+  private readonly modules = new ExposedModules();
+  private readonly rpcHost: RpcHost;
   private stopped = false;
 
   private constructor(
@@ -80,6 +85,14 @@ export class Node extends EventEmitter {
     });
     this.inbound = this.table.attachRemote(this.outbound);
     startServices(this.table, (l) => this.debug(l));
+    this.rpcHost = {
+      table: this.table,
+      inbound: this.inbound,
+      control: (n, ctl, payload) => this.control(n, ctl, payload),
+      groupLeader: () => this.table.whereis(atom('user')) ?? this.table.pid,
+      debug: (l) => this.debug(l),
+    };
+    startRex(this.table, this.modules, (l) => this.debug(l));
     server.on('connection', (s: Socket) => void this.accept(s));
     registration.on('lost', (e) => this.emit('error', e));
   }
@@ -182,6 +195,89 @@ export class Node extends EventEmitter {
     return { ref, down, demonitor: () => stop() };
   }
 
+  // -- RPC (runtime/rpc; README "RPC") ---------------------------------------------
+
+  /**
+   * erpc:call(Node, Module, Fun, Args): runs `module:fun(...args)` on `node`
+   * (an OTP node, or this one for exposed modules) and resolves with its value.
+   * Rejects with RpcError (`class` throw | exit | error, `reason`,
+   * `stacktrace`) or, after `timeout` ms (default: none), TimeoutError.
+   */
+  rpc(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[], options: RpcOptions = {}): Promise<Term> {
+    const n = toAtom(node);
+    if (n.name === this.name) return this.rpcLocal(toAtom(module), toAtom(fun), args);
+    return rpc(this.rpcHost, n, toAtom(module), toAtom(fun), args, options);
+  }
+
+  /**
+   * gen_server:call(Dest, Request, Timeout): a pid, a local name or `[name, node]`.
+   * Rejects with RpcError (`exit`, reason `noproc`, `noconnection` or the
+   * server's exit reason) or, after `timeout` ms (default 5000), TimeoutError.
+   */
+  call(dest: Pid | string | Atom | [string | Atom, string | Atom], request: Term, options: CallOptions = {}): Promise<Term> {
+    return call(this.rpcHost, monitorTarget(dest), request, options);
+  }
+
+  /** gen_server:cast(Dest, Request): fire and forget; never fails. */
+  cast(dest: Pid | string | Atom | [string | Atom, string | Atom], request: Term): void {
+    cast(this.rpcHost, monitorTarget(dest), request);
+  }
+
+  /**
+   * Makes `module` callable from Erlang: erpc:call/cast, rpc:call and
+   * spawn/4 to this node run `implementation[fun](...args)` (sync or async).
+   * Exposing a module again replaces it. See runtime/rpc/exposed.ts for
+   * how results and exceptions map to Erlang.
+   */
+  expose(module: string | Atom, implementation: Implementation): void {
+    this.modules.expose(toAtom(module), implementation);
+  }
+
+  /** Stops exposing `module` (calls then get undef); false if it was not exposed. */
+  unexpose(module: string | Atom): boolean {
+    return this.modules.unexpose(toAtom(module));
+  }
+
+  /** Starts a gen_server-compatible server registered as `name` (see runtime/rpc/server.ts). */
+  serve<S>(name: string | Atom, spec: ServerSpec<S>): Promise<GenServer> {
+    return serve(this.rpcHost, toAtom(name), spec);
+  }
+
+  /** gen_server:reply(From, Reply): answers a call a server left with `{ noreply: true }`. */
+  reply(from: From, value: Term): void {
+    reply((to, m) => this.table.send(to, m), from, value);
+  }
+
+  private async rpcLocal(module: Atom, fun: Atom, args: Term[]): Promise<Term> {
+    const r = await invoke(this.modules, module, fun, args);
+    const what = `${module.name}:${fun.name}/${args.length} on ${this.name}`;
+    switch (r.kind) {
+      case 'return':
+        return r.value;
+      case 'throw':
+        throw new RpcError('throw', r.value, [], what);
+      case 'exit':
+        throw new RpcError('exit', r.reason, [], what);
+      case 'error':
+        throw new RpcError('error', r.reason, r.stack, what);
+    }
+  }
+
+  /** Sends a control message the process table has no verb for (SPAWN_REQUEST); an unreachable node fires noconnection. */
+  private async control(node: Atom, ctl: Tuple, payload?: Term): Promise<void> {
+    let link = this.links.get(node.name);
+    if (link === undefined) {
+      try {
+        link = await this.connect(node.name);
+      } catch (e) {
+        this.debug(`cannot reach ${node.name}: ${(e as Error).message}`);
+        this.inbound.nodeDown(node);
+        return;
+      }
+    }
+    link.connection.send(ctl, payload);
+  }
+
   /** net_adm:ping/1: 'pong' when `node` answers net_kernel's is_auth, else 'pang'. */
   async ping(node: string, timeoutMs = 7000): Promise<'pong' | 'pang'> {
     const peer = fullName(node);
@@ -280,7 +376,8 @@ export class Node extends EventEmitter {
 
   private up(socket: Socket, peer: string, flags: bigint, rest: Uint8Array): Link {
     const connection = new Connection(socket, rest, { peer, flags, ticktime: this.options.ticktime ?? 60 }, {
-      signal: (c, ctl, payload) => dispatch(this.inbound, c, ctl, payload, (l) => this.debug(l)),
+      signal: (c, ctl, payload) =>
+        dispatch(this.inbound, c, ctl, payload, (l) => this.debug(l), (req, args, answer) => serveSpawnRequest(this.rpcHost, this.modules, req, args, answer)),
       closed: (c, reason) => this.down(c, reason),
     });
     const link = { connection, flags };

@@ -130,6 +130,21 @@ export class ProcessContext {
     return ref;
   }
 
+  /**
+   * The ReqId of a spawn request with the `monitor` option that the node
+   * layer sends to `node` for this process (erlang:spawn_request/5; erpc is
+   * built on it). The ReqId is also the monitor's ref: the reply arrives as
+   * `{spawn_reply, ReqId, ok, Pid}` or `{spawn_reply, ReqId, error, Reason}`
+   * (`noconnection` if the node goes first), then the spawned process's end as
+   * `{'DOWN', ReqId, process, Pid, Reason}`. `demonitor(ReqId)` abandons it.
+   */
+  spawnRequest(node: Atom): Reference {
+    this.#alive();
+    const ref = this.table.links.spawnRequest(this.proc, node);
+    this.proc.mailbox.mark(ref);
+    return ref;
+  }
+
   /** True when a monitor was removed; `flush` also drops its DOWN if already queued. */
   demonitor(ref: Reference, options?: { flush?: boolean }): boolean {
     this.#alive();

@@ -67,6 +67,12 @@ export class RemoteInbound implements Inbound {
     if (w !== undefined) this.t.post(() => this.t.links.downTo(w, ref, target, reason));
   }
 
+  deliverSpawnReply(reqId: Reference, to: Pid, flags: number, result: Pid | Atom): boolean {
+    const p = this.t.local(to);
+    // Delivered at once, as deliverSend delivers a message.
+    return p !== undefined && this.t.links.spawnReply(p, reqId, flags, result);
+  }
+
   nodeDown(node: Atom): void {
     this.t.links.nodeDown(node);
   }

@@ -10,7 +10,7 @@ import { tuple } from '../term/make.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import { ProcessError } from './errors.js';
 import { pidKey, refKey, samePid } from './ids.js';
-import { DOWN, NOCONNECTION, NOPROC, PROCESS, type HeldMonitor, type Proc } from './state.js';
+import { DOWN, ERROR, NOCONNECTION, NOPROC, PROCESS, type HeldMonitor, type Proc } from './state.js';
 import type { ProcessTable } from './table.js';
 
 /** What `monitor` accepts: a pid, a local registered name, or `{Name, Node}`. */
@@ -104,7 +104,8 @@ export class LinkBook {
     const m = p.monitors.get(key);
     if (m !== undefined) {
       if (this.t.isLocalNode(m.node)) this.t.local(m.pid!)?.watchers.delete(key);
-      else this.t.remoteFor('demonitor', m.pid ?? m.name!, m.node).demonitor(p.pid, m.pid ?? m.name!, m.node, ref);
+      else if (!pendingSpawn(m)) this.t.remoteFor('demonitor', m.pid ?? m.name!, m.node).demonitor(p.pid, m.pid ?? m.name!, m.node, ref);
+      // A spawn request not yet answered: the node layer demonitors when the late SPAWN_REPLY finds no taker.
       p.monitors.delete(key);
     }
     if (flush) p.mailbox.remove((msg) => msg instanceof Tuple && msg.size === 5 && msg.at(0) === DOWN && equals(msg.at(1), ref));
@@ -120,6 +121,36 @@ export class LinkBook {
     w.mailbox.push(tuple(DOWN, ref, PROCESS, whoDown(m, target), reason));
   }
 
+  /**
+   * A spawn request with the `monitor` option, about to go to `node` from
+   * `p` (erlang:spawn_request/5): the returned ReqId is also the monitor's
+   * ref, held before the spawned pid is known (see {@link spawnReply}).
+   */
+  spawnRequest(p: Proc, node: Atom): Reference {
+    if (this.t.isLocalNode(node)) throw new ProcessError('BADARG', 'spawn_request', `${node.name} is this node: spawn locally instead`);
+    const ref = this.t.makeRef();
+    p.monitors.set(refKey(ref), { ref, pid: undefined, name: undefined, node });
+    return ref;
+  }
+
+  /**
+   * The SPAWN_REPLY for a request of `p` (or `noconnection` when its node
+   * went before answering): `{spawn_reply, ReqId, ok, Pid}` or
+   * `{spawn_reply, ReqId, error, Reason}` in `p`'s mailbox, as OTP delivers
+   * it. A monitor set up (flag 2) now names the pid; otherwise it is
+   * dropped. False when `p` no longer waits for it (demonitored: abandoned),
+   * and then nothing is delivered.
+   */
+  spawnReply(p: Proc, reqId: Reference, flags: number, result: Pid | Atom): boolean {
+    const key = refKey(reqId);
+    const m = p.monitors.get(key);
+    if (m === undefined || !pendingSpawn(m)) return false;
+    if (result instanceof Pid && (flags & SPAWN_MONITOR) !== 0) p.monitors.set(key, { ref: reqId, pid: result, name: undefined, node: m.node });
+    else p.monitors.delete(key);
+    this.t.deliver(p, result instanceof Pid ? tuple(SPAWN_REPLY, reqId, OK, result) : tuple(SPAWN_REPLY, reqId, ERROR, result));
+    return true;
+  }
+
   /** `p` ended with `reason`: exit signals to its active links, its own monitors taken down. */
   processEnded(p: Proc, reason: Term): void {
     for (const l of p.someLinks.values()) {
@@ -132,7 +163,7 @@ export class LinkBook {
     }
     for (const [key, m] of p.someMonitors) {
       if (this.t.isLocalNode(m.node)) this.t.local(m.pid!)?.watchers.delete(key);
-      else this.t.post(() => this.t.remoteFor('demonitor', m.pid ?? m.name!, m.node).demonitor(p.pid, m.pid ?? m.name!, m.node, m.ref));
+      else if (!pendingSpawn(m)) this.t.post(() => this.t.remoteFor('demonitor', m.pid ?? m.name!, m.node).demonitor(p.pid, m.pid ?? m.name!, m.node, m.ref));
     }
   }
 
@@ -150,12 +181,22 @@ export class LinkBook {
         if (l.active) this.t.post(() => this.t.receiveExit(p, l.pid, NOCONNECTION, false));
       }
       for (const m of p.someMonitors.values()) {
-        if (m.node === node) this.t.post(() => this.downTo(p, m.ref, m.pid ?? m.name!, NOCONNECTION));
+        if (m.node !== node) continue;
+        if (pendingSpawn(m)) this.t.post(() => this.spawnReply(p, m.ref, 0, NOCONNECTION));
+        else this.t.post(() => this.downTo(p, m.ref, m.pid ?? m.name!, NOCONNECTION));
       }
       for (const [key, w] of p.someWatchers) if (w.watcher.node === node) p.watchers.delete(key);
     }
   }
 }
+
+const SPAWN_REPLY = Atom.of('spawn_reply');
+const OK = Atom.of('ok');
+/** SPAWN_REPLY flag: the monitor was set up. */
+const SPAWN_MONITOR = 2;
+
+/** A monitor made by a spawn request whose reply has not come: it names neither a pid nor a name yet. */
+const pendingSpawn = (m: HeldMonitor): boolean => m.pid === undefined && m.name === undefined;
 
 /** What a DOWN names: `{Name, Node}` for a monitor by name, else the pid. */
 function whoDown(m: HeldMonitor, target: Pid | Atom): Term {

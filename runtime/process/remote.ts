@@ -66,6 +66,13 @@ export interface RemoteInbound {
   deliverDemonitor(watcher: Pid, target: Pid | Atom, ref: Reference): void;
   /** MONITOR_P_EXIT: a remote process the local `watcher` monitored ended. */
   deliverDown(ref: Reference, target: Pid | Atom, watcher: Pid, reason: Term): void;
+  /**
+   * SPAWN_REPLY for a request `to` made with `spawnRequest` (`result`: the new
+   * pid, or an error atom; `flags`: 1 link, 2 monitor set up). False when
+   * nobody waits for it (the process is gone or abandoned the request): the
+   * node layer then undoes the monitor and link on the spawning node.
+   */
+  deliverSpawnReply(reqId: Reference, to: Pid, flags: number, result: Pid | Atom): boolean;
   /** The connection to `node` is gone: every link to it fires and every monitor of it goes DOWN, with `noconnection`. */
   nodeDown(node: Atom): void;
 }

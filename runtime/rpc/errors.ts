@@ -1,0 +1,90 @@
+/**
+ * What an RPC can end with besides a value. Calls made from TypeScript reject
+ * with {@link RpcError} (the Erlang exception, class and reason kept as
+ * terms) or {@link TimeoutError}. Functions exposed to Erlang raise Erlang's
+ * three classes with {@link ErlangThrow}, {@link ErlangExit} and
+ * {@link ErlangError}; any other thrown value becomes an `error` (see
+ * runtime/rpc/exposed.ts).
+ */
+import { atom } from '../term/atom.js';
+import { format } from '../term/format.js';
+import { tuple } from '../term/make.js';
+import type { Term } from '../term/values.js';
+
+/** Erlang's exception classes. */
+export type ErlangClass = 'throw' | 'exit' | 'error';
+
+/**
+ * A call that raised in Erlang, or could not be made. `reason` and
+ * `stacktrace` are the terms Erlang gave (`[]` when it gave none). What
+ * raises what:
+ * - the function threw, exited or raised an error: that class and reason, and its stacktrace for `error`;
+ * - the node refused the spawn (SPAWN_REPLY with an error atom): `error`, `{erpc, Atom}` (`notsup`, `badarg`, ...);
+ * - the connection went: `error`, `{erpc, noconnection}` (node.rpc) or `exit`, `noconnection` (node.call);
+ * - a gen_server call whose server is not there or ended: `exit`, `noproc` or the server's exit reason;
+ * - the spawned process ended without an erpc result (killed): `exit`, `{signal, Reason}`, as erpc does.
+ */
+export class RpcError extends Error {
+  override readonly name = 'RpcError';
+  readonly class: ErlangClass;
+
+  constructor(
+    cls: ErlangClass,
+    readonly reason: Term,
+    readonly stacktrace: Term,
+    /** What was called: `lists:reverse/1 on a@host`, `{kv, a@host}`. */
+    readonly call: string,
+  ) {
+    super(`${call} raised ${cls}: ${format(reason)}`);
+    this.class = cls;
+  }
+}
+
+/** No answer within the timeout; the call left nothing behind (its monitor is gone and a late answer is dropped). */
+export class TimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+  constructor(
+    readonly call: string,
+    readonly timeout: number,
+  ) {
+    super(`${call}: no answer within ${timeout} ms`);
+  }
+}
+
+/** Thrown by an exposed function: the Erlang caller gets `throw(value)` (erpc: `{ResRef, throw, Value}`). */
+export class ErlangThrow extends Error {
+  override readonly name = 'ErlangThrow';
+  constructor(readonly value: Term) {
+    super(`throw ${format(value)}`);
+  }
+}
+
+/** Thrown by an exposed function: the Erlang caller gets `exit(reason)` (erpc: `{ResRef, exit, Reason}`). */
+export class ErlangExit extends Error {
+  override readonly name = 'ErlangExit';
+  constructor(readonly reason: Term) {
+    super(`exit ${format(reason)}`);
+  }
+}
+
+/** Thrown by an exposed function: the Erlang caller gets `error(reason)` with this exact reason (and a one-frame stacktrace). */
+export class ErlangError extends Error {
+  override readonly name = 'ErlangError';
+  constructor(readonly reason: Term) {
+    super(`error ${format(reason)}`);
+  }
+}
+
+/**
+ * The `error` reason for a JavaScript exception from an exposed function:
+ * `{beamwire_error, <<"Name: message">>}` (e.g. `{beamwire_error, <<"TypeError: x is not a function">>}`).
+ */
+export function jsErrorReason(e: unknown): Term {
+  let text: string;
+  try {
+    text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  } catch {
+    text = Object.prototype.toString.call(e);
+  }
+  return tuple(atom('beamwire_error'), text);
+}
