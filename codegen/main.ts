@@ -9,11 +9,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { emitTermCodec } from './emit-term.js';
+import { emitServices } from './emit-services.js';
 import { emitShapes } from './emit-shapes.js';
 import { emitStructCodec } from './emit-struct.js';
 import { printFile } from './emit.js';
 import { compileReference } from './kaitai.js';
 import type { Schema } from './ksy.js';
+import { validateServices } from './services.js';
 import { validateShapes } from './shapes.js';
 import { validateSchemas } from './validate.js';
 
@@ -40,6 +42,15 @@ export async function generate(base = root): Promise<Map<string, string>> {
   for (const v of validateShapes(shapeFiles, flags)) {
     const target = `generated/${v.shapes.meta.id}.ts`;
     out.set(target, printFile(target, v.path, emitShapes(v)));
+  }
+  const serviceDir = join(base, 'schemas', 'services');
+  const serviceFiles = (existsSync(serviceDir) ? readdirSync(serviceDir) : [])
+    .filter((f) => f.endsWith('.service.yaml'))
+    .sort()
+    .map((f) => ({ path: `schemas/services/${f}`, text: readFileSync(join(serviceDir, f), 'utf8') }));
+  for (const v of validateServices(serviceFiles)) {
+    const target = `generated/services/${v.service.module}.ts`;
+    out.set(target, printFile(target, v.path, emitServices(v)));
   }
   for (const [name, text] of await compileReference(schemas as never)) out.set(name, text);
   return out;

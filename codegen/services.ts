@@ -1,0 +1,183 @@
+/**
+ * Reads and checks the service schemas (`schemas/services/<module>.service.yaml`):
+ * the meta-schema `schemas/service.schema.json` (ajv), then what JSON Schema
+ * cannot say: the module named as its file, refs that resolve and do not
+ * loop, names unique (functions by name and arity, TS names, arguments,
+ * fields, types), `optional` on map fields only.
+ */
+import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import YAML from 'yaml';
+import { camel, pascal } from './ksy.js';
+import { SchemaError, type SchemaProblem } from './validate.js';
+
+export type Builtin = 'atom' | 'integer' | 'bigint' | 'float' | 'number' | 'boolean' | 'binary' | 'bytes' | 'charlist' | 'pid' | 'reference' | 'term';
+
+export interface ServiceField {
+  readonly name: string;
+  readonly type: ServiceType;
+  readonly optional?: boolean;
+  readonly doc?: string;
+}
+
+export type ServiceType =
+  | Builtin
+  | { readonly atoms: readonly string[] }
+  | { readonly list: ServiceType }
+  | { readonly tuple: readonly ServiceType[] }
+  | { readonly map: readonly ServiceField[] }
+  | { readonly map_of: readonly [ServiceType, ServiceType] }
+  | { readonly record: { readonly name: string; readonly fields: readonly ServiceField[] } }
+  | { readonly ref: string };
+
+export interface ServiceFunction {
+  readonly name: string;
+  readonly ts?: string;
+  readonly doc: string;
+  readonly args: readonly { readonly name: string; readonly type: ServiceType; readonly doc?: string }[];
+  readonly result: ServiceType;
+}
+
+export interface ServiceSchema {
+  readonly module: string;
+  readonly doc: string;
+  readonly 'doc-ref'?: string;
+  readonly types?: Readonly<Record<string, { readonly doc?: string; readonly type: ServiceType }>>;
+  readonly functions: readonly ServiceFunction[];
+}
+
+export interface ValidatedService {
+  readonly path: string;
+  readonly service: ServiceSchema;
+}
+
+/** The stub's own parameters; an argument may not take their names. */
+export const STUB_PARAMS = new Set(['caller', 'target', 'opts']);
+/** TS names a named type may not take in a generated file. */
+const TAKEN_TYPES = new Set(['Term', 'Pid', 'Reference', 'Map', 'Array', 'Uint8Array', 'Promise', 'C']);
+
+/** The TS method name of a function. */
+export const tsName = (f: ServiceFunction): string => f.ts ?? camel(f.name);
+
+let compiled: ValidateFunction<ServiceSchema> | undefined;
+function metaValidator(): ValidateFunction<ServiceSchema> {
+  compiled ??= new Ajv2020({ allErrors: true, strict: true }).compile<ServiceSchema>(
+    JSON.parse(readFileSync(new URL('../schemas/service.schema.json', import.meta.url), 'utf8')) as object,
+  );
+  return compiled;
+}
+
+/** ajv's message, with the name it leaves in params (the extra key, the allowed values). */
+function describe(err: ErrorObject): string {
+  const p = err.params as Record<string, unknown>;
+  if (err.keyword === 'additionalProperties') return `must NOT have the key '${String(p['additionalProperty'])}'`;
+  if (err.keyword === 'enum') return `must be one of ${(p['allowedValues'] as unknown[]).join(', ')}`;
+  return err.message ?? 'is invalid';
+}
+
+export function validateServices(files: readonly { path: string; text: string }[]): ValidatedService[] {
+  const problems: SchemaProblem[] = [];
+  const out: ValidatedService[] = [];
+  for (const { path, text } of files) {
+    let doc: unknown;
+    try {
+      doc = YAML.parse(text);
+    } catch (e) {
+      problems.push({ file: path, path: '/', message: `is not YAML: ${(e as Error).message}` });
+      continue;
+    }
+    const validate = metaValidator();
+    if (!validate(doc)) {
+      // `if` only says which branch failed; the branch's own errors say why.
+      for (const err of validate.errors ?? []) if (err.keyword !== 'if') problems.push({ file: path, path: err.instancePath || '/', message: describe(err) });
+      continue;
+    }
+    const before = problems.length;
+    crossCheck(path, doc, (at, message) => problems.push({ file: path, path: at, message }));
+    if (problems.length === before) out.push({ path, service: doc });
+  }
+  if (problems.length) throw new SchemaError(problems);
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+function crossCheck(path: string, s: ServiceSchema, report: (at: string, message: string) => void): void {
+  const base = posix.basename(path).replace(/\.service\.yaml$/, '');
+  if (s.module !== base) report('/module', `must equal the file name '${base}' (got '${s.module}')`);
+  const types = s.types ?? {};
+  const tsTypes = new Map<string, string>();
+  for (const name of Object.keys(types)) {
+    const ts = pascal(name);
+    if (TAKEN_TYPES.has(ts) || ts === `${pascal(s.module)}Server`) report(`/types/${name}`, `would be the TS type ${ts}, a name the generated file already uses`);
+    else if (tsTypes.has(ts)) report(`/types/${name}`, `would be the TS type ${ts}, as ${tsTypes.get(ts)} is`);
+    else tsTypes.set(ts, name);
+    checkType(types[name]!.type, `/types/${name}/type`, types, report);
+  }
+  // Refs must not loop: follow each named type's refs depth-first.
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, trail: string[]): void => {
+    if (state.get(name) === 'done' || types[name] === undefined) return;
+    if (state.get(name) === 'visiting') {
+      report(`/types/${name}`, `refers to itself: ${[...trail, name].join(' -> ')}`);
+      return;
+    }
+    state.set(name, 'visiting');
+    for (const r of refsOf(types[name]!.type)) visit(r, [...trail, name]);
+    state.set(name, 'done');
+  };
+  for (const name of Object.keys(types)) visit(name, []);
+
+  const mfas = new Map<string, number>();
+  const methods = new Map<string, number>();
+  s.functions.forEach((f, i) => {
+    const at = `/functions/${i}`;
+    const mfa = `${f.name}/${f.args.length}`;
+    if (mfas.has(mfa)) report(at, `repeats ${mfa} of /functions/${mfas.get(mfa)}`);
+    else mfas.set(mfa, i);
+    const method = tsName(f);
+    if (methods.has(method)) report(at, `has the TS name ${method}, as /functions/${methods.get(method)} does: give one a different \`ts\``);
+    else methods.set(method, i);
+    const params = new Set<string>();
+    f.args.forEach((a, j) => {
+      const p = camel(a.name);
+      if (STUB_PARAMS.has(p)) report(`${at}/args/${j}/name`, `'${a.name}' is a parameter every stub has (caller, target, opts)`);
+      else if (params.has(p)) report(`${at}/args/${j}/name`, `repeats argument ${a.name}`);
+      params.add(p);
+      checkType(a.type, `${at}/args/${j}/type`, types, report);
+    });
+    checkType(f.result, `${at}/result`, types, report);
+  });
+}
+
+function checkType(t: ServiceType, at: string, types: NonNullable<ServiceSchema['types']>, report: (at: string, message: string) => void): void {
+  if (typeof t === 'string') return;
+  if ('ref' in t) {
+    if (types[t.ref] === undefined) report(`${at}/ref`, `names no type of /types: ${t.ref}`);
+  } else if ('list' in t) checkType(t.list, `${at}/list`, types, report);
+  else if ('tuple' in t) t.tuple.forEach((e, i) => checkType(e, `${at}/tuple/${i}`, types, report));
+  else if ('map_of' in t) t.map_of.forEach((e, i) => checkType(e, `${at}/map_of/${i}`, types, report));
+  else if ('map' in t) checkFields(t.map, `${at}/map`, true, types, report);
+  else if ('record' in t) checkFields(t.record.fields, `${at}/record/fields`, false, types, report);
+}
+
+function checkFields(fields: readonly ServiceField[], at: string, isMap: boolean, types: NonNullable<ServiceSchema['types']>, report: (at: string, message: string) => void): void {
+  const names = new Set<string>();
+  fields.forEach((f, i) => {
+    if (names.has(f.name)) report(`${at}/${i}/name`, `repeats field ${f.name}`);
+    names.add(f.name);
+    if (f.optional !== undefined && !isMap) report(`${at}/${i}/optional`, 'is for map fields only: a record has every field');
+    checkType(f.type, `${at}/${i}/type`, types, report);
+  });
+}
+
+/** The named types `t` mentions, directly or nested. */
+export function refsOf(t: ServiceType): string[] {
+  if (typeof t === 'string' || 'atoms' in t) return [];
+  if ('ref' in t) return [t.ref];
+  if ('list' in t) return refsOf(t.list);
+  if ('tuple' in t) return t.tuple.flatMap(refsOf);
+  if ('map_of' in t) return t.map_of.flatMap(refsOf);
+  if ('map' in t) return t.map.flatMap((f) => refsOf(f.type));
+  return t.record.fields.flatMap((f) => refsOf(f.type));
+}
