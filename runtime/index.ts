@@ -46,3 +46,20 @@ export {
 export { EpmdClient, EpmdServer, EpmdError, findEpmd } from './epmd/index.js';
 export { HandshakeError } from './handshake/index.js';
 export { Connection, ConnectionClosed } from './connection/connection.js';
+export {
+  RpcError,
+  TimeoutError,
+  ErlangThrow,
+  ErlangExit,
+  ErlangError,
+  type ErlangClass,
+  type RpcOptions,
+  type CallOptions,
+  type ExposedFunction,
+  type Implementation,
+  type ServerSpec,
+  type Server,
+  type From,
+  type CallResult,
+  type Next,
+} from './rpc/index.js';

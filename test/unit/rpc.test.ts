@@ -1,0 +1,315 @@
+// RPC without a network: a process table whose remote layer is a fake that records signals, and an RpcHost
+// whose control() plays the OTP peer (SPAWN_REPLY, then the DOWN carrying the erpc result).
+import { describe, expect, it } from 'vitest';
+import { atom, format, Pid, Reference, Tuple, tuple, type Term } from '../../runtime/index.js';
+import { P, ProcessTable, on, type RemoteSignals } from '../../runtime/process/index.js';
+import { call, cast, ErlangExit, ErlangThrow, ExposedModules, invoke, rpc, RpcError, serve, serveSpawnRequest, TimeoutError, type RpcHost } from '../../runtime/rpc/index.js';
+import { rpcResult, startRex } from '../../runtime/rpc/rex.js';
+
+const peer = atom('erl@box');
+const peerPid = (id: number): Pid => new Pid(peer, id, 0, 99);
+const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function setup() {
+  const t = new ProcessTable({ name: atom('ts@host'), creation: 7 });
+  const calls: string[] = [];
+  const rec =
+    (verb: string) =>
+    (...args: unknown[]) =>
+      void calls.push([verb, ...args.map((a) => (typeof a === 'bigint' ? `${a}n` : format(a as Term)))].join(' '));
+  const remote: RemoteSignals = {
+    send: rec('send'),
+    regSend: rec('regSend'),
+    aliasSend: rec('aliasSend'),
+    link: rec('link'),
+    unlink: rec('unlink'),
+    unlinkAck: rec('unlinkAck'),
+    exit: rec('exit'),
+    exit2: rec('exit2'),
+    monitor: rec('monitor'),
+    demonitor: rec('demonitor'),
+    down: rec('down'),
+  };
+  const inbound = t.attachRemote(remote);
+  return { t, calls, inbound };
+}
+
+/** An RpcHost whose peer answers each SPAWN_REQUEST with `answer(args)`: a spawn error atom, or the DOWN reason. */
+function fakePeer(answer: (args: Term[], resRef: Reference) => { spawnError: string } | { down: Term } | 'silent') {
+  const s = setup();
+  const requests: Term[] = [];
+  const host: RpcHost = {
+    table: s.t,
+    inbound: s.inbound,
+    groupLeader: () => s.t.pid,
+    debug: () => {},
+    control: async (_node, ctl, payload) => {
+      requests.push(ctl);
+      const [, reqId, from] = ctl.elements as [number, Reference, Pid];
+      const args = payload as Term[];
+      const a = answer(args[3] as Term[], args[0] as Reference);
+      if (a === 'silent') return;
+      await tick();
+      if ('spawnError' in a) return void s.inbound.deliverSpawnReply(reqId, from, 0, atom(a.spawnError));
+      s.inbound.deliverSpawnReply(reqId, from, 2, peerPid(50));
+      s.inbound.deliverDown(reqId, peerPid(50), from, a.down);
+    },
+  };
+  return { ...s, host, requests };
+}
+
+describe('process layer: the monitor of a spawn request', () => {
+  it('{spawn_reply, ReqId, ok, Pid} then the DOWN for ReqId, naming the pid', async () => {
+    const { t, inbound } = setup();
+    let reqId!: Reference;
+    const got: Term[] = [];
+    const p = t.spawn(async (self) => {
+      reqId = self.spawnRequest(peer);
+      got.push(await self.receive(), await self.receive());
+    });
+    await tick();
+    expect(inbound.deliverSpawnReply(reqId, p.pid, 2, peerPid(5))).toBe(true);
+    inbound.deliverDown(reqId, peerPid(5), p.pid, atom('done'));
+    await p.exited;
+    expect(got.map(format)).toEqual([`{spawn_reply,${format(reqId)},ok,<erl@box.5.0>}`, `{'DOWN',${format(reqId)},process,<erl@box.5.0>,done}`]);
+  });
+
+  it('an error reply drops the monitor: a later DOWN is not delivered', async () => {
+    const { t, inbound } = setup();
+    let reqId!: Reference;
+    const p = t.spawn(async (self) => {
+      reqId = self.spawnRequest(peer);
+      await self.receive(on(atom('never'), () => 0));
+    });
+    await tick();
+    expect(inbound.deliverSpawnReply(reqId, p.pid, 0, atom('notsup'))).toBe(true);
+    inbound.deliverDown(reqId, peerPid(5), p.pid, atom('late'));
+    await tick();
+    expect(t.process(p.pid)).toBeDefined();
+    const ctx = t.procs.get(p.pid.id)!;
+    expect(ctx.mailbox.size).toBe(1);
+    expect(ctx.someMonitors.size).toBe(0);
+  });
+
+  it('abandoned (demonitored, or the process ended) before the reply: nothing on the wire, and the reply is not wanted', async () => {
+    const { t, inbound, calls } = setup();
+    let reqId!: Reference;
+    const p = t.spawn(async (self) => {
+      reqId = self.spawnRequest(peer);
+      self.demonitor(reqId);
+      await self.receive(on(atom('never'), () => 0));
+    });
+    await tick();
+    expect(inbound.deliverSpawnReply(reqId, p.pid, 2, peerPid(5))).toBe(false);
+    let r2!: Reference;
+    const q = t.spawn((self) => void (r2 = self.spawnRequest(peer)));
+    await q.exited;
+    expect(inbound.deliverSpawnReply(r2, q.pid, 2, peerPid(6))).toBe(false);
+    expect(calls).toEqual([]);
+  });
+
+  it('the node going before the reply gives {spawn_reply, ReqId, error, noconnection}; after it, DOWN noconnection', async () => {
+    const { t, inbound } = setup();
+    const seen: string[] = [];
+    const p = t.spawn(async (self) => {
+      const a = self.spawnRequest(peer);
+      const b = self.spawnRequest(peer);
+      await tick();
+      inbound.deliverSpawnReply(b, self.pid, 2, peerPid(7));
+      inbound.nodeDown(peer);
+      seen.push(format(await self.receive(on(P.tuple(P.any, P.ref(a), P.rest()), (_b, m) => m))));
+      seen.push(format(await self.receive(on(P.tuple(atom('DOWN'), P.ref(b), P.rest()), (_b, m) => m))));
+      seen.push(String(a), String(b));
+    });
+    await p.exited;
+    expect(seen[0]).toMatch(/^\{spawn_reply,#Ref<.*>,error,noconnection\}$/);
+    expect(seen[1]).toMatch(/^\{'DOWN',#Ref<.*>,process,<erl@box\.7\.0>,noconnection\}$/);
+  });
+
+  it('demonitor after the reply sends DEMONITOR_P to the spawned pid', async () => {
+    const { t, inbound, calls } = setup();
+    const p = t.spawn(async (self) => {
+      const r = self.spawnRequest(peer);
+      inbound.deliverSpawnReply(r, self.pid, 2, peerPid(8));
+      self.demonitor(r);
+    });
+    await p.exited;
+    expect(calls).toEqual([expect.stringMatching(/^demonitor <ts@host\.\d+\.0> <erl@box\.8\.0> erl@box #Ref/)]);
+  });
+});
+
+describe('rpc: erpc:call from TypeScript against a fake peer', () => {
+  it('sends SPAWN_REQUEST {erpc, execute_call, 4} [monitor] and resolves the {ResRef, return, V} of the DOWN', async () => {
+    const f = fakePeer((args, resRef) => ({ down: tuple(resRef, atom('return'), [...args].reverse()) }));
+    expect(await rpc(f.host, peer, atom('lists'), atom('reverse'), [[1, 2, 3]])).toEqual([[1, 2, 3]].reverse());
+    expect(format(f.requests[0]!)).toMatch(/^\{29,#Ref<.*>,<ts@host\.\d+\.0>,<ts@host\.0\.0>,\{erpc,execute_call,4\},\[monitor\]\}$/);
+    expect(f.t.size).toBe(0);
+  });
+
+  it('throw, exit, error (with the stack), {erpc, R}, a spawn error and a foreign DOWN reason', async () => {
+    const cases: [(r: Reference) => Term | { spawnError: string }, string, string, string][] = [
+      [(r) => tuple(r, atom('throw'), 1), 'throw', '1', '[]'],
+      [(r) => tuple(r, atom('exit'), atom('bye')), 'exit', 'bye', '[]'],
+      [(r) => tuple(r, atom('error'), atom('badarg'), [tuple(atom('m'), atom('f'), 0, [])]), 'error', 'badarg', '[{m,f,0,[]}]'],
+      [(r) => tuple(r, atom('error'), atom('notsup')), 'error', '{erpc,notsup}', '[]'],
+      [() => ({ spawnError: 'badopt' }), 'error', '{erpc,badopt}', '[]'],
+      [() => atom('killed'), 'exit', '{signal,killed}', '[]'],
+      [() => atom('noconnection'), 'error', '{erpc,noconnection}', '[]'],
+    ];
+    for (const [make, cls, reason, stack] of cases) {
+      const f = fakePeer((_a, r) => {
+        const d = make(r);
+        return typeof d === 'object' && d !== null && 'spawnError' in d ? (d as { spawnError: string }) : { down: d as Term };
+      });
+      const e = (await rpc(f.host, peer, atom('m'), atom('f'), []).catch((x: unknown) => x)) as RpcError;
+      expect(e).toBeInstanceOf(RpcError);
+      expect([e.class, format(e.reason), format(e.stacktrace)]).toEqual([cls, reason, stack]);
+      expect(e.message).toBe(`m:f/0 on erl@box raised ${cls}: ${reason}`);
+    }
+  });
+
+  it('timeout: TimeoutError, no process left, and the late reply is not wanted', async () => {
+    const f = fakePeer(() => 'silent');
+    const e = (await rpc(f.host, peer, atom('timer'), atom('sleep'), [5000], { timeout: 30 }).catch((x: unknown) => x)) as TimeoutError;
+    expect(e).toBeInstanceOf(TimeoutError);
+    expect(e.message).toBe('timer:sleep/1 on erl@box: no answer within 30 ms');
+    expect(f.t.size).toBe(0);
+    const [, reqId, from] = (f.requests[0] as Tuple).elements as [number, Reference, Pid];
+    expect(f.inbound.deliverSpawnReply(reqId, from, 2, peerPid(9))).toBe(false);
+  });
+
+  it('a payload with no Erlang term rejects with the send error', async () => {
+    const f = fakePeer(() => 'silent');
+    f.host.control = () => Promise.reject(new TypeError('cannot encode'));
+    await expect(rpc(f.host, peer, atom('m'), atom('f'), [])).rejects.toThrow('cannot encode');
+    expect(f.t.size).toBe(0);
+  });
+});
+
+describe('exposed functions: what Erlang sees', () => {
+  const modules = new ExposedModules();
+  modules.expose(atom('m'), {
+    add: (a, b) => (a as number) + (b as number),
+    later: async () => atom('done'),
+    nothing: () => {},
+    boom: () => {
+      throw new RangeError('too big');
+    },
+    thrown: () => {
+      throw new ErlangThrow(atom('t'));
+    },
+    exited: () => {
+      throw new ErlangExit(atom('x'));
+    },
+  });
+
+  it('invoke maps returns and exceptions to Erlang classes; undef for what is not exposed (prototype names too)', async () => {
+    const show = async (f: string, args: Term[] = []): Promise<string> => {
+      const r = await invoke(modules, atom('m'), atom(f), args);
+      return r.kind === 'return' || r.kind === 'throw' ? `${r.kind} ${format(r.value)}` : r.kind === 'exit' ? `exit ${format(r.reason)}` : `error ${format(r.reason)} ${format(r.stack)}`;
+    };
+    expect(await show('add', [1, 2])).toBe('return 3');
+    expect(await show('later')).toBe('return done');
+    expect(await show('nothing')).toBe('return ok');
+    expect(await show('boom')).toBe('error {beamwire_error,<<"RangeError: too big">>} [{m,boom,0,[]}]');
+    expect(await show('thrown')).toBe('throw t');
+    expect(await show('exited')).toBe('exit x');
+    expect(await show('toString')).toBe('error undef [{m,toString,[],[]}]');
+    expect(await show('nope', [1])).toBe('error undef [{m,nope,[1],[]}]');
+  });
+
+  it('SPAWN_REQUEST execute_call: SPAWN_REPLY flags 2 with a new pid, then the DOWN carries {ResRef, return, V}', async () => {
+    const { t, inbound, calls } = setup();
+    const host: RpcHost = { table: t, inbound, control: async () => {}, groupLeader: () => t.pid, debug: () => {} };
+    const reqId = new Reference(peer, 99, [1, 2, 3]);
+    const resRef = new Reference(peer, 99, [4, 5, 6]);
+    const replies: [number, Term][] = [];
+    const req = { reqId, from: peerPid(3), mfa: { module: atom('erpc'), function: atom('execute_call'), arity: 4 }, opts: [atom('monitor')] };
+    serveSpawnRequest(host, modules, req, [resRef, atom('m'), atom('add'), [1, 2]], (flags, r) => void replies.push([flags, r]));
+    expect(replies[0]![0]).toBe(2);
+    const pid = replies[0]![1] as Pid;
+    await t.process(pid)!.exited;
+    expect(calls).toEqual([`down ${format(pid)} <erl@box.3.0> #Ref<erl@box.3.2.1> {#Ref<erl@box.6.5.4>,return,3}`]);
+
+    // execute_cast: flags 0 and no DOWN; a malformed erpc argument list: badarg; a plain MFA with link: flag 1, OTP's crash reason.
+    calls.length = 0;
+    serveSpawnRequest(host, modules, { ...req, mfa: { module: atom('erpc'), function: atom('execute_cast'), arity: 3 }, opts: [] }, [atom('m'), atom('boom'), []], (f, r) => void replies.push([f, r]));
+    serveSpawnRequest(host, modules, req, [atom('bad')], (f, r) => void replies.push([f, r]));
+    serveSpawnRequest(host, modules, { ...req, mfa: { module: atom('m'), function: atom('nope'), arity: 0 }, opts: [atom('link')] }, [], (f, r) => void replies.push([f, r]));
+    expect([replies[1]![0], replies[2]!.map(format).join(' '), replies[3]![0]]).toEqual([0, '0 badarg', 1]);
+    await tick();
+    expect(calls).toEqual([`exit ${format(replies[3]![1])} <erl@box.3.0> {undef,[{m,nope,[],[]}]}`]);
+  });
+});
+
+describe('serve, call and cast inside one node', () => {
+  const host = (): RpcHost => {
+    const { t, inbound } = setup();
+    return { table: t, inbound, control: async () => {}, groupLeader: () => t.pid, debug: () => {} };
+  };
+
+  it('a counter: calls reply with typed state, casts update it, stop runs terminate', async () => {
+    const h = host();
+    const ended: Term[] = [];
+    const server = await serve<number>(h, atom('counter'), {
+      init: () => 10,
+      handleCall: (req, _from, n) => (req === atom('get') ? { reply: n, state: n } : { stop: atom('asked'), reply: atom('bye'), state: n }),
+      handleCast: (req, n) => ({ state: n + (req as number) }),
+      terminate: (reason, n) => void ended.push(tuple(reason, n)),
+    });
+    expect(h.table.whereis(atom('counter'))).toEqual(server.pid);
+    cast(h, atom('counter'), 5);
+    expect(await call(h, atom('counter'), atom('get'))).toBe(15);
+    expect(await call(h, atom('counter'), atom('quit'))).toBe(atom('bye'));
+    expect(await server.exited).toBe(atom('asked'));
+    expect(ended.map(format)).toEqual(['{asked,15}']);
+    // Gone: noproc; casts to nobody are dropped.
+    const e = (await call(h, atom('counter'), atom('get')).catch((x: unknown) => x)) as RpcError;
+    expect([e.class, e.reason]).toEqual(['exit', atom('noproc')]);
+    expect(() => cast(h, atom('counter'), 1)).not.toThrow();
+  });
+
+  it('a callback that throws ends the server with {error, Text} after terminate; the caller gets that reason', async () => {
+    const h = host();
+    const ended: Term[] = [];
+    await serve(h, atom('fragile'), {
+      handleCall: () => {
+        throw new Error('nope');
+      },
+      terminate: (reason) => void ended.push(reason),
+    });
+    const e = (await call(h, atom('fragile'), 1).catch((x: unknown) => x)) as RpcError;
+    expect(format(e.reason)).toBe('{error,<<"Error: nope">>}');
+    expect(ended.map(format)).toEqual(['{error,<<"Error: nope">>}']);
+  });
+
+  it('a call with no reply times out and leaves no process', async () => {
+    const h = host();
+    const s = await serve(h, atom('mute'), { handleCall: (_r, _f, st: undefined) => ({ noreply: true, state: st }) });
+    const before = h.table.size;
+    await expect(call(h, s.pid, 1, { timeout: 20 })).rejects.toBeInstanceOf(TimeoutError);
+    expect(h.table.size).toBe(before);
+    await s.stop();
+  });
+});
+
+describe('rex (erl_call, rpc:block_call, features_request)', () => {
+  it('rpc:call results, ei_rpc {rex, Result} and features_reply', async () => {
+    expect(format(rpcResult({ kind: 'error', reason: atom('undef'), stack: [] }))).toBe("{badrpc,{'EXIT',{undef,[]}}}");
+    expect(format(rpcResult({ kind: 'exit', reason: atom('x') }))).toBe("{badrpc,{'EXIT',x}}");
+    expect(rpcResult({ kind: 'throw', value: 1 })).toBe(1);
+    const { t } = setup();
+    const modules = new ExposedModules();
+    modules.expose(atom('m'), { add: (a, b) => (a as number) + (b as number) });
+    startRex(t, modules, () => {});
+    const got: Term[] = [];
+    const p = t.spawn(async (self) => {
+      self.send(atom('rex'), tuple(self.pid, tuple(atom('call'), atom('m'), atom('add'), [1, 2], atom('user'))));
+      got.push(await self.receive());
+      self.send(atom('rex'), tuple(self.pid, atom('features_request')));
+      got.push(await self.receive());
+    });
+    await p.exited;
+    expect(got.map(format)).toEqual(['{rex,3}', '{features_reply,ts@host,[erpc]}']);
+  });
+});
