@@ -360,8 +360,8 @@ export async function runDist(argv: string[], lenient = false): Promise<void> {
     const bench = new Bench(node, erls[0]!, erls[1]!);
     for (const e of erls) if ((await bench.erl(e, 'dist_bench:start().')) !== atom('ok')) throw new Error(`dist_bench:start() failed on ${e.name}`);
     startCounter(node);
-    const otp = String(await bench.erl(erls[0]!, 'erlang:system_info(otp_release).'));
-    const erts = String(await bench.erl(erls[0]!, 'erlang:system_info(version).'));
+    const otp = bw.fromCharlist(await bench.erl(erls[0]!, 'erlang:system_info(otp_release).'));
+    const erts = bw.fromCharlist(await bench.erl(erls[0]!, 'erlang:system_info(version).'));
     // Connect distA ↔ distB before timing anything.
     if ((await bench.erl(erls[0]!, `net_adm:ping('${erls[1]!.name}').`)) !== atom('pong')) throw new Error('distA cannot reach distB');
 
