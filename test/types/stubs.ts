@@ -8,6 +8,7 @@ import { erlang, exposeErlang, type ErlangServer } from '../../generated/service
 import { exposeLists, lists, type ListsServer } from '../../generated/services/lists.js';
 import { maps } from '../../generated/services/maps.js';
 import { os, osType, timestamp, type OsType, type Timestamp } from '../../generated/services/os.js';
+import type { Node } from '../../runtime/node/node.js';
 import type { Atom } from '../../runtime/term/atom.js';
 import type { Reference, Term } from '../../runtime/term/values.js';
 import * as C from '../../runtime/stubs/index.js';
@@ -98,4 +99,10 @@ export function server(): void {
   expectType<Term>(C.encode(timestamp, [1, 2, 3]));
   // @ts-expect-error a timestamp has three integers
   C.encode(timestamp, [1, 2]);
+}
+
+/** The real Node is an RpcCaller, and takes an expose adapter's record. */
+export function realNode(n: Node, impl: ListsServer): Promise<number[]> {
+  n.expose('lists', exposeLists(impl));
+  return lists.seq(n, 'erl@h', 1, 2);
 }
