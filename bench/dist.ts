@@ -339,6 +339,7 @@ export async function runDist(argv: string[], lenient = false): Promise<void> {
   const erls: ErlNode[] = [];
   const killAll = (): void => {
     for (const e of erls) if (e.child.exitCode === null && e.child.signalCode === null) e.child.kill('SIGKILL');
+    rmSync(beamDir, { recursive: true, force: true });
   };
   process.once('exit', killAll);
   const onSignal = (): void => {
