@@ -35,11 +35,15 @@ import type { RpcHost } from './host.js';
 export interface RpcOptions {
   /** Milliseconds to wait for the answer; default: forever, as erpc:call/4. */
   timeout?: number;
+  /** Abandons the call as a timeout does; the promise rejects with `signal.reason`. */
+  signal?: AbortSignal;
 }
 
 export interface CallOptions {
   /** Milliseconds to wait for the reply; default 5000, as gen_server:call/2. */
   timeout?: number;
+  /** Abandons the call as a timeout does; the promise rejects with `signal.reason`. */
+  signal?: AbortSignal;
 }
 
 const DOWN = atom('DOWN');
@@ -49,17 +53,29 @@ const NOCONNECTION = atom('noconnection');
 const ERPC = atom('erpc');
 const EXECUTE_CALL = { module: ERPC, function: atom('execute_call'), arity: 4 };
 const MONITOR = atom('monitor');
+/** What the calling process sends itself when the SPAWN_REQUEST could not be sent. */
+const SEND_FAILED = atom('$beamwire_send_failed');
 
-type Outcome = { ok: true; value: Term } | { ok: false; error: Error };
+type Outcome = { ok: true; value: Term } | { ok: false; error: unknown };
+
+const abortOn = (signal: AbortSignal | undefined): { signal?: AbortSignal } => (signal === undefined ? {} : { signal });
 
 /**
  * Runs `fn` in a new process and settles once that process has ended, so
  * the caller never sees it (or its monitors) still in the table.
  */
-function inProcess(host: RpcHost, what: string, fn: (self: ProcessContext) => Promise<Outcome>): Promise<Term> {
+function inProcess(host: RpcHost, what: string, signal: AbortSignal | undefined, fn: (self: ProcessContext) => Promise<Outcome>): Promise<Term> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
   let outcome: Outcome | undefined;
   const proc = host.table.spawn(async (self) => {
-    outcome = await fn(self);
+    try {
+      outcome = await fn(self);
+    } catch (e) {
+      // An abort: the receive rejected with signal.reason. The process ends now, and with it its
+      // monitor (DEMONITOR_P for a known pid; a late SPAWN_REPLY is undone by the node).
+      if (signal?.aborted && e === signal.reason) outcome = { ok: false, error: e };
+      else throw e;
+    }
   });
   return proc.exited.then((reason) => {
     if (outcome === undefined) throw new RpcError('exit', reason, [], what); // the calling process was ended from outside
@@ -72,7 +88,8 @@ function inProcess(host: RpcHost, what: string, fn: (self: ProcessContext) => Pr
 export function rpc(host: RpcHost, node: Atom, module: Atom, fun: Atom, args: Term[], options: RpcOptions = {}): Promise<Term> {
   const what = `${module.name}:${fun.name}/${args.length} on ${node.name}`;
   const timeout = options.timeout ?? Infinity;
-  return inProcess(host, what, async (self) => {
+  const signal = options.signal;
+  return inProcess(host, what, signal, async (self) => {
     const deadline = Date.now() + timeout;
     const left = (): number => Math.max(0, deadline - Date.now());
     const resRef = self.makeRef();
@@ -88,7 +105,7 @@ export function rpc(host: RpcHost, node: Atom, module: Atom, fun: Atom, args: Te
 
     const spawned = await self.receive(
       [on(P.tuple(SPAWN_REPLY, P.ref(reqId), P.bind('status', P.atom()), P.bind('result')), ({ status, result }) => ({ status, result })), failed],
-      { timeout: left(), after: () => null },
+      { timeout: left(), after: () => null, ...abortOn(signal) },
     );
     if (spawned === null) {
       self.demonitor(reqId); // the late SPAWN_REPLY finds nobody: the node undoes the monitor
@@ -100,6 +117,7 @@ export function rpc(host: RpcHost, node: Atom, module: Atom, fun: Atom, args: Te
     const reason = await self.receive([on(P.tuple(DOWN, P.ref(reqId), P.any, P.any, P.bind('reason')), ({ reason }) => reason as Term)], {
       timeout: left(),
       after: () => null,
+      ...abortOn(signal),
     });
     if (reason === null) {
       self.demonitor(reqId, { flush: true }); // DEMONITOR_P: the result, if it comes, is dropped by the peer's node
@@ -108,8 +126,6 @@ export function rpc(host: RpcHost, node: Atom, module: Atom, fun: Atom, args: Te
     return outcomeOf(reason, resRef, what);
   });
 }
-
-const SEND_FAILED = atom('$beamwire_send_failed');
 
 /** The DOWN reason of erpc:execute_call/4 as erpc:call/5 reads it. */
 function outcomeOf(reason: Term, resRef: Reference, what: string): Outcome {
@@ -136,7 +152,7 @@ function outcomeOf(reason: Term, resRef: Reference, what: string): Outcome {
 export function call(host: RpcHost, dest: MonitorTarget, request: Term, options: CallOptions = {}): Promise<Term> {
   const what = `call to ${dest instanceof Atom ? dest.name : format(dest)}`;
   const timeout = options.timeout ?? 5000;
-  return inProcess(host, what, async (self) => {
+  return inProcess(host, what, options.signal, async (self) => {
     const mref = self.monitor(dest);
     try {
       self.send(dest as Destination, gen.genCall(tuple(self.pid, mref), request));
@@ -149,7 +165,7 @@ export function call(host: RpcHost, dest: MonitorTarget, request: Term, options:
         on(P.tuple(P.ref(mref), P.bind('reply')), ({ reply }) => ({ reply: reply as Term })),
         on(P.tuple(DOWN, P.ref(mref), P.any, P.any, P.bind('reason')), ({ reason }) => ({ down: reason as Term })),
       ],
-      { timeout, after: () => null },
+      { timeout, after: () => null, ...abortOn(options.signal) },
     );
     self.demonitor(mref, { flush: true });
     if (got === null) return { ok: false, error: new TimeoutError(what, timeout) };

@@ -229,6 +229,13 @@ describe('Erlang → TypeScript: erpc:call/4, rpc:call/4, erpc:cast/4 (node.expo
     ).toBe(true);
   });
 
+  it('spawn/4 runs an exposed function; spawn_monitor/4 of an unknown one goes DOWN with {undef, ...}', async () => {
+    expect(await erl(`spawn('${node.name}', mymod, notify, [self()]), receive {notified, X} -> X after 3000 -> timeout end.`)).toBe(atom('yes'));
+    expect(await erl(`{_, R} = spawn_monitor('${node.name}', mymod, nope, []), receive {'DOWN', R, process, _, Why} -> Why after 3000 -> timeout end.`)).toEqual(
+      tuple(atom('undef'), [tuple(atom('mymod'), atom('nope'), [], [])]),
+    );
+  });
+
   it('erpc:cast runs the function with no answer', async () => {
     expect(await erl(`ok = erpc:cast('${node.name}', mymod, notify, [self()]), receive {notified, X} -> X after 3000 -> timeout end.`)).toBe(atom('yes'));
   });

@@ -178,6 +178,29 @@ describe('rpc: erpc:call from TypeScript against a fake peer', () => {
     expect(f.inbound.deliverSpawnReply(reqId, from, 2, peerPid(9))).toBe(false);
   });
 
+  it('an AbortSignal abandons the call as a timeout does: before the reply, after it, and already aborted', async () => {
+    const f = fakePeer(() => 'silent');
+    const ac = new AbortController();
+    const pending = rpc(f.host, peer, atom('m'), atom('f'), [], { signal: ac.signal });
+    await tick();
+    ac.abort(new Error('user gave up'));
+    await expect(pending).rejects.toThrow('user gave up');
+    expect(f.t.size).toBe(0);
+    await expect(rpc(f.host, peer, atom('m'), atom('f'), [], { signal: ac.signal })).rejects.toThrow('user gave up');
+    expect(f.requests).toHaveLength(1); // nothing sent for an aborted signal
+
+    // After the SPAWN_REPLY: the monitor names the pid, so the abort sends DEMONITOR_P.
+    const g = fakePeer(() => 'silent');
+    const ac2 = new AbortController();
+    const p2 = rpc(g.host, peer, atom('m'), atom('f'), [], { signal: ac2.signal });
+    await tick();
+    const [, reqId, from] = (g.requests[0] as Tuple).elements as [number, Reference, Pid];
+    expect(g.inbound.deliverSpawnReply(reqId, from, 2, peerPid(11))).toBe(true);
+    ac2.abort();
+    await expect(p2).rejects.toMatchObject({ name: 'AbortError' });
+    expect(g.calls).toEqual([expect.stringMatching(/^demonitor .* <erl@box\.11\.0> erl@box #Ref/)]);
+  });
+
   it('a payload with no Erlang term rejects with the send error', async () => {
     const f = fakePeer(() => 'silent');
     f.host.control = () => Promise.reject(new TypeError('cannot encode'));
@@ -281,6 +304,17 @@ describe('serve, call and cast inside one node', () => {
     const e = (await call(h, atom('fragile'), 1).catch((x: unknown) => x)) as RpcError;
     expect(format(e.reason)).toBe('{error,<<"Error: nope">>}');
     expect(ended.map(format)).toEqual(['{error,<<"Error: nope">>}']);
+  });
+
+  it('serve rejects when init throws or the name is taken, and leaves no process', async () => {
+    const h = host();
+    await expect(serve(h, atom('s1'), { init: () => { throw new Error('no config'); }, handleCall: (_r, _f, s) => ({ reply: 1, state: s }) })).rejects.toThrow('no config');
+    const first = await serve(h, atom('s2'), { handleCall: (_r, _f, s: undefined) => ({ reply: 1, state: s }) });
+    await expect(serve(h, atom('s2'), { handleCall: (_r, _f, s: undefined) => ({ reply: 1, state: s }) })).rejects.toThrow(/already registered/);
+    await tick();
+    expect(h.table.size).toBe(1);
+    await first.stop();
+    expect(h.table.size).toBe(0);
   });
 
   it('a call with no reply times out and leaves no process', async () => {
