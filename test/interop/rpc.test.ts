@@ -198,6 +198,9 @@ describe('Erlang → TypeScript: erpc:call/4, rpc:call/4, erpc:cast/4 (node.expo
     expect(await erl(`erpc:call('${node.name}', mymod, add, [1, 2]).`)).toBe(3);
     expect(await erl(`erpc:call('${node.name}', mymod, slow_double, [21]).`)).toBe(42);
     expect(await erl(`rpc:call('${node.name}', mymod, add, [40, 2]).`)).toBe(42);
+    // node.rpc to this node calls the exposed function directly.
+    expect(await node.rpc(node.name, 'mymod', 'add', [1, 2])).toBe(3);
+    await expect(node.rpc(node.name, 'mymod', 'nope', [])).rejects.toMatchObject({ class: 'error', reason: atom('undef') });
   });
 
   it('a JavaScript error is error:{beamwire_error, <<"Name: message">>} with a stacktrace', async () => {
