@@ -90,7 +90,7 @@ export function dispatch(inbound: RemoteInbound, c: Connection, ctl: Control, pa
     case 'spawn_reply_tt': {
       const flags = Number(ctl.flags);
       if (inbound.deliverSpawnReply(ctl.reqId, ctl.to, flags, ctl.result)) return;
-      if (!(ctl.result instanceof Pid)) return;
+      if (!(ctl.result instanceof Pid) || (flags & (SPAWN_MONITOR | SPAWN_LINK)) === 0) return; // e.g. erpc:cast's reply
       debug(`SPAWN_REPLY from ${c.peer} for an abandoned request: undoing its monitor and link`);
       if (flags & SPAWN_MONITOR) c.send(control.demonitorP(ctl.to, ctl.result, ctl.reqId));
       if (flags & SPAWN_LINK) c.send(control.exit(ctl.to, ctl.result, atom('abandoned')));

@@ -14,7 +14,7 @@ import { P, on, type ProcessFn, type Process, type Destination, type RemoteInbou
 import { ProcessTable } from '../process/table.js';
 import { Atom, atom } from '../term/atom.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
-import { call, cast, ExposedModules, invoke, reply, rpc, RpcError, serve, serveSpawnRequest } from '../rpc/index.js';
+import { call, cast, ExposedModules, invoke, reply, rpc, rpcCast, RpcError, serve, serveSpawnRequest } from '../rpc/index.js';
 import type { CallOptions, From, Implementation, RpcHost, RpcOptions, Server as GenServer, ServerSpec } from '../rpc/index.js';
 import { startRex } from '../rpc/rex.js';
 import { dispatch } from './inbound.js';
@@ -207,6 +207,13 @@ export class Node extends EventEmitter {
     const n = toAtom(node);
     if (n.name === this.name) return this.rpcLocal(toAtom(module), toAtom(fun), args);
     return rpc(this.rpcHost, n, toAtom(module), toAtom(fun), args, options);
+  }
+
+  /** erpc:cast(Node, Module, Fun, Args): runs it on `node`, fire and forget (failures are not reported, as in erpc). */
+  rpcCast(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[]): void {
+    const n = toAtom(node);
+    if (n.name === this.name) void invoke(this.modules, toAtom(module), toAtom(fun), args);
+    else rpcCast(this.rpcHost, n, toAtom(module), toAtom(fun), args);
   }
 
   /**

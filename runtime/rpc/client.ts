@@ -9,6 +9,7 @@
  * - `call`: gen_server:call/3. Monitor the server, send `{'$gen_call', {Caller,
  *   Mref}, Request}` (a plain ref tag: the reply comes to our pid), wait for
  *   `{Mref, Reply}` or the DOWN.
+ * - `rpcCast`: erpc:cast/4, fire and forget.
  * - `cast`: gen_server:cast/2.
  *
  * A timeout demonitors (DEMONITOR_P) and ends the calling process, so a late
@@ -52,6 +53,7 @@ const OK = atom('ok');
 const NOCONNECTION = atom('noconnection');
 const ERPC = atom('erpc');
 const EXECUTE_CALL = { module: ERPC, function: atom('execute_call'), arity: 4 };
+const EXECUTE_CAST = { module: ERPC, function: atom('execute_cast'), arity: 3 };
 const MONITOR = atom('monitor');
 /** What the calling process sends itself when the SPAWN_REQUEST could not be sent. */
 const SEND_FAILED = atom('$beamwire_send_failed');
@@ -146,6 +148,17 @@ function outcomeOf(reason: Term, resRef: Reference, what: string): Outcome {
   }
   if (reason === NOCONNECTION) return { ok: false, error: new RpcError('error', tuple(ERPC, NOCONNECTION), [], what) };
   return { ok: false, error: new RpcError('exit', tuple(atom('signal'), reason), [], what) };
+}
+
+/**
+ * erpc:cast(Node, Module, Fun, Args): SPAWN_REQUEST `{erpc, execute_cast, 3}`
+ * with no options and `[M, F, A]`, from the table's own pid. Nothing waits:
+ * the peer's SPAWN_REPLY (flags 0) finds no taker and is dropped, and an
+ * unreachable node or a failing function goes unreported, as in erpc.
+ */
+export function rpcCast(host: RpcHost, node: Atom, module: Atom, fun: Atom, args: Term[]): void {
+  const ctl = control.spawnRequest(host.table.makeRef(), host.table.pid, host.groupLeader(), EXECUTE_CAST, []);
+  host.control(node, ctl, [module, fun, args]).catch((e: unknown) => host.debug(`erpc:cast ${module.name}:${fun.name}/${args.length} to ${node.name}: ${(e as Error).message}`));
 }
 
 /** gen_server:call(Dest, Request, Timeout) from a process of ours. */

@@ -154,6 +154,11 @@ describe('TypeScript → Erlang: erpc:call/5 (node.rpc)', () => {
     expect(tableOf(node).size).toBeLessThan(20);
   });
 
+  it('erpc:cast/4 (node.rpcCast) runs erlang:send/2 on the peer, with no answer', async () => {
+    node.rpcCast(peer.name, 'erlang', 'send', [atom('ctl'), tuple(atom('use'), atom('cast_ok'))]);
+    expect(await erl(`${USE}.`)).toBe(atom('cast_ok'));
+  });
+
   it('noconnection: a node that is not there rejects with {erpc, noconnection}', async () => {
     const e = (await node.rpc(`nobody@${peer.name.split('@')[1]}`, 'erlang', 'node', []).catch((x: unknown) => x)) as RpcError;
     expect([e.class, e.reason]).toEqual(['error', tuple(atom('erpc'), atom('noconnection'))]);
