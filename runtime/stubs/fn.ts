@@ -12,6 +12,8 @@ import type { Conv } from './scalars.js';
 export interface CallOptions {
   /** Milliseconds to wait for the reply (node.rpc's default when absent). */
   timeout?: number;
+  /** Abandons the call (node.rpc rejects with `signal.reason`). */
+  signal?: AbortSignal;
 }
 
 /** What a stub needs from a node: node.rpc's signature (a Node is an RpcCaller). */

@@ -46,8 +46,9 @@ describe('client stubs', () => {
 
   it('passes the options through; seqStep is lists:seq/3', async () => {
     const { caller, calls } = fake([1, 3]);
-    expect(await lists.seqStep(caller, 'erl@h', 1, 4, 2, { timeout: 50 })).toEqual([1, 3]);
-    expect(calls[0]).toMatchObject({ f: 'seq', args: [1, 4, 2], opts: { timeout: 50 } });
+    const signal = new AbortController().signal;
+    expect(await lists.seqStep(caller, 'erl@h', 1, 4, 2, { timeout: 50, signal })).toEqual([1, 3]);
+    expect(calls[0]).toMatchObject({ f: 'seq', args: [1, 4, 2], opts: { timeout: 50, signal } });
   });
 
   it('erlang:system_info(otp_release) sends the atom and reads the charlist back', async () => {
