@@ -159,6 +159,21 @@ describe('TypeScript → Erlang: erpc:call/5 (node.rpc)', () => {
     expect(await erl(`${USE}.`)).toBe(atom('cast_ok'));
   });
 
+  it('noconnection: the node vanishing (kill -9) mid-call rejects node.rpc with {erpc, noconnection} and node.call with noconnection', async () => {
+    const victim = await startErl('rpcvictim', 'secret', epmdPort);
+    try {
+      const sleeping = node.rpc(victim.name, 'timer', 'sleep', [10_000]).catch((x: unknown) => x);
+      const calling = node.call(['ctl', victim.name], atom('never_answered'), { timeout: 10_000 }).catch((x: unknown) => x);
+      await new Promise((r) => setTimeout(r, 300));
+      victim.kill9();
+      const [e, c] = (await Promise.all([sleeping, calling])) as [RpcError, RpcError];
+      expect([e.class, e.reason]).toEqual(['error', tuple(atom('erpc'), atom('noconnection'))]);
+      expect([c.class, c.reason]).toEqual(['exit', atom('noconnection')]);
+    } finally {
+      victim.kill9();
+    }
+  });
+
   it('noconnection: a node that is not there rejects with {erpc, noconnection}', async () => {
     const e = (await node.rpc(`nobody@${peer.name.split('@')[1]}`, 'erlang', 'node', []).catch((x: unknown) => x)) as RpcError;
     expect([e.class, e.reason]).toEqual(['error', tuple(atom('erpc'), atom('noconnection'))]);
