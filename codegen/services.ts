@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import YAML from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { camel, pascal } from './ksy.js';
 import { SchemaError, type SchemaProblem } from './validate.js';
 
@@ -81,25 +81,47 @@ export function validateServices(files: readonly { path: string; text: string }[
   const problems: SchemaProblem[] = [];
   const out: ValidatedService[] = [];
   for (const { path, text } of files) {
-    let doc: unknown;
-    try {
-      doc = YAML.parse(text);
-    } catch (e) {
-      problems.push({ file: path, path: '/', message: `is not YAML: ${(e as Error).message}` });
+    const lines = new LineCounter();
+    const parsed = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+    if (parsed.errors.length) {
+      for (const e of parsed.errors) problems.push({ file: path, path: '/', message: `is not YAML: ${e.message.split('\n')[0]}`, line: lines.linePos(e.pos[0]).line });
       continue;
     }
+    const doc: unknown = parsed.toJS();
+    const report = (at: string, message: string): void => {
+      const line = lineOf(parsed, lines, at);
+      problems.push(line === undefined ? { file: path, path: at, message } : { file: path, path: at, message, line });
+    };
     const validate = metaValidator();
     if (!validate(doc)) {
       // `if` only says which branch failed; the branch's own errors say why.
-      for (const err of validate.errors ?? []) if (err.keyword !== 'if') problems.push({ file: path, path: err.instancePath || '/', message: describe(err) });
+      for (const err of validate.errors ?? []) if (err.keyword !== 'if') report(err.instancePath || '/', describe(err));
       continue;
     }
     const before = problems.length;
-    crossCheck(path, doc, (at, message) => problems.push({ file: path, path: at, message }));
+    crossCheck(path, doc, report);
     if (problems.length === before) out.push({ path, service: doc });
   }
   if (problems.length) throw new SchemaError(problems);
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The 1-based line of the node a JSON pointer names (or of the nearest node above it that exists). */
+function lineOf(doc: Document, lines: LineCounter, pointer: string): number | undefined {
+  let node: unknown = doc.contents;
+  let offset = (node as { range?: [number] } | null)?.range?.[0];
+  for (const seg of pointer.split('/').slice(1).filter(Boolean).map((x) => x.replaceAll('~1', '/').replaceAll('~0', '~'))) {
+    const next: unknown = isMap(node)
+      ? node.items.find((p) => isScalar(p.key) && String(p.key.value) === seg)
+      : isSeq(node)
+        ? node.items[Number(seg)]
+        : undefined;
+    if (next === undefined) break;
+    const pair = isMap(node) ? (next as { key: { range?: [number] }; value: unknown }) : undefined;
+    offset = (pair ? pair.key.range?.[0] : (next as { range?: [number] }).range?.[0]) ?? offset;
+    node = pair ? pair.value : next;
+  }
+  return offset === undefined ? undefined : lines.linePos(offset).line;
 }
 
 function crossCheck(path: string, s: ServiceSchema, report: (at: string, message: string) => void): void {

@@ -155,6 +155,12 @@ describe('malformed service schemas are rejected with the file and the JSON path
     expect(problemsOf(text).join('\n')).toMatch(message);
   });
 
+  it('gives the line of each problem, from the meta-schema, the cross checks and the YAML parser', () => {
+    expect(problemsOf(GOOD.replace('result: float\n', 'result: flaot\n'))).toEqual([expect.stringMatching(/\/functions\/0\/result must be one of .* \(line 15\)$/)]);
+    expect(problemsOf(GOOD.replace('{ref: point}', '{ref: pointt}'))).toEqual([expect.stringMatching(/\/types\/shape\/type\/map\/1\/type\/ref names no type of \/types: pointt \(line 9\)$/)]);
+    expect(problemsOf(GOOD.replace('    doc: A point.\n', '    doc: A point.\n    doc: Twice.\n'))).toEqual([expect.stringMatching(/: \/ is not YAML: Map keys must be unique \(line 7\)$/)]);
+  });
+
   it('reports the problems of every file at once', () => {
     expect(() =>
       validateServices([
