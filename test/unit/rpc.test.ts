@@ -5,6 +5,9 @@ import { atom, format, Pid, Reference, Tuple, tuple, type Term } from '../../run
 import { P, ProcessTable, on, type RemoteSignals } from '../../runtime/process/index.js';
 import { call, cast, ErlangExit, ErlangThrow, ExposedModules, invoke, rpc, RpcError, serve, serveSpawnRequest, TimeoutError, type RpcHost } from '../../runtime/rpc/index.js';
 import { rpcResult, startRex } from '../../runtime/rpc/rex.js';
+import { dispatch } from '../../runtime/node/inbound.js';
+import { control, parseControl } from '../../generated/control.js';
+import type { Connection } from '../../runtime/connection/connection.js';
 
 const peer = atom('erl@box');
 const peerPid = (id: number): Pid => new Pid(peer, id, 0, 99);
@@ -345,5 +348,42 @@ describe('rex (erl_call, rpc:block_call, features_request)', () => {
     });
     await p.exited;
     expect(got.map(format)).toEqual(['{rex,3}', '{features_reply,ts@host,[erpc]}']);
+  });
+});
+
+describe('runtime/node/inbound.ts: SPAWN_REQUEST and SPAWN_REPLY on a connection', () => {
+  const conn = () => {
+    const sent: string[] = [];
+    const c = { peer: 'erl@box', send: (ctl: Term, payload?: Term) => void sent.push(format(ctl) + (payload === undefined ? '' : ` + ${format(payload)}`)) } as unknown as Connection;
+    return { c, sent };
+  };
+  const reqId = new Reference(peer, 99, [7, 8, 9]);
+
+  it('a reply nobody waits for is undone: DEMONITOR_P for flag 2, exit abandoned for flag 1; flags 0 (erpc:cast) is dropped quietly', () => {
+    const { inbound } = setup();
+    const { c, sent } = conn();
+    const gone = new Pid(atom('ts@host'), 4000, 0, 7);
+    dispatch(inbound, c, parseControl(control.spawnReply(reqId, gone, 3, peerPid(5))), undefined, () => {}, () => {});
+    dispatch(inbound, c, parseControl(control.spawnReply(reqId, gone, 0, peerPid(6))), undefined, () => {}, () => {});
+    expect(sent).toEqual([`{20,<ts@host.4000.0>,<erl@box.5.0>,${format(reqId)}}`, `{3,<ts@host.4000.0>,<erl@box.5.0>,abandoned}`]);
+  });
+
+  it('SPAWN_REQUEST: a payload that is not a list is badarg; a handler that fails without replying gets system_limit; exactly one reply', () => {
+    const { inbound } = setup();
+    const { c, sent } = conn();
+    const req = parseControl(control.spawnRequest(reqId, peerPid(3), peerPid(4), { module: atom('m'), function: atom('f'), arity: 0 }, []));
+    dispatch(inbound, c, req, atom('nolist'), () => {}, () => {});
+    dispatch(inbound, c, req, [], () => {}, () => {
+      throw new Error('broken');
+    });
+    dispatch(inbound, c, req, [], () => {}, (_r, _a, reply) => {
+      reply(0, atom('notsup'));
+      expect(() => reply(0, atom('notsup'))).toThrow(/answered twice/);
+    });
+    expect(sent).toEqual([
+      `{31,${format(reqId)},<erl@box.3.0>,0,badarg}`,
+      `{31,${format(reqId)},<erl@box.3.0>,0,system_limit}`,
+      `{31,${format(reqId)},<erl@box.3.0>,0,notsup}`,
+    ]);
   });
 });
