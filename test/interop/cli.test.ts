@@ -1,0 +1,252 @@
+/**
+ * Interop tier, the `beamwire` command line (runtime/cli/main.ts) run as a
+ * child process against a real erl: ping, rpc, names, and stubs reading a
+ * module compiled here with -spec, -type and -record attributes and
+ * debug_info. The YAML stubs writes must pass the service schema checks
+ * (codegen/services.ts) and name the Erlang types it could not map; the
+ * generator's output for it must type-check. Fails without erl.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { emitServices } from '../../codegen/emit-services.js';
+import { printFile } from '../../codegen/emit.js';
+import { validateServices } from '../../codegen/services.js';
+import { EpmdServer } from '../../runtime/epmd/index.js';
+import { requireErl, startErl, type ErlNode } from '../support/erl-node.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const entry = join(root, 'runtime', 'cli', 'main.ts');
+const epmdPort = 52000 + Math.floor(Math.random() * 2000);
+const COOKIE = 'clisecret';
+let epmd: EpmdServer;
+let peer: ErlNode;
+let dir: string;
+
+const DEMO = `-module(bw_cli_demo).
+-export([add/2, greet/1, pair/2, paint/1, lookup/2, origin/0, move/2, port_of/1, untyped/2,
+         seq/1, seq/2, user/1, status/1, 'valid?'/1]).
+-record(point, {x = 0 :: integer(), y = 0 :: integer(), label = <<>> :: binary()}).
+-type color() :: red | green | blue.
+-type user() :: #{name := binary(), age => non_neg_integer(), tags => [atom()]}.
+
+-spec add(integer(), integer()) -> integer().
+add(A, B) -> A + B.
+-spec greet(Name :: string()) -> binary().
+greet(Name) -> list_to_binary(["hello ", Name]).
+-spec pair(A, B) -> {A, B} when A :: atom(), B :: 1..10.
+pair(A, B) -> {A, B}.
+-spec paint(color()) -> [color()].
+paint(C) -> [C, C].
+-spec lookup(Key :: atom(), Table :: #{atom() => float()}) -> {ok, float()} | error.
+lookup(K, M) -> maps:find(K, M).
+-spec origin() -> #point{}.
+origin() -> #point{}.
+-spec move(#point{}, {integer(), integer()}) -> #point{}.
+move(P = #point{x = X, y = Y}, {DX, DY}) -> P#point{x = X + DX, y = Y + DY}.
+-spec port_of(Port :: port()) -> port().
+port_of(P) -> P.
+untyped(A, B) -> {A, B}.
+-spec seq(pos_integer()) -> [pos_integer()].
+seq(N) -> lists:seq(1, N).
+-spec seq(integer(), integer()) -> [integer()].
+seq(A, B) -> lists:seq(A, B).
+-spec user(binary()) -> user().
+user(Name) -> #{name => Name}.
+-spec status(boolean() | maybe) -> ok | {error, term()}.
+status(true) -> ok;
+status(_) -> {error, no}.
+'valid?'(X) -> is_atom(X).
+`;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `node --import tsx runtime/cli/main.ts ...args` (async: the EPMD this test runs must keep answering). */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const common = (): string[] => ['--cookie', COOKIE, '--epmd-port', String(epmdPort)];
+
+beforeAll(async () => {
+  requireErl();
+  dir = mkdtempSync(join(tmpdir(), 'bw-cli-'));
+  writeFileSync(join(dir, 'bw_cli_demo.erl'), DEMO);
+  // compile:file with debug_info, as a build would; the node finds the .beam through -pa.
+  const c = spawnSync('erl', ['-noshell', '-eval', `{ok, bw_cli_demo} = compile:file("${join(dir, 'bw_cli_demo.erl')}", [debug_info, {outdir, "${dir}"}, report]), halt().`], { encoding: 'utf8', timeout: 30_000 });
+  if (c.status !== 0) throw new Error(`compiling bw_cli_demo failed: ${c.stdout}${c.stderr}`);
+  epmd = await EpmdServer.start({ port: epmdPort, host: '0.0.0.0' });
+  peer = await startErl('cli_peer', COOKIE, epmdPort, ['-pa', dir]);
+}, 60_000);
+
+afterAll(async () => {
+  await peer?.stop();
+  await epmd?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('beamwire ping', () => {
+  it('prints pong and exits 0 for a running node (net_adm:ping)', async () => {
+    const r = await cli(['ping', peer.name, ...common()]);
+    expect(r).toMatchObject({ code: 0, stdout: 'pong\n' });
+  });
+
+  it('prints pang and exits 1 for a node that is not there; a wrong cookie is pang too', async () => {
+    const host = peer.name.split('@')[1]!;
+    expect(await cli(['ping', `nobody@${host}`, ...common()])).toMatchObject({ code: 1, stdout: 'pang\n' });
+    expect(await cli(['ping', peer.name, '--cookie', 'wrong', '--epmd-port', String(epmdPort)])).toMatchObject({ code: 1, stdout: 'pang\n' });
+  });
+
+  it('honours ERL_EPMD_PORT when --epmd-port is not given', async () => {
+    expect(await cli(['ping', peer.name, '--cookie', COOKIE], { ERL_EPMD_PORT: String(epmdPort) })).toMatchObject({ code: 0, stdout: 'pong\n' });
+  });
+});
+
+describe('beamwire rpc', () => {
+  it('calls erpc:call and prints the result in Erlang syntax', async () => {
+    expect((await cli(['rpc', peer.name, 'lists', 'reverse', '[[1, 2.5, "ab", <<"x">>, {a, \'B c\'}]]', ...common()])).stdout).toBe("[{a,'B c'},<<\"x\">>,[97,98],2.5,1]\n");
+    expect((await cli(['rpc', peer.name, 'bw_cli_demo', 'add', '[40, 2]', ...common()])).stdout).toBe('42\n');
+    expect((await cli(['rpc', peer.name, 'maps', 'get', '[k, #{k => <<"v">>}]', ...common()])).stdout).toBe('<<"v">>\n');
+    expect((await cli(['rpc', peer.name, 'erlang', 'node', ...common()])).stdout).toBe(`${peer.name}\n`);
+  });
+
+  it('an Erlang exception is one line on stderr and exit 1, no stack trace', async () => {
+    const r = await cli(['rpc', peer.name, 'erlang', 'error', '[badarg]', ...common()]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/erlang:error\/1 on .* raised error: badarg/);
+  });
+
+  it('ARGS that do not parse, or a missing node, are clear one-line errors', async () => {
+    const bad = await cli(['rpc', peer.name, 'lists', 'reverse', '[1, 2', ...common()]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^beamwire: ARGS .*expected ',', '\|' or '\]' in a list/);
+    const host = peer.name.split('@')[1]!;
+    const gone = await cli(['rpc', `nobody@${host}`, 'erlang', 'node', ...common()]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/^beamwire: cannot connect to nobody@.*not registered/);
+    expect(gone.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('beamwire names', () => {
+  it('lists what EPMD knows, as epmd -names', async () => {
+    const r = await cli(['names', '--epmd-port', String(epmdPort)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`epmd: up and running on port ${epmdPort} with data:`);
+    expect(r.stdout).toMatch(/^name cli_peer at port \d+$/m);
+  });
+});
+
+describe('beamwire stubs', () => {
+  let yamlText: string;
+
+  beforeAll(async () => {
+    const r = await cli(['stubs', '--node', peer.name, '--module', 'bw_cli_demo', '--out', dir, ...common()]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('npm run gen');
+    expect(r.stdout).toContain('from debug_info');
+    yamlText = readFileSync(join(dir, 'bw_cli_demo.service.yaml'), 'utf8');
+  }, 60_000);
+
+  it('writes a file the service schema checks accept', () => {
+    const [v] = validateServices([{ path: 'schemas/services/bw_cli_demo.service.yaml', text: yamlText }]);
+    expect(v!.service.module).toBe('bw_cli_demo');
+  });
+
+  it('maps the -specs to the schema vocabulary', () => {
+    const doc = YAML.parse(yamlText) as { types: Record<string, { type: unknown }>; functions: { name: string; ts?: string; args: { name: string; type: unknown }[]; result: unknown }[] };
+    const fn = (name: string, arity: number) => doc.functions.find((f) => f.name === name && f.args.length === arity)!;
+    expect(fn('add', 2)).toMatchObject({ args: [{ type: 'integer' }, { type: 'integer' }], result: 'integer' });
+    expect(fn('greet', 1)).toMatchObject({ args: [{ name: 'name', type: 'charlist' }], result: 'binary' });
+    expect(fn('pair', 2)).toMatchObject({ args: [{ name: 'a', type: 'atom' }, { name: 'b', type: 'integer' }], result: { tuple: ['atom', 'integer'] } });
+    expect(fn('paint', 1)).toMatchObject({ args: [{ type: { ref: 'color' } }], result: { list: { ref: 'color' } } });
+    expect(doc.types['color']!.type).toEqual({ atoms: ['red', 'green', 'blue'] });
+    expect(doc.types['user']!.type).toEqual({
+      map: [
+        { name: 'name', type: 'binary' },
+        { name: 'age', type: 'integer', optional: true },
+        { name: 'tags', type: { list: 'atom' }, optional: true },
+      ],
+    });
+    expect(fn('lookup', 2)).toMatchObject({ args: [{ name: 'key', type: 'atom' }, { name: 'table', type: { map_of: ['atom', 'float'] } }], result: 'term' });
+    const point = { record: { name: 'point', fields: [{ name: 'x', type: 'integer' }, { name: 'y', type: 'integer' }, { name: 'label', type: 'binary' }] } };
+    expect(fn('origin', 0)).toMatchObject({ args: [], result: point });
+    expect(fn('move', 2)).toMatchObject({ args: [{ type: point }, { type: { tuple: ['integer', 'integer'] } }], result: point });
+    expect(fn('untyped', 2)).toMatchObject({ args: [{ name: 'arg1', type: 'term' }, { name: 'arg2', type: 'term' }], result: 'term' });
+    expect(fn('seq', 1)).toMatchObject({ result: { list: 'integer' } });
+    expect(fn('seq', 2)).toMatchObject({ ts: 'seq2' });
+    expect(fn('status', 1)).toMatchObject({ args: [{ type: { atoms: ['true', 'false', 'maybe'] } }], result: 'term' });
+  });
+
+  it('says in a comment which Erlang types became term, and which exports it left out', () => {
+    expect(yamlText).toMatch(/- \{name: port, type: term\}  # any term for port\(\)/);
+    expect(yamlText).toMatch(/result: term {2}# any term for port\(\)/);
+    expect(yamlText).toMatch(/result: term {2}# any term for \{ok, float\(\)\} \| error/);
+    expect(yamlText).toMatch(/# left out 'valid\?'\/1/);
+  });
+
+  it('emitServices turns it into a stub that type-checks', () => {
+    const [v] = validateServices([{ path: 'schemas/services/bw_cli_demo.service.yaml', text: yamlText }]);
+    const target = 'generated/services/bw_cli_demo.ts';
+    const text = printFile(target, v!.path, emitServices(v!));
+    expect(text).toContain('export const bwCliDemo');
+    const file = join(root, target);
+    const options: ts.CompilerOptions = {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: ['node'],
+      exactOptionalPropertyTypes: true,
+      noUncheckedIndexedAccess: true,
+    };
+    const host = ts.createCompilerHost(options);
+    const read = host.readFile.bind(host);
+    const exists = host.fileExists.bind(host);
+    const getSource = host.getSourceFile.bind(host);
+    host.readFile = (f) => (f === file ? text : read(f));
+    host.fileExists = (f) => f === file || exists(f);
+    host.getSourceFile = (f, lang, ...rest) => (f === file ? ts.createSourceFile(f, text, lang) : getSource(f, lang, ...rest));
+    const program = ts.createProgram([file], options, host);
+    const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(problems).toEqual([]);
+  });
+
+  it('a module that is not there, or an Elixir-style name, is a one-line error', async () => {
+    const missing = await cli(['stubs', '--node', peer.name, '--module', 'no_such_mod', '--out', dir, ...common()]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(`beamwire: module no_such_mod is not loaded on ${peer.name} and not in its code path\n`);
+    const elixir = await cli(['stubs', '--node', peer.name, '--module', 'Elixir.Foo', ...common()]);
+    expect(elixir.code).toBe(2);
+    expect(elixir.stderr).toMatch(/^beamwire: module "Elixir\.Foo" cannot have a service schema/);
+  });
+});
+
+describe('--help', () => {
+  it('each command has one', async () => {
+    for (const c of ['ping', 'rpc', 'names', 'stubs']) {
+      const r = await cli([c, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`usage: beamwire ${c}`);
+    }
+  });
+});
