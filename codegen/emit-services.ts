@@ -10,7 +10,7 @@
 import { StructureKind, VariableDeclarationKind, type CodeBlockWriter } from 'ts-morph';
 import type { Statement } from './emit-term.js';
 import { camel, lit, pascal } from './ksy.js';
-import { refsOf, tsName, type ServiceField, type ServiceType, type ValidatedService } from './services.js';
+import { refsOf, tsModule, tsName, type ServiceField, type ServiceType, type ValidatedService } from './services.js';
 
 const TS: Record<string, string> = {
   atom: 'string',
@@ -70,8 +70,8 @@ const docLine = (s: string): string => s.replace(/\*\//g, '*\\/').replace(/\s*\n
 
 export function emitServices(v: ValidatedService): Statement[] {
   const s = v.service;
-  const mod = camel(s.module);
-  const Mod = pascal(s.module);
+  const mod = tsModule(s);
+  const Mod = mod[0]!.toUpperCase() + mod.slice(1);
   const table = `${mod}Functions`;
   const types = s.types ?? {};
   const out: Statement[] = [

@@ -42,6 +42,7 @@ export interface ServiceFunction {
 
 export interface ServiceSchema {
   readonly module: string;
+  readonly ts?: string;
   readonly doc: string;
   readonly 'doc-ref'?: string;
   readonly types?: Readonly<Record<string, { readonly doc?: string; readonly type: ServiceType }>>;
@@ -60,6 +61,9 @@ const TAKEN_TYPES = new Set(['Term', 'Pid', 'Reference', 'Map', 'Array', 'Uint8A
 
 /** The TS method name of a function. */
 export const tsName = (f: ServiceFunction): string => f.ts ?? camel(f.name);
+/** The TS name of the stub object; the server interface and adapter are named after it. */
+export const tsModule = (s: ServiceSchema): string => s.ts ?? camel(s.module);
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 let compiled: ValidateFunction<ServiceSchema> | undefined;
 function metaValidator(): ValidateFunction<ServiceSchema> {
@@ -127,11 +131,12 @@ function lineOf(doc: Document, lines: LineCounter, pointer: string): number | un
 function crossCheck(path: string, s: ServiceSchema, report: (at: string, message: string) => void): void {
   const base = posix.basename(path).replace(/\.service\.yaml$/, '');
   if (s.module !== base) report('/module', `must equal the file name '${base}' (got '${s.module}')`);
+  if (!IDENT.test(tsModule(s))) report('/module', `is not a TS identifier in camelCase (${tsModule(s)}): give the stub a name with \`ts\``);
   const types = s.types ?? {};
   const tsTypes = new Map<string, string>();
   for (const name of Object.keys(types)) {
     const ts = pascal(name);
-    if (TAKEN_TYPES.has(ts) || ts === `${pascal(s.module)}Server`) report(`/types/${name}`, `would be the TS type ${ts}, a name the generated file already uses`);
+    if (TAKEN_TYPES.has(ts) || ts === `${pascal(tsModule(s))}Server`) report(`/types/${name}`, `would be the TS type ${ts}, a name the generated file already uses`);
     else if (tsTypes.has(ts)) report(`/types/${name}`, `would be the TS type ${ts}, as ${tsTypes.get(ts)} is`);
     else tsTypes.set(ts, name);
     checkType(types[name]!.type, `/types/${name}/type`, types, report);
@@ -158,7 +163,8 @@ function crossCheck(path: string, s: ServiceSchema, report: (at: string, message
     if (mfas.has(mfa)) report(at, `repeats ${mfa} of /functions/${mfas.get(mfa)}`);
     else mfas.set(mfa, i);
     const method = tsName(f);
-    if (methods.has(method)) report(at, `has the TS name ${method}, as /functions/${methods.get(method)} does: give one a different \`ts\``);
+    if (!IDENT.test(method)) report(`${at}/name`, `is not a TS identifier in camelCase (${method}): give the function a name with \`ts\``);
+    else if (methods.has(method)) report(at, `has the TS name ${method}, as /functions/${methods.get(method)} does: give one a different \`ts\``);
     else methods.set(method, i);
     const params = new Set<string>();
     f.args.forEach((a, j) => {

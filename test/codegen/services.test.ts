@@ -129,6 +129,36 @@ describe('emitServices (inline schema)', () => {
   });
 });
 
+describe('Elixir modules and function names', () => {
+  const ELIXIR = `
+module: Elixir.MyApp.Greeter
+ts: greeter
+doc: An Elixir module.
+functions:
+  - name: valid?
+    ts: isValid
+    doc: Whether the name is fine.
+    args: [{name: name, type: binary}]
+    result: boolean
+`;
+  const path = 'schemas/services/Elixir.MyApp.Greeter.service.yaml';
+
+  it('take TS names from `ts`', () => {
+    const [v] = validateServices([{ path, text: ELIXIR }]);
+    const text = printFile('generated/services/Elixir.MyApp.Greeter.ts', path, emitServices(v!));
+    expect(text).toContain("isValid: C.fn<[name: string], boolean>('Elixir.MyApp.Greeter', 'valid?', [C.binary], C.boolean),");
+    expect(text).toContain('export const greeter = {');
+    expect(text).toContain('export interface GreeterServer {');
+    expect(text).toContain('export function exposeGreeter(impl: GreeterServer): C.Exposed {');
+  });
+
+  it('need them when camelCase is not an identifier', () => {
+    expect(() => validateServices([{ path, text: ELIXIR.replace('ts: greeter\n', '').replace('    ts: isValid\n', '') }])).toThrow(
+      /Greeter\.service\.yaml: \/module is not a TS identifier in camelCase \(Elixir\.MyApp\.Greeter\): give the stub a name with `ts` \(line 2\)\n.*\/functions\/0\/name is not a TS identifier in camelCase \(valid\?\)/,
+    );
+  });
+});
+
 describe('malformed service schemas are rejected with the file and the JSON path', () => {
   it('accepts the valid one', () => {
     expect(validateServices([{ path: PATH, text: GOOD }])[0]!.service.functions).toHaveLength(2);
