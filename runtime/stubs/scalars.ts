@@ -17,6 +17,8 @@ export interface Conv<T> {
   fromTerm(t: Term): T;
 }
 
+const TRUE = Atom.of('true');
+const FALSE = Atom.of('false');
 const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 const fail = (detail: string, value: unknown): never => {
@@ -51,6 +53,10 @@ export function atoms<const T extends string>(...names: T[]): Conv<T> {
   };
 }
 
+const MAX = BigInt(Number.MAX_SAFE_INTEGER);
+/** A bigint as a number when no precision is lost (a term built in JS may hold a small bigint). */
+const safe = (b: bigint): number | undefined => (b >= -MAX && b <= MAX ? Number(b) : undefined);
+
 /** An integer within ±(2⁵³−1), as a number; a larger one is refused (declare it `bigint`). */
 export const integer: Conv<number> = {
   type: 'integer',
@@ -59,7 +65,7 @@ export const integer: Conv<number> = {
     typeof t === 'number' && Number.isInteger(t)
       ? t
       : typeof t === 'bigint'
-        ? fail('is an integer beyond ±(2^53-1): declare it bigint', t)
+        ? safe(t) ?? fail('is an integer beyond ±(2^53-1): declare it bigint', t)
         : fail('must be an integer', t),
 };
 
@@ -82,13 +88,13 @@ export const number: Conv<number> = {
   type: 'number',
   toTerm: (v) => (typeof v === 'number' && Number.isFinite(v) && (!Number.isInteger(v) || Number.isSafeInteger(v)) ? v : fail('must be a finite number (integers within ±(2^53-1))', v)),
   fromTerm: (t) =>
-    typeof t === 'number' ? t : t instanceof Float ? t.value : typeof t === 'bigint' ? fail('is an integer beyond ±(2^53-1)', t) : fail('must be a number', t),
+    typeof t === 'number' ? t : t instanceof Float ? t.value : typeof t === 'bigint' ? (safe(t) ?? fail('is an integer beyond ±(2^53-1)', t)) : fail('must be a number', t),
 };
 
 export const boolean: Conv<boolean> = {
   type: 'boolean',
   toTerm: (v) => (typeof v === 'boolean' ? v : fail('must be a boolean', v)),
-  fromTerm: (t) => (typeof t === 'boolean' ? t : fail('must be a boolean (true or false)', t)),
+  fromTerm: (t) => (typeof t === 'boolean' ? t : t === TRUE ? true : t === FALSE ? false : fail('must be a boolean (true or false)', t)),
 };
 
 /** A binary holding UTF-8 text, as a JS string. Invalid UTF-8 is refused, never replaced. */

@@ -111,6 +111,14 @@ describe('wrong shapes are refused with the path', () => {
     ['a list for a map', C.mapOf(C.term, C.term), [], 'value', /must be a map/],
   ])('%s', (_what, conv, t, path, detail) => refuse(conv, t, path, detail));
 
+  it('terms built in JS rather than decoded: small bigints and the atoms true/false', () => {
+    expect(C.decode(C.integer, 5n)).toBe(5);
+    expect(C.decode(C.number, -5n)).toBe(-5);
+    expect(C.decode(C.boolean, atom('true'))).toBe(true);
+    expect(C.decode(C.boolean, atom('false'))).toBe(false);
+    expect(() => C.decode(C.integer, 2n ** 53n)).toThrow(/declare it bigint/);
+  });
+
   it('extra keys of a fixed-key map are ignored; a plain-object map term is read too', () => {
     const t = new Map<Term, Term>([[atom('kind'), atom('square')], [atom('at'), new Tuple([atom('point'), 1, 2])], [atom('extra'), 1]]);
     expect(C.decode(shape, t)).toEqual({ kind: 'square', at: { x: 1, y: 2 } });
