@@ -119,21 +119,21 @@ export function parseDistOptions(argv: string[], lenient = false): DistOptions {
 
 // ---------------------------------------------------------------- CPU
 
-const CLK_TCK = ((): number => {
+export const CLK_TCK = ((): number => {
   const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
   const n = Number(r.stdout?.trim());
   return Number.isFinite(n) && n > 0 ? n : 100;
 })();
 
 /** CPU microseconds (user + system, all threads) the OS process has used. */
-function procCpuUs(pid: number): number {
+export function procCpuUs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // f[0] is field 3 (state); utime and stime are fields 14 and 15.
   return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
 }
 
-const selfCpuUs = (): number => {
+export const selfCpuUs = (): number => {
   const u = process.cpuUsage();
   return u.user + u.system;
 };
@@ -148,7 +148,7 @@ interface OneWay {
   senderCpuUsPerMsg: number;
   receiverCpuUsPerMsg: number;
 }
-interface RoundTrip {
+export interface RoundTrip {
   n: number;
   meanUs: number;
   p50Us: number;
@@ -158,13 +158,13 @@ interface RoundTrip {
   echoCpuUsPerRt: number;
 }
 
-function roundTrip(sortedNs: number[], totalNs: number, cpuCaller: number, cpuEcho: number): RoundTrip {
+export function roundTrip(sortedNs: number[], totalNs: number, cpuCaller: number, cpuEcho: number): RoundTrip {
   const n = sortedNs.length;
   const pick = (q: number): number => sortedNs[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]! / 1000;
   return { n, meanUs: totalNs / n / 1000, p50Us: pick(0.5), p99Us: pick(0.99), callerCpuUsPerRt: cpuCaller / n, echoCpuUsPerRt: cpuEcho / n };
 }
 
-const medianBy = <T>(xs: T[], key: (x: T) => number): T => [...xs].sort((a, b) => key(a) - key(b))[(xs.length - 1) >> 1]!;
+export const medianBy = <T>(xs: T[], key: (x: T) => number): T => [...xs].sort((a, b) => key(a) - key(b))[(xs.length - 1) >> 1]!;
 
 // ---------------------------------------------------------------- the bench
 
@@ -473,7 +473,7 @@ export async function runDist(argv: string[], lenient = false): Promise<void> {
 }
 
 /** The commit measured, and whether runtime/ or generated/ differ from it. */
-function codeVersion(): { commit: string | null; runtimeDirty: boolean | null } {
+export function codeVersion(): { commit: string | null; runtimeDirty: boolean | null } {
   const git = (...args: string[]): string | null => {
     const r = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
     return r.status === 0 ? r.stdout.trim() : null;

@@ -5,6 +5,9 @@
  *   npm run bench                       full run (~1.5 s per cell), writes
  *                                       bench/results/latest.json and .md
  *   npm run bench -- --quick            short rounds, for smoke runs
+ *   npm run bench -- --dist | --rpc     only the distribution (bench/dist.ts)
+ *                                       or RPC (bench/rpc.ts) benchmark; with
+ *                                       neither (nor --codec), all three run
  *   npm run bench -- --only beamwire-decode-small[,erlang-*]
  *                                       only the matching cells (ids are
  *                                       IMPL-OP-CORPUS, `*` is a wildcard)
@@ -788,7 +791,7 @@ function readVersion(pkg: string): string | null {
   }
 }
 
-(await import('./dist.js')).withDist(main)().catch((e: unknown) => {
+(await import('./rpc.js')).withRpc((await import('./dist.js')).withDist(main))().catch((e: unknown) => {
   process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });
