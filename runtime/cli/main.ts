@@ -82,7 +82,7 @@ Then \`npm run gen\` turns the file into generated/services/M.ts.
 
   --node NODE       the node that runs M
   --module M        the module (its name must be a schema id: lowercase letters, digits, _)
-  --out DIR         where to write (default schemas/services)
+  --out DIR         where to write (default schemas/services); - writes the YAML to stdout
 ${COMMON}`,
 };
 
@@ -247,10 +247,17 @@ async function stubs(p: Parsed, io: Io): Promise<number> {
   if (!Array.isArray(exports)) throw new Error(`${module}:module_info(exports) on ${peer} gave ${format(exports)}, not a list`);
   const model = buildStubs(module, exports, forms, source);
   if (model.functions.length === 0) throw new Error(`${module} on ${peer} exports no function a service schema can hold`);
+  const yaml = toYaml(model, `${module} on ${peer} (${source})`);
+  const specced = model.functions.filter((f) => f.hasSpec).length;
+  if (outDir === '-') {
+    // The file on stdout, the summary on stderr: `beamwire stubs ... --out - > x.service.yaml`.
+    io.out(yaml.replace(/\n$/, ''));
+    io.err(`${module}: ${model.functions.length} functions (${specced} with a -spec), ${model.types.size} named types, from ${source}`);
+    return 0;
+  }
   const file = join(outDir, `${module}.service.yaml`);
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(file, toYaml(model, `${module} on ${peer} (${source})`));
-  const specced = model.functions.filter((f) => f.hasSpec).length;
+  writeFileSync(file, yaml);
   const notes = model.functions.reduce((n, f) => n + f.args.reduce((k, a) => k + a.notes.length, 0) + f.resultNotes.length, 0) + [...model.types.values()].reduce((n, t) => n + t.notes.length, 0);
   const shown = relative(process.cwd(), file);
   io.out(`wrote ${shown.startsWith('..') ? file : shown}: ${model.functions.length} functions (${specced} with a -spec), ${model.types.size} named types, from ${source}`);

@@ -89,6 +89,10 @@ beforeAll(async () => {
   // compile:file with debug_info, as a build would; the node finds the .beam through -pa.
   const c = spawnSync('erl', ['-noshell', '-eval', `{ok, bw_cli_demo} = compile:file("${join(dir, 'bw_cli_demo.erl')}", [debug_info, {outdir, "${dir}"}, report]), halt().`], { encoding: 'utf8', timeout: 30_000 });
   if (c.status !== 0) throw new Error(`compiling bw_cli_demo failed: ${c.stdout}${c.stderr}`);
+  // bw_cli_bare: the same kind of module without debug_info (no abstract code, no docs chunk).
+  writeFileSync(join(dir, 'bw_cli_bare.erl'), '-module(bw_cli_bare).\n-export([two/2]).\n-spec two(integer(), integer()) -> integer().\ntwo(A, B) -> A + B.\n');
+  const b = spawnSync('erl', ['-noshell', '-eval', `{ok, bw_cli_bare} = compile:file("${join(dir, 'bw_cli_bare.erl')}", [{outdir, "${dir}"}, report]), halt().`], { encoding: 'utf8', timeout: 30_000 });
+  if (b.status !== 0) throw new Error(`compiling bw_cli_bare failed: ${b.stdout}${b.stderr}`);
   epmd = await EpmdServer.start({ port: epmdPort, host: '0.0.0.0' });
   peer = await startErl('cli_peer', COOKIE, epmdPort, ['-pa', dir]);
 }, 60_000);
@@ -229,6 +233,14 @@ describe('beamwire stubs', () => {
     const program = ts.createProgram([file], options, host);
     const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
     expect(problems).toEqual([]);
+  });
+
+  it('a module without debug_info: its exports with term types, and --out - writes the YAML to stdout', async () => {
+    const r = await cli(['stubs', '--node', peer.name, '--module', 'bw_cli_bare', '--out', '-', ...common()]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^bw_cli_bare: 1 functions \(0 with a -spec\), 0 named types, from exports only/);
+    const [v] = validateServices([{ path: 'schemas/services/bw_cli_bare.service.yaml', text: r.stdout }]);
+    expect(v!.service.functions).toEqual([{ name: 'two', doc: 'bw_cli_bare:two/2 (no -spec: arguments and result are any term).', args: [{ name: 'arg1', type: 'term' }, { name: 'arg2', type: 'term' }], result: 'term' }]);
   });
 
   it('a module that is not there, or an Elixir-style name, is a one-line error', async () => {
