@@ -64,6 +64,16 @@ status(_) -> {error, no}.
 'valid?'(X) -> is_atom(X).
 `;
 
+const DOCS = `-module(bw_cli_docs).
+-export([scale/2, name/0, raw/1]).
+-type unit() :: cm | inch.
+-spec scale(Value :: float(), Unit :: unit()) -> float().
+scale(X, _) -> X.
+-spec name() -> binary().
+name() -> <<"d">>.
+raw(X) -> X.
+`;
+
 interface Run {
   code: number | null;
   stdout: string;
@@ -93,6 +103,21 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'bw_cli_bare.erl'), '-module(bw_cli_bare).\n-export([two/2]).\n-spec two(integer(), integer()) -> integer().\ntwo(A, B) -> A + B.\n');
   const b = spawnSync('erl', ['-noshell', '-eval', `{ok, bw_cli_bare} = compile:file("${join(dir, 'bw_cli_bare.erl')}", [{outdir, "${dir}"}, report]), halt().`], { encoding: 'utf8', timeout: 30_000 });
   if (b.status !== 0) throw new Error(`compiling bw_cli_bare failed: ${b.stdout}${b.stderr}`);
+  // bw_cli_docs: no debug_info, but an EEP-48 "Docs" chunk whose entries carry the -spec/-type forms as `signature`, as OTP's own chunks do.
+  writeFileSync(join(dir, 'bw_cli_docs.erl'), DOCS);
+  const docsSrc = [
+    `{ok, Forms} = epp:parse_file("${join(dir, 'bw_cli_docs.erl')}", [])`,
+    '{ok, bw_cli_docs, Bin} = compile:forms(Forms, [binary])',
+    'A0 = erl_anno:new(0)',
+    'Entries = [{{function, F, Ar}, A0, [], none, #{signature => [S]}} || {attribute, _, spec, {{F, Ar}, _}} = S <- Forms] ++ [{{type, N, length(Ps)}, A0, [], none, #{signature => [T]}} || {attribute, _, type, {N, _, Ps}} = T <- Forms]',
+    'Docs = {docs_v1, A0, erlang, <<"application/erlang+html">>, none, #{}, Entries}',
+    '{ok, _, Chunks} = beam_lib:all_chunks(Bin)',
+    '{ok, Bin2} = beam_lib:build_module(Chunks ++ [{"Docs", term_to_binary(Docs)}])',
+    `ok = file:write_file("${join(dir, 'bw_cli_docs.beam')}", Bin2)`,
+    'halt().',
+  ].join(', ');
+  const d = spawnSync('erl', ['-noshell', '-eval', docsSrc], { encoding: 'utf8', timeout: 30_000 });
+  if (d.status !== 0) throw new Error(`building bw_cli_docs failed: ${d.stdout}${d.stderr}`);
   epmd = await EpmdServer.start({ port: epmdPort, host: '0.0.0.0' });
   peer = await startErl('cli_peer', COOKIE, epmdPort, ['-pa', dir]);
 }, 60_000);
@@ -241,6 +266,19 @@ describe('beamwire stubs', () => {
     expect(r.stderr).toMatch(/^bw_cli_bare: 1 functions \(0 with a -spec\), 0 named types, from exports only/);
     const [v] = validateServices([{ path: 'schemas/services/bw_cli_bare.service.yaml', text: r.stdout }]);
     expect(v!.service.functions).toEqual([{ name: 'two', doc: 'bw_cli_bare:two/2 (no -spec: arguments and result are any term).', args: [{ name: 'arg1', type: 'term' }, { name: 'arg2', type: 'term' }], result: 'term' }]);
+  });
+
+  it('a module without debug_info but with an EEP-48 docs chunk: the specs come from its signatures', async () => {
+    const r = await cli(['stubs', '--node', peer.name, '--module', 'bw_cli_docs', '--out', '-', ...common()]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^bw_cli_docs: 3 functions \(2 with a -spec\), 1 named types, from the EEP-48 docs chunk/);
+    const [v] = validateServices([{ path: 'schemas/services/bw_cli_docs.service.yaml', text: r.stdout }]);
+    expect(v!.service.types).toEqual({ unit: { doc: '-type unit() :: cm | inch.', type: { atoms: ['cm', 'inch'] } } });
+    expect(v!.service.functions.map((f) => [f.name, f.args, f.result])).toEqual([
+      ['name', [], 'binary'],
+      ['raw', [{ name: 'arg1', type: 'term' }], 'term'],
+      ['scale', [{ name: 'value', type: 'float' }, { name: 'unit', type: { ref: 'unit' } }], 'float'],
+    ]);
   });
 
   it('a module that is not there, or an Elixir-style name, is a one-line error', async () => {
