@@ -27,6 +27,13 @@ function at<R>(step: string | number, f: () => R): R {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Tuple) && !(v instanceof Uint8Array);
 
+/** A plain object: the one kind of object term that is a map (a Pid or an Atom is not). */
+const isPlainMap = (t: Term): t is Record<string, Term> => {
+  if (typeof t !== 'object' || t === null || Array.isArray(t)) return false;
+  const proto: unknown = Object.getPrototypeOf(t);
+  return proto === Object.prototype || proto === null;
+};
+
 /** A proper list of T, as an array. */
 export function list<T>(of: Conv<T>): Conv<T[]> {
   return {
@@ -70,9 +77,12 @@ export type MapShape<F extends Fields> = Simplify<
   }
 >;
 
-/** Reads a map's value for the atom `key` (a plain-object map term too). */
+/** A map's value for the atom `key`; a plain-object map term is read by property (own ones only). */
 function lookup(t: Map<Term, Term> | Record<string, Term>, key: string): Term | undefined {
-  return t instanceof Map ? t.get(Atom.of(key)) ?? (key === 'true' || key === 'false' ? t.get(key === 'true') : undefined) : Object.hasOwn(t, key) ? t[key] : undefined;
+  if (!(t instanceof Map)) return Object.hasOwn(t, key) ? t[key] : undefined;
+  const v = t.get(Atom.of(key));
+  // The atoms true and false decode as booleans, also as keys.
+  return v === undefined && (key === 'true' || key === 'false') ? t.get(key === 'true') : v;
 }
 
 /** A map with fixed atom keys, as an object; keys the schema does not name are ignored on the way in. */
@@ -95,10 +105,10 @@ export function map<F extends Fields>(fields: F): Conv<MapShape<F>> {
       return m;
     },
     fromTerm: (t) => {
-      if (!(t instanceof Map) && !isObject(t)) return fail('must be a map', t);
+      if (!(t instanceof Map) && !isPlainMap(t)) return fail('must be a map', t);
       const o: Record<string, unknown> = {};
       for (const { k, c, opt } of entries) {
-        const x = lookup(t as Map<Term, Term>, k);
+        const x = lookup(t, k);
         if (x === undefined) {
           if (opt) continue;
           return fail(`has no key ${k}`, t);
@@ -122,9 +132,9 @@ export function mapOf<K, V>(key: Conv<K>, value: Conv<V>): Conv<Map<K, V>> {
       return m;
     },
     fromTerm: (t) => {
-      if (!(t instanceof Map) && !isObject(t)) return fail('must be a map', t);
+      if (!(t instanceof Map) && !isPlainMap(t)) return fail('must be a map', t);
       const m = new Map<K, V>();
-      const pairs: [Term, Term][] = t instanceof Map ? [...(t as Map<Term, Term>)] : Object.entries(t as Record<string, Term>).map(([k, x]) => [Atom.of(k), x]);
+      const pairs: [Term, Term][] = t instanceof Map ? [...t] : Object.entries(t).map(([k, x]) => [Atom.of(k), x]);
       for (const [k, x] of pairs) m.set(at(step(k), () => key.fromTerm(k)), at(step(k), () => value.fromTerm(x)));
       return m;
     },

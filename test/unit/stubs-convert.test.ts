@@ -109,6 +109,8 @@ describe('wrong shapes are refused with the path', () => {
     ['a bad map_of key', C.mapOf(C.atom, C.integer), new Map<Term, Term>([[1, 2]]), 'value[1]', /must be an atom/],
     ['a bad map_of value', C.mapOf(C.atom, C.integer), new Map<Term, Term>([[atom('k'), atom('v')]]), 'value[k]', /must be an integer/],
     ['a list for a map', C.mapOf(C.term, C.term), [], 'value', /must be a map/],
+    ['an atom for a fixed-key map', shape, atom('circle'), 'value', /must be a map/],
+    ['a pid for a map_of', C.mapOf(C.term, C.term), pid, 'value', /must be a map/],
   ])('%s', (_what, conv, t, path, detail) => refuse(conv, t, path, detail));
 
   it('terms built in JS rather than decoded: small bigints and the atoms true/false', () => {
