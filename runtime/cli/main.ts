@@ -17,7 +17,7 @@ import { RpcError, TimeoutError } from '../rpc/index.js';
 import { Atom, atom } from '../term/atom.js';
 import { format } from '../term/format.js';
 import { Tuple, type Term } from '../term/values.js';
-import { buildStubs, collectForms, toYaml, type Forms } from './specs.js';
+import { buildStubs, collectForms, MODULE_NAME, toYaml, type Forms } from './specs.js';
 import { parseArgs, TermSyntaxError } from './term-parser.js';
 
 export interface Io {
@@ -81,7 +81,7 @@ comment naming them; functions without a -spec take and return terms.
 Then \`npm run gen\` turns the file into generated/services/M.ts.
 
   --node NODE       the node that runs M
-  --module M        the module (its name must be a schema id: lowercase letters, digits, _)
+  --module M        the module: an Erlang one, or an Elixir one as Elixir.MyApp.Greeter
   --out DIR         where to write (default schemas/services); - writes the YAML to stdout
 ${COMMON}`,
 };
@@ -227,8 +227,8 @@ async function stubs(p: Parsed, io: Io): Promise<number> {
   const nodeText = p.options.get('node');
   const module = p.options.get('module');
   if (nodeText === undefined || module === undefined) throw new UsageError('stubs needs --node NODE and --module M');
-  if (!/^[a-z][a-z0-9_]*$/.test(module))
-    throw new UsageError(`module ${JSON.stringify(module)} cannot have a service schema: its name must be lowercase letters, digits and _ (schemas/service.schema.json), so Elixir modules are out`);
+  if (!MODULE_NAME.test(module) || module.length > 255)
+    throw new UsageError(`module ${JSON.stringify(module)} cannot have a service schema: its name must match ${MODULE_NAME.source} (schemas/service.schema.json)`);
   const peer = peerName(nodeText);
   const outDir = p.options.get('out') ?? join('schemas', 'services');
   const m = atom(module);

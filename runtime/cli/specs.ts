@@ -43,6 +43,8 @@ export interface StubFunction {
 
 export interface StubModule {
   module: string;
+  /** The stub object's TS name, when camelCase(module) is not an identifier (Elixir modules). */
+  ts?: string;
   doc: string;
   types: Map<string, { doc: string; type: SchemaType; notes: string[] }>;
   functions: StubFunction[];
@@ -51,6 +53,10 @@ export interface StubModule {
 }
 
 const ID = /^[a-z][a-z0-9_]*$/;
+/** schemas/service.schema.json: a function name (Elixir's valid? and reset! too), a module name (Elixir's too). */
+const FUNCTION_NAME = /^[a-z][A-Za-z0-9_@]*[?!]?$/;
+export const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_.@]*$/;
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const STUB_PARAMS = new Set(['caller', 'target', 'opts']);
 /** TS names the generated file uses itself (codegen/services.ts TAKEN_TYPES). */
 const TAKEN_TYPES = new Set(['Term', 'Pid', 'Reference', 'Map', 'Array', 'Uint8Array', 'Promise', 'C']);
@@ -196,6 +202,8 @@ class Mapper {
   constructor(
     private readonly forms: Forms,
     private readonly module: string,
+    /** The stub object's TS name (its Server interface is Pascal of it). */
+    private readonly stubName: string,
   ) {}
 
   /** `t` as a schema type; what became `term` is named in `notes`. `env` binds type variables. */
@@ -434,7 +442,7 @@ class Mapper {
   private typeName(erlang: string): string {
     let base = erlang.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().replace(/[^a-z0-9_]/g, '_');
     if (!/^[a-z]/.test(base)) base = `t_${base}`;
-    const taken = (n: string): boolean => this.named.has(n) || TAKEN_TYPES.has(pascal(n)) || pascal(n) === `${pascal(this.module)}Server`;
+    const taken = (n: string): boolean => this.named.has(n) || TAKEN_TYPES.has(pascal(n)) || pascal(n) === `${pascal(this.stubName)}Server`;
     let n = base;
     for (let i = 2; taken(n); i++) n = `${base}_t${i === 2 ? '' : i}`;
     return n;
@@ -516,6 +524,28 @@ function substitute(t: Term, env: ReadonlyMap<string, Term>, depth = 0): Term {
 const pascal = (id: string): string => id.replace(/(?:^|_)([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 const camel = (id: string): string => id.replace(/_([a-z0-9])/g, (_m, ch: string) => ch.toUpperCase());
 
+/**
+ * A TS name (^[a-z][A-Za-z0-9]*$) for a name camelCase cannot make one of:
+ * `valid?` → isValid, `reset!` → resetBang, `MyApp.Greeter` → myAppGreeter.
+ */
+export function tsFor(name: string): string {
+  let base = name;
+  let suffix = '';
+  let prefix = '';
+  if (base.endsWith('?')) {
+    base = base.slice(0, -1);
+    if (!/^is[_A-Z]/.test(base)) prefix = 'is';
+  } else if (base.endsWith('!')) {
+    base = base.slice(0, -1);
+    suffix = 'Bang';
+  }
+  const words = base.replace(/@/g, '_at_').split(/[^A-Za-z0-9]+/).filter(Boolean);
+  let out = prefix + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('') + suffix;
+  out = out.replace(/^[^A-Za-z]+/, '');
+  out = out === '' ? 'fn' : out[0]!.toLowerCase() + out.slice(1);
+  return out;
+}
+
 /** `KeyList` → key_list; `_` or anything that is not an id → undefined. */
 function argName(v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
@@ -531,7 +561,8 @@ function argName(v: string | undefined): string | undefined {
  * specs came from, for the module doc.
  */
 export function buildStubs(module: string, exports: readonly Term[], forms: Forms, source: string): StubModule {
-  const mapper = new Mapper(forms, module);
+  const moduleTs = IDENT.test(camel(module)) ? undefined : tsFor(module.replace(/^Elixir\./, ''));
+  const mapper = new Mapper(forms, module, moduleTs ?? camel(module));
   const functions: StubFunction[] = [];
   const skipped: string[] = [];
   const fas = exports
@@ -541,23 +572,23 @@ export function buildStubs(module: string, exports: readonly Term[], forms: Form
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
   const tsNames = new Set<string>();
   for (const [name, arity] of fas) {
-    if (!ID.test(name)) {
-      skipped.push(`${quoteAtom(name)}/${arity}: the schema's function names are ${ID.source}`);
+    if (!FUNCTION_NAME.test(name) || name.length > 255) {
+      skipped.push(`${quoteAtom(name)}/${arity}: the schema's function names are ${FUNCTION_NAME.source}`);
       continue;
     }
     const fn = stubFunction(mapper, module, name, arity, forms.specs.get(`${name}/${arity}`));
-    let ts = camel(name);
-    if (tsNames.has(ts)) {
-      ts = `${ts}${arity}`;
-      for (let i = 2; tsNames.has(ts); i++) ts = `${camel(name)}${arity}V${i}`;
-      fn.ts = ts;
-    }
+    const natural = IDENT.test(camel(name)) ? camel(name) : tsFor(name);
+    let ts = natural;
+    if (tsNames.has(ts)) ts = `${natural}${arity}`;
+    for (let i = 2; tsNames.has(ts); i++) ts = `${natural}${arity}V${i}`;
+    if (ts !== camel(name)) fn.ts = ts;
     tsNames.add(ts);
     functions.push(fn);
   }
   return {
     module,
-    doc: `The exported functions of the Erlang module ${module} (${source}).`,
+    ...(moduleTs === undefined ? {} : { ts: moduleTs }),
+    doc: `The exported functions of the ${module.startsWith('Elixir.') ? 'Elixir' : 'Erlang'} module ${module} (${source}).`,
     types: mapper.named,
     functions,
     skipped,
@@ -666,6 +697,7 @@ export function toYaml(m: StubModule, origin: string): string {
     `# Read from ${origin} by \`beamwire stubs\`. Review it (docs, names, the "any term for" comments),`,
     `# then \`npm run gen\` writes generated/services/${m.module}.ts.`,
     `module: ${scalar(m.module)}`,
+    ...(m.ts === undefined ? [] : [`ts: ${m.ts}`]),
     `doc: ${JSON.stringify(m.doc)}`,
   ];
   if (m.types.size) {

@@ -103,6 +103,10 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'bw_cli_bare.erl'), '-module(bw_cli_bare).\n-export([two/2]).\n-spec two(integer(), integer()) -> integer().\ntwo(A, B) -> A + B.\n');
   const b = spawnSync('erl', ['-noshell', '-eval', `{ok, bw_cli_bare} = compile:file("${join(dir, 'bw_cli_bare.erl')}", [{outdir, "${dir}"}, report]), halt().`], { encoding: 'utf8', timeout: 30_000 });
   if (b.status !== 0) throw new Error(`compiling bw_cli_bare failed: ${b.stdout}${b.stderr}`);
+  const greeter = join(dir, 'Elixir.BwCli.Greeter.erl');
+  writeFileSync(greeter, "-module('Elixir.BwCli.Greeter').\n-export([hello/1, 'reset!'/0]).\n-spec hello(binary()) -> binary().\nhello(N) -> N.\n-spec 'reset!'() -> ok.\n'reset!'() -> ok.\n");
+  const g = spawnSync('erl', ['-noshell', '-eval', `{ok, _} = compile:file("${greeter}", [debug_info, {outdir, "${dir}"}, report]), halt().`], { encoding: 'utf8', timeout: 30_000 });
+  if (g.status !== 0) throw new Error(`compiling Elixir.BwCli.Greeter failed: ${g.stdout}${g.stderr}`);
   // bw_cli_docs: no debug_info, but an EEP-48 "Docs" chunk whose entries carry the -spec/-type forms as `signature`, as OTP's own chunks do.
   writeFileSync(join(dir, 'bw_cli_docs.erl'), DOCS);
   const docsSrc = [
@@ -224,11 +228,11 @@ describe('beamwire stubs', () => {
     expect(fn('status', 1)).toMatchObject({ args: [{ type: { atoms: ['true', 'false', 'maybe'] } }], result: 'term' });
   });
 
-  it('says in a comment which Erlang types became term, and which exports it left out', () => {
+  it('says in a comment which Erlang types became term; a name such as valid? gets a ts name', () => {
     expect(yamlText).toMatch(/- \{name: port, type: term\}  # any term for port\(\)/);
     expect(yamlText).toMatch(/result: term {2}# any term for port\(\)/);
     expect(yamlText).toMatch(/result: term {2}# any term for \{ok, float\(\)\} \| error/);
-    expect(yamlText).toMatch(/# left out 'valid\?'\/1/);
+    expect(yamlText).toContain('  - name: "valid?"\n    ts: isValid\n');
   });
 
   it('emitServices turns it into a stub that type-checks', () => {
@@ -281,13 +285,23 @@ describe('beamwire stubs', () => {
     ]);
   });
 
-  it('a module that is not there, or an Elixir-style name, is a one-line error', async () => {
+  it('a module named as Elixir names them (Elixir.BwCli.Greeter): the schema takes it, with a ts name for the stub', async () => {
+    const r = await cli(['stubs', '--node', peer.name, '--module', 'Elixir.BwCli.Greeter', '--out', dir, ...common()]);
+    expect(r.code).toBe(0);
+    const text = readFileSync(join(dir, 'Elixir.BwCli.Greeter.service.yaml'), 'utf8');
+    const [v] = validateServices([{ path: 'schemas/services/Elixir.BwCli.Greeter.service.yaml', text }]);
+    expect(v!.service).toMatchObject({ module: 'Elixir.BwCli.Greeter', ts: 'bwCliGreeter' });
+    expect(v!.service.functions.map((f) => [f.name, f.ts, f.result])).toEqual([['hello', undefined, 'binary'], ['reset!', 'resetBang', { atoms: ['ok'] }]]);
+    expect(printFile('generated/services/Elixir.BwCli.Greeter.ts', v!.path, emitServices(v!))).toContain('export const bwCliGreeter');
+  });
+
+  it('a module that is not there, or a name no module has, is a one-line error', async () => {
     const missing = await cli(['stubs', '--node', peer.name, '--module', 'no_such_mod', '--out', dir, ...common()]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`beamwire: module no_such_mod is not loaded on ${peer.name} and not in its code path\n`);
-    const elixir = await cli(['stubs', '--node', peer.name, '--module', 'Elixir.Foo', ...common()]);
-    expect(elixir.code).toBe(2);
-    expect(elixir.stderr).toMatch(/^beamwire: module "Elixir\.Foo" cannot have a service schema/);
+    const bad = await cli(['stubs', '--node', peer.name, '--module', 'no such', ...common()]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^beamwire: module "no such" cannot have a service schema/);
   });
 });
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { validateServices } from '../../codegen/services.js';
 import { main, parseArgv } from '../../runtime/cli/main.js';
-import { buildStubs, collectForms, printType, toYaml } from '../../runtime/cli/specs.js';
+import { buildStubs, collectForms, printType, toYaml, tsFor } from '../../runtime/cli/specs.js';
 import { parseTerm } from '../../runtime/cli/term-parser.js';
 import { atom, tuple, type Term } from '../../runtime/index.js';
 
@@ -130,19 +130,42 @@ describe('specs, types, records', () => {
     expect(f.args[0]).toMatchObject({ type: 'term', notes: ["integer() | atom() (differs between the spec's clauses)"] });
   });
 
-  it('no spec: term arguments and result; module_info left out; names the schema cannot hold are skipped; arities get ts names', () => {
-    const m = buildStubs('m', [tuple(atom('f'), 2), tuple(atom('f'), 1), tuple(atom('module_info'), 0), tuple(atom('ok?'), 0), tuple(atom('camelCase'), 1)], collectForms([]), 'test');
+  it('no spec: term arguments and result; module_info left out; names the schema cannot hold are skipped; ts names where camelCase will not do', () => {
+    const exports = ['f/2', 'f/1', 'module_info/0', 'ok?/0', 'reset!/1', 'camelCase/1', 'is_ok?/1', 'Upper/0', 'a-b/0'].map((fa) => {
+      const [f, a] = fa.split('/') as [string, string];
+      return tuple(atom(f), Number(a));
+    });
+    const m = buildStubs('m', exports, collectForms([]), 'test');
     expect(m.functions.map((f) => [f.name, f.arity, f.ts])).toEqual([
+      ['camelCase', 1, undefined],
       ['f', 1, undefined],
       ['f', 2, 'f2'],
+      ['is_ok?', 1, 'isOk'],
+      ['ok?', 0, 'isOk0'],
+      ['reset!', 1, 'resetBang'],
     ]);
-    expect(m.functions[1]).toMatchObject({ args: [{ name: 'arg1', type: 'term' }, { name: 'arg2', type: 'term' }], result: 'term', hasSpec: false });
+    expect(m.functions[2]).toMatchObject({ args: [{ name: 'arg1', type: 'term' }, { name: 'arg2', type: 'term' }], result: 'term', hasSpec: false });
     expect(m.skipped).toHaveLength(2);
     const yaml = toYaml(m, 'a test');
-    expect(yaml).toContain("# left out camelCase/1");
-    expect(yaml).toContain("# left out 'ok?'/0");
+    expect(yaml).toContain("# left out 'Upper'/0");
+    expect(yaml).toContain("# left out 'a-b'/0");
     const [v] = validateServices([{ path: 'schemas/services/m.service.yaml', text: yaml }]);
-    expect(v!.service.functions).toHaveLength(2);
+    expect(v!.service.functions).toHaveLength(6);
+  });
+
+  it('an Elixir module gets a ts name for its stub object', () => {
+    const m = buildStubs('Elixir.MyApp.Greeter', [tuple(atom('hello'), 1), tuple(atom('__info__'), 1)], collectForms([]), 'test');
+    expect(m.ts).toBe('myAppGreeter');
+    expect(m.doc).toContain('Elixir module Elixir.MyApp.Greeter');
+    const yaml = toYaml(m, 'a test');
+    expect(yaml).toContain('module: "Elixir.MyApp.Greeter"\nts: myAppGreeter\n');
+    const [v] = validateServices([{ path: 'schemas/services/Elixir.MyApp.Greeter.service.yaml', text: yaml }]);
+    expect(v!.service.functions.map((f) => f.name)).toEqual(['hello']);
+    expect(tsFor('valid?')).toBe('isValid');
+    expect(tsFor('is_valid?')).toBe('isValid');
+    expect(tsFor('put!')).toBe('putBang');
+    expect(tsFor('MyApp.Greeter')).toBe('myAppGreeter');
+    expect(tsFor('a@b')).toBe('aAtB');
   });
 
   it('YAML quotes what YAML would misread (true, null, y) and keeps notes on one line', () => {
