@@ -56,6 +56,8 @@ export interface ValidatedService {
 
 /** The stub's own parameters; an argument may not take their names. */
 export const STUB_PARAMS = new Set(['caller', 'target', 'opts']);
+/** Words strict mode forbids as parameter names that camel() lets through. */
+const STRICT_RESERVED = new Set(['arguments', 'eval', 'implements', 'interface', 'package', 'private', 'protected', 'public']);
 /** TS names a named type may not take in a generated file. */
 const TAKEN_TYPES = new Set(['Term', 'Pid', 'Reference', 'Map', 'Array', 'Uint8Array', 'Promise', 'C']);
 
@@ -170,6 +172,7 @@ function crossCheck(path: string, s: ServiceSchema, report: (at: string, message
     f.args.forEach((a, j) => {
       const p = camel(a.name);
       if (STUB_PARAMS.has(p)) report(`${at}/args/${j}/name`, `'${a.name}' is a parameter every stub has (caller, target, opts)`);
+      else if (STRICT_RESERVED.has(p)) report(`${at}/args/${j}/name`, `'${a.name}' is reserved in strict mode and cannot name a parameter`);
       else if (params.has(p)) report(`${at}/args/${j}/name`, `repeats argument ${a.name}`);
       params.add(p);
       checkType(a.type, `${at}/args/${j}/type`, types, report);

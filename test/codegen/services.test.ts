@@ -176,6 +176,7 @@ describe('malformed service schemas are rejected with the file and the JSON path
     ['a repeated name and arity', GOOD.replace('      - {name: factor, type: number}\n', ''), /\/functions\/1 repeats area\/1 of \/functions\/0/],
     ['two functions with one TS name', GOOD.replace('    ts: areaScaled\n', ''), /\/functions\/1 has the TS name area, as \/functions\/0 does/],
     ['an argument named like a stub parameter', GOOD.replace('{name: factor, type: number}', '{name: target, type: number}'), /\/functions\/1\/args\/1\/name 'target' is a parameter every stub has/],
+    ['an argument named like a strict-mode reserved word', GOOD.replace('{name: factor, type: number}', '{name: arguments, type: number}'), /\/functions\/1\/args\/1\/name 'arguments' is reserved in strict mode/],
     ['a repeated argument', GOOD.replace('{name: factor, type: number}', '{name: shape, type: number}'), /\/functions\/1\/args\/1\/name repeats argument shape/],
     ['a repeated field', GOOD.replace('{name: y, type: integer}', '{name: x, type: integer}'), /\/types\/point\/type\/record\/fields\/1\/name repeats field x/],
     ['optional on a record field', GOOD.replace('{name: y, type: integer}', '{name: y, type: integer, optional: true}'), /\/types\/point\/type\/record\/fields\/1\/optional is for map fields only/],
