@@ -452,6 +452,7 @@ class Mapper {
 /** Remote types with an exact equivalent. */
 const REMOTE: Record<string, SchemaType> = {
   'unicode:unicode_binary/0': 'binary',
+  'Elixir.String:t/0': 'binary',
   'erlang:timestamp/0': { tuple: ['integer', 'integer', 'integer'] },
   'calendar:date/0': { tuple: ['integer', 'integer', 'integer'] },
   'calendar:time/0': { tuple: ['integer', 'integer', 'integer'] },

@@ -6,8 +6,8 @@
  * (codegen/services.ts) and name the Erlang types it could not map; the
  * generator's output for it must type-check. Fails without erl.
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +72,16 @@ scale(X, _) -> X.
 -spec name() -> binary().
 name() -> <<"d">>.
 raw(X) -> X.
+`;
+
+const ELIXIR = `defmodule BwCli.ExGreeter do
+  @type mood :: :happy | :sad
+  @spec hello(String.t(), mood()) :: {:ok, binary()}
+  def hello(name, _mood), do: {:ok, "hi " <> name}
+  @spec valid?(term()) :: boolean()
+  def valid?(x), do: is_binary(x)
+  def nospec(a), do: a
+end
 `;
 
 interface Run {
@@ -294,6 +304,39 @@ describe('beamwire stubs', () => {
     expect(v!.service.functions.map((f) => [f.name, f.ts, f.result])).toEqual([['hello', undefined, 'binary'], ['reset!', 'resetBang', { atoms: ['ok'] }]]);
     expect(printFile('generated/services/Elixir.BwCli.Greeter.ts', v!.path, emitServices(v!))).toContain('export const bwCliGreeter');
   });
+
+  it('an Elixir module on an Elixir node: String.t() is binary, @type becomes a named type, valid? gets a ts name', async () => {
+    const r0 = spawnSync('elixir', ['--version'], { timeout: 20_000 });
+    if (r0.error || r0.status !== 0) throw new Error(`the Elixir case needs elixir: ${r0.error?.message ?? `exit ${r0.status}`}; install Debian's elixir`);
+    const exdir = join(dir, 'ex');
+    mkdirSync(exdir);
+    writeFileSync(join(exdir, 'greeter.ex'), ELIXIR);
+    const c = spawnSync('elixirc', ['-o', exdir, join(exdir, 'greeter.ex')], { encoding: 'utf8', timeout: 60_000 });
+    if (c.status !== 0) throw new Error(`elixirc failed: ${c.stdout}${c.stderr}`);
+    const child = spawn('elixir', ['--erl', '-start_epmd false', '--sname', 'cli_ex', '--cookie', COOKIE, '-pa', exdir, '-e', 'IO.puts("ready"); Process.sleep(:infinity)'], {
+      env: { ...process.env, ERL_EPMD_PORT: String(epmdPort) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      for (const deadline = Date.now() + 30_000; !out.includes('ready'); await new Promise((r) => setTimeout(r, 50)))
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`elixir did not start: ${out}`);
+      const r = await cli(['stubs', '--node', `cli_ex@${peer.name.split('@')[1]}`, '--module', 'Elixir.BwCli.ExGreeter', '--out', '-', ...common()]);
+      expect(r.code).toBe(0);
+      const [v] = validateServices([{ path: 'schemas/services/Elixir.BwCli.ExGreeter.service.yaml', text: r.stdout }]);
+      expect(v!.service).toMatchObject({ module: 'Elixir.BwCli.ExGreeter', ts: 'bwCliExGreeter', types: { mood: { type: { atoms: ['happy', 'sad'] } } } });
+      expect(v!.service.functions.map((f) => [f.name, f.ts, f.args.map((a) => a.type), f.result])).toEqual([
+        ['hello', undefined, ['binary', { ref: 'mood' }], { tuple: [{ atoms: ['ok'] }, 'binary'] }],
+        ['nospec', undefined, ['term'], 'term'],
+        ['valid?', 'isValid', ['term'], 'boolean'],
+      ]);
+      expect(r.stdout).toContain("# left out '__info__'/1");
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 90_000);
 
   it('a module that is not there, or a name no module has, is a one-line error', async () => {
     const missing = await cli(['stubs', '--node', peer.name, '--module', 'no_such_mod', '--out', dir, ...common()]);
