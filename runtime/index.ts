@@ -63,3 +63,6 @@ export {
   type CallResult,
   type Next,
 } from './rpc/index.js';
+
+// Converters and errors the generated service stubs use (`beamwire/services/<module>`).
+export * as stubs from './stubs/index.js';

@@ -106,6 +106,11 @@ export async function invoke(modules: ExposedModules, module: Atom, fun: Atom, a
     if (e instanceof ErlangThrow) return { kind: 'throw', value: e.value };
     if (e instanceof ErlangExit) return { kind: 'exit', reason: e.reason };
     if (e instanceof ErlangError) return { kind: 'error', reason: e.reason, stack };
+    // The typed stubs' argument checks (runtime/stubs: BadArgError, UndefError) mean
+    // what Erlang's badarg and undef mean; the caller sees those, with the arguments, as OTP shows them.
+    const code = (e as { code?: unknown } | null)?.code;
+    if (code === 'BADARG') return { kind: 'error', reason: atom('badarg'), stack: [tuple(module, fun, args, [])] };
+    if (code === 'UNDEF') return { kind: 'error', reason: UNDEF, stack: [tuple(module, fun, args, [])] };
     return { kind: 'error', reason: jsErrorReason(e), stack };
   }
 }
