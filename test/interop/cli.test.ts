@@ -100,6 +100,32 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   });
 }
 
+/** TypeScript diagnostics of generated files (repository path → text), read from memory beside the repository's own files. */
+function typeCheck(files: Map<string, string>): string[] {
+  const byPath = new Map([...files].map(([p, text]) => [join(root, p), text]));
+  const options: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: ['node'],
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    noUnusedLocals: true,
+  };
+  const host = ts.createCompilerHost(options);
+  const read = host.readFile.bind(host);
+  const exists = host.fileExists.bind(host);
+  const getSource = host.getSourceFile.bind(host);
+  host.readFile = (f) => byPath.get(f) ?? read(f);
+  host.fileExists = (f) => byPath.has(f) || exists(f);
+  host.getSourceFile = (f, lang, ...rest) => (byPath.has(f) ? ts.createSourceFile(f, byPath.get(f)!, lang) : getSource(f, lang, ...rest));
+  const program = ts.createProgram([...byPath.keys()], options, host);
+  return ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
+}
+
 const common = (): string[] => ['--cookie', COOKIE, '--epmd-port', String(epmdPort)];
 
 beforeAll(async () => {
@@ -250,28 +276,7 @@ describe('beamwire stubs', () => {
     const target = 'generated/services/bw_cli_demo.ts';
     const text = printFile(target, v!.path, emitServices(v!));
     expect(text).toContain('export const bwCliDemo');
-    const file = join(root, target);
-    const options: ts.CompilerOptions = {
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      strict: true,
-      noEmit: true,
-      skipLibCheck: true,
-      types: ['node'],
-      exactOptionalPropertyTypes: true,
-      noUncheckedIndexedAccess: true,
-    };
-    const host = ts.createCompilerHost(options);
-    const read = host.readFile.bind(host);
-    const exists = host.fileExists.bind(host);
-    const getSource = host.getSourceFile.bind(host);
-    host.readFile = (f) => (f === file ? text : read(f));
-    host.fileExists = (f) => f === file || exists(f);
-    host.getSourceFile = (f, lang, ...rest) => (f === file ? ts.createSourceFile(f, text, lang) : getSource(f, lang, ...rest));
-    const program = ts.createProgram([file], options, host);
-    const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-    expect(problems).toEqual([]);
+    expect(typeCheck(new Map([[target, text]]))).toEqual([]);
   });
 
   it('a module without debug_info: its exports with term types, and --out - writes the YAML to stdout', async () => {
@@ -337,6 +342,17 @@ describe('beamwire stubs', () => {
       child.kill('SIGKILL');
     }
   }, 90_000);
+
+  it("OTP's own modules: every file validates and every stub type-checks", async () => {
+    const files = new Map<string, string>();
+    for (const m of ['erlang', 'lists', 'maps', 'queue', 'ets', 'gen_server', 'calendar']) {
+      const r = await cli(['stubs', '--node', peer.name, '--module', m, '--out', '-', ...common()]);
+      expect(r.code, r.stderr).toBe(0);
+      const [v] = validateServices([{ path: `schemas/services/${m}.service.yaml`, text: r.stdout }]);
+      files.set(`generated/services/cli_otp_${m}.ts`, printFile(`generated/services/cli_otp_${m}.ts`, v!.path, emitServices(v!)));
+    }
+    expect(typeCheck(files)).toEqual([]);
+  }, 120_000);
 
   it('a module that is not there, or a name no module has, is a one-line error', async () => {
     const missing = await cli(['stubs', '--node', peer.name, '--module', 'no_such_mod', '--out', dir, ...common()]);

@@ -92,6 +92,8 @@ describe('specs, types, records', () => {
     ]);
     const m = buildStubs('m', [tuple(atom('g'), 2)], forms, 'test');
     expect(m.functions[0]).toMatchObject({ args: [{ name: 'key_list', type: { list: 'integer' } }, { name: 'opts_arg', type: 'atom' }], result: 'boolean', hasSpec: true });
+    const strict = buildStubs('m', [tuple(atom('a'), 2)], collectForms([spec('a', 2, `[${fun(["{var, 1, 'Arguments'}", "{var, 1, 'Eval'}"], ty('atom'))}]`)]), 'test');
+    expect(strict.functions[0]!.args.map((a) => a.name)).toEqual(['arguments_arg', 'eval_arg']); // strict mode forbids them as parameters
   });
 
   it('a -type becomes a named type (ref); parameterised ones are expanded; recursion and opaque are term', () => {
@@ -111,6 +113,16 @@ describe('specs, types, records', () => {
     expect(f.args[3]!.notes).toEqual(['handle() (opaque)']);
     const yaml = toYaml(m, 'a test');
     expect(() => validateServices([{ path: 'schemas/services/m.service.yaml', text: yaml }])).not.toThrow();
+  });
+
+  it('a -type named like the stub object, its adapter or a reserved word gets another name', () => {
+    const forms = collectForms([
+      T(`{attribute, 1, type, {queue, ${ty('list', `[${ty('integer')}]`)}, []}}`),
+      T(`{attribute, 1, type, {default, {atom, 1, x}, []}}`),
+      spec('q', 2, `[${fun(['{user_type, 1, queue, []}', '{user_type, 1, default, []}'], ty('term'))}]`),
+    ]);
+    const m = buildStubs('queue', [tuple(atom('q'), 2)], forms, 'test');
+    expect(m.functions[0]!.args.map((a) => a.type)).toEqual([{ ref: 'queue_t' }, { ref: 'default_t' }]);
   });
 
   it('records from -record, with field types and spec overrides', () => {
