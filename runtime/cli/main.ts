@@ -6,7 +6,7 @@
  * non-zero exit (2: usage, 1: everything else); --debug adds the stack and
  * the node's debug lines.
  */
-import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -257,10 +257,11 @@ async function stubs(p: Parsed, io: Io): Promise<number> {
   }
   const file = join(outDir, `${module}.service.yaml`);
   mkdirSync(outDir, { recursive: true });
+  const replaced = existsSync(file);
   writeFileSync(file, yaml);
   const notes = model.functions.reduce((n, f) => n + f.args.reduce((k, a) => k + a.notes.length, 0) + f.resultNotes.length, 0) + [...model.types.values()].reduce((n, t) => n + t.notes.length, 0);
   const shown = relative(process.cwd(), file);
-  io.out(`wrote ${shown.startsWith('..') ? file : shown}: ${model.functions.length} functions (${specced} with a -spec), ${model.types.size} named types, from ${source}`);
+  io.out(`${replaced ? 'replaced' : 'wrote'} ${shown.startsWith('..') ? file : shown}: ${model.functions.length} functions (${specced} with a -spec), ${model.types.size} named types, from ${source}`);
   if (notes) io.out(`${notes} Erlang types have no equivalent in the schema and became term: see the "# any term for" comments`);
   if (model.skipped.length) io.out(`left out ${model.skipped.length} exports whose names the schema cannot hold (listed as comments)`);
   io.out(`next: review it, then \`npm run gen\` writes generated/services/${module}.ts (the typed stub)`);

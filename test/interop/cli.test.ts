@@ -231,6 +231,9 @@ describe('beamwire stubs', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('npm run gen');
     expect(r.stdout).toContain('from debug_info');
+    expect(r.stdout).toMatch(/^wrote .*bw_cli_demo\.service\.yaml: 14 functions \(12 with a -spec\), 2 named types/);
+    const again = await cli(['stubs', '--node', peer.name, '--module', 'bw_cli_demo', '--out', dir, ...common()]);
+    expect(again.stdout).toMatch(/^replaced .*bw_cli_demo\.service\.yaml/);
     yamlText = readFileSync(join(dir, 'bw_cli_demo.service.yaml'), 'utf8');
   }, 60_000);
 
