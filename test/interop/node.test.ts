@@ -7,27 +7,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HandshakeError } from '../../runtime/handshake/index.js';
-import { atom, format, Pid, tuple, type Term } from '../../runtime/index.js';
+import { atom, Pid, tuple, type Term } from '../../runtime/index.js';
 import { Node } from '../../runtime/node/node.js';
 import { P, on } from '../../runtime/process/index.js';
-import { requireErl, startErl, type ErlNode } from '../support/erl-node.js';
+import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
 
 const epmdPort = 46000 + Math.floor(Math.random() * 2000);
 let node: Node;
 let peer: ErlNode;
 
 /** Evaluates `src` in the Erlang node's ctl process and returns the value. */
-async function erl(src: string, target: string = peer.name, timeout = 8000, via: Node = node): Promise<Term> {
-  let value: Term = atom('no_reply');
-  const p = via.spawn(async (self) => {
-    const ref = self.makeRef();
-    self.send(tuple(atom('ctl'), atom(target)) as never, tuple(self.pid, ref, src));
-    value = (await self.receive([on(P.tuple(P.ref(ref), P.bind('v')), ({ v }) => v)], { timeout })) as Term;
-  });
-  const reason = await p.exited;
-  if (reason !== atom('normal')) throw new Error(`erl(${src}) failed: ${format(reason)}`);
-  return value;
-}
+const erl = (src: string, target: string = peer.name, timeout = 8000, via: Node = node): Promise<Term> => evalIn(via, target, src, timeout);
 
 /** Puts `t` in the ctl mailbox as {use, T}, for the next expression to receive. */
 const give = (t: Term, target: string = peer.name): void => node.send(['ctl', target], tuple(atom('use'), t));

@@ -11,27 +11,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atom, format, ImproperList, Pid, Tuple, tuple, type Term } from '../../runtime/index.js';
 import { Node } from '../../runtime/node/node.js';
-import { P, on } from '../../runtime/process/index.js';
 import type { ProcessTable } from '../../runtime/process/table.js';
 import { ErlangError, ErlangExit, ErlangThrow, RpcError, TimeoutError } from '../../runtime/rpc/index.js';
-import { requireErl, startErl, type ErlNode } from '../support/erl-node.js';
+import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
 
 const epmdPort = 48000 + Math.floor(Math.random() * 2000);
 let node: Node;
 let peer: ErlNode;
 
 /** Evaluates `src` in the Erlang node's ctl process and returns the value. */
-async function erl(src: string, timeout = 8000): Promise<Term> {
-  let value: Term = atom('no_reply');
-  const p = node.spawn(async (self) => {
-    const ref = self.makeRef();
-    self.send(tuple(atom('ctl'), atom(peer.name)), tuple(self.pid, ref, src));
-    value = (await self.receive([on(P.tuple(P.ref(ref), P.bind('v')), ({ v }) => v)], { timeout })) as Term;
-  });
-  const reason = await p.exited;
-  if (reason !== atom('normal')) throw new Error(`erl(${src}) failed: ${format(reason)}`);
-  return value;
-}
+const erl = (src: string, timeout = 8000): Promise<Term> => evalIn(node, peer.name, src, timeout);
 
 /** Puts `t` in the ctl mailbox as {use, T}, for the next expression to receive. */
 const give = (t: Term): void => node.send(['ctl', peer.name], tuple(atom('use'), t));

@@ -6,7 +6,10 @@
  * Fails loudly when erl is missing; never skipped.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { atom, format, tuple, type Term } from '../../runtime/index.js';
+import type { Node } from '../../runtime/node/node.js';
 import { shortHost } from '../../runtime/node/names.js';
+import { P, on } from '../../runtime/process/index.js';
 
 const CTL = `
   register(ctl, self()),
@@ -68,4 +71,17 @@ export async function startErl(alive: string, cookie: string, epmdPort: number, 
       await exited;
     },
   };
+}
+
+/** Evaluates `src` in the ctl process of the Erlang node `target`, from a process of `via`, and returns the value. */
+export async function evalIn(via: Node, target: string, src: string, timeout = 8000): Promise<Term> {
+  let value: Term = atom('no_reply');
+  const p = via.spawn(async (self) => {
+    const ref = self.makeRef();
+    self.send(tuple(atom('ctl'), atom(target)), tuple(self.pid, ref, src));
+    value = (await self.receive([on(P.tuple(P.ref(ref), P.bind('v')), ({ v }) => v)], { timeout })) as Term;
+  });
+  const reason = await p.exited;
+  if (reason !== atom('normal')) throw new Error(`erl(${src}) failed: ${format(reason)}`);
+  return value;
 }
