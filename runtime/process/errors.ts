@@ -32,8 +32,16 @@ export class ProcessError extends Error {
  */
 export class ProcessExit extends Error {
   override readonly name = 'ProcessExit';
-  constructor(readonly reason: Term, pid?: Pid) {
-    super(`${pid === undefined ? 'process' : `process ${pid.toString()}`} exited: ${format(reason)}`);
+  constructor(
+    readonly reason: Term,
+    readonly pid?: Pid,
+  ) {
+    super();
+  }
+
+  /** Built when read: an exit reason can be a large term (an RPC result), and most exits are never printed. */
+  override get message(): string {
+    return `${this.pid === undefined ? 'process' : `process ${this.pid.toString()}`} exited: ${format(this.reason).slice(0, 2000)}`;
   }
 
   /**

@@ -36,6 +36,7 @@ import { tuple } from '../term/make.js';
 import type { Mfa } from '../term/shape.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import { ErlangError, ErlangExit, ErlangThrow, jsErrorReason } from './errors.js';
+import { ProcessExit } from '../process/errors.js';
 import type { RpcHost } from './host.js';
 
 /** A function Erlang can call: Erlang terms in, a term (or a promise of one) out. */
@@ -131,7 +132,9 @@ export function serveSpawnRequest(
   if (run === undefined) return reply(0, BADARG);
   const proc = host.table.spawn(async (self) => {
     const reason = await run();
-    if (reason !== NORMAL) self.exit(reason);
+    // The result is the exit reason (that is how erpc returns it): end without
+    // capturing a stack trace, which cost more than the rest of the call.
+    if (reason !== NORMAL) throw ProcessExit.ended(reason, self.pid);
   });
   let flags = 0;
   if (req.opts.some((o) => o === LINK)) {
