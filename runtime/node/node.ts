@@ -218,7 +218,7 @@ export class Node extends EventEmitter {
 
   /**
    * gen_server:call(Dest, Request, Timeout): a pid, a local name or `[name, node]`.
-   * Rejects with RpcError (`exit`, reason `noproc`, `noconnection` or the
+   * Rejects with RpcError (`exit`, reason `noproc`, `{nodedown, Node}` or the
    * server's exit reason) or, after `timeout` ms (default 5000), TimeoutError.
    */
   call(dest: Pid | string | Atom | [string | Atom, string | Atom], request: Term, options: CallOptions = {}): Promise<Term> {

@@ -76,6 +76,7 @@ export class Mailbox {
    */
   #mark: { readonly ref: Reference; after: Cell | undefined } | undefined;
   #closedBy: (() => unknown) | undefined;
+  #listener: ((message: Term) => void) | undefined;
 
   get size(): number {
     return this.#size;
@@ -88,6 +89,7 @@ export class Mailbox {
   /** Delivers a message: to the waiting receiver if it matches, else to the end of the queue. */
   push(message: Term): void {
     if (this.#closedBy !== undefined) return; // a dead process's mail is dropped, as Erlang does
+    if (this.#listener !== undefined) return this.#listener(message);
     const w = this.#waiter;
     if (w !== undefined) {
       const hit = matchClauses(w.clauses, message);
@@ -102,6 +104,19 @@ export class Mailbox {
     else this.#tail.next = cell;
     this.#tail = cell;
     this.#size++;
+  }
+
+  /**
+   * Hands every message from now on to `listener` at once, in arrival order,
+   * instead of queueing it: a process that only reacts (see
+   * ProcessTable.spawnHandler) needs no receive, no promise per message.
+   */
+  listen(listener: (message: Term) => void): void {
+    this.#listener = listener;
+    for (let cell = this.#head; cell !== undefined; cell = cell.next) listener(cell.message); // what came first, first
+    this.#head = this.#tail = undefined;
+    this.#mark = undefined;
+    this.#size = 0;
   }
 
   /** Where the queue ends now, for {@link mark}. */

@@ -65,6 +65,36 @@ export class ProcessTable {
     return this.#start(fn, p);
   }
 
+  /**
+   * Starts a process that only reacts: `init` runs at once with the new
+   * process's context and returns the function that every message delivered
+   * to it is handed to, synchronously and in arrival order. It traps exits
+   * (they arrive as `{'EXIT', From, Reason}` messages), so only `kill` or an
+   * error thrown by the handler ends it. For node services whose state is a
+   * table rather than a position in code, such as the RPC client's calls in
+   * flight: one such process serves them all, without a process and a
+   * receive per call.
+   */
+  spawnHandler(init: (self: ProcessContext) => (message: Term) => void): Process {
+    const p = this.#newProc();
+    p.trapExit = true;
+    let handler: (message: Term) => void;
+    try {
+      handler = init(new ProcessContext(this, p));
+    } catch (e) {
+      this.terminate(p, reasonOf(e), e);
+      throw e;
+    }
+    p.mailbox.listen((message) => {
+      try {
+        handler(message);
+      } catch (e) {
+        this.#crashed(p, e);
+      }
+    });
+    return p;
+  }
+
   /** Sends `message` from outside any process (the sender is {@link pid}). */
   send(to: Destination, message: Term): void {
     this.route(this.pid, to, message);
@@ -258,10 +288,15 @@ export class ProcessTable {
     if (w !== undefined) this.links.downTo(w, ref, target, reason); // else the watcher is gone
   }
 
-  #start(fn: ProcessFn, linkTo: Proc | undefined): Proc {
+  #newProc(): Proc {
     const pid = this.#pids.allocate((slot) => slot === slotOf(this.pid) || this.procs.has(slot));
     const p = new Proc(pid, slotOf(pid));
     this.procs.set(p.slot, p);
+    return p;
+  }
+
+  #start(fn: ProcessFn, linkTo: Proc | undefined): Proc {
+    const p = this.#newProc();
     if (linkTo !== undefined) this.links.linkLocal(linkTo, p);
     const ctx = new ProcessContext(this, p);
     // Erlang's spawn returns before the child runs; so does this.

@@ -20,7 +20,7 @@ export type ErlangClass = 'throw' | 'exit' | 'error';
  * raises what:
  * - the function threw, exited or raised an error: that class and reason, and its stacktrace for `error`;
  * - the node refused the spawn (SPAWN_REPLY with an error atom): `error`, `{erpc, Atom}` (`notsup`, `badarg`, ...);
- * - the connection went: `error`, `{erpc, noconnection}` (node.rpc) or `exit`, `noconnection` (node.call);
+ * - the connection went: `error`, `{erpc, noconnection}` (node.rpc) or `exit`, `{nodedown, Node}` (node.call, as gen:call);
  * - a gen_server call whose server is not there or ended: `exit`, `noproc` or the server's exit reason;
  * - the spawned process ended without an erpc result (killed): `exit`, `{signal, Reason}`, as erpc does.
  */

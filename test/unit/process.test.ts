@@ -324,3 +324,41 @@ describe('the README example', () => {
     expect(node.whereis(atom('counter'))).toBeUndefined();
   });
 });
+
+describe('spawnHandler: a process that only reacts', () => {
+  it('gets every message at once, in order, trapping exits; kill ends it, and so does a handler that throws', async () => {
+    const t = node();
+    const seen: string[] = [];
+    const h = t.spawnHandler((self) => (m) => {
+      seen.push(format(m));
+      if (m === atom('boom')) throw new Error('handler failed');
+      if (m === atom('echo')) self.send(self.pid, atom('echoed'));
+    });
+    t.send(h.pid, 1);
+    t.send(h.pid, atom('echo'));
+    expect(seen).toEqual(['1', 'echo', 'echoed']); // synchronous: no receive, no microtask
+    t.exit(h.pid, atom('shutdown'));
+    await Promise.resolve();
+    expect(h.alive).toBe(true);
+    expect(seen[3]).toMatch(/^\{'EXIT',<ts@host\.0\.0>,shutdown\}$/);
+    t.exit(h.pid, atom('kill'));
+    expect(await h.exited).toBe(atom('killed'));
+
+    const g = t.spawnHandler(() => (m) => {
+      if (m === atom('boom')) throw new Error('handler failed');
+    });
+    t.send(g.pid, atom('boom'));
+    expect(format(await g.exited)).toBe('{error,<<"Error: handler failed">>}');
+    expect(t.size).toBe(0);
+  });
+
+  it('an init that throws leaves no process', () => {
+    const t = node();
+    expect(() =>
+      t.spawnHandler(() => {
+        throw new Error('no');
+      }),
+    ).toThrow('no');
+    expect(t.size).toBe(0);
+  });
+});

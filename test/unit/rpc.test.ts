@@ -5,6 +5,7 @@ import { atom, format, Pid, Reference, Tuple, tuple, type Term } from '../../run
 import { P, ProcessTable, on, type RemoteSignals } from '../../runtime/process/index.js';
 import { call, cast, ErlangExit, ErlangThrow, ExposedModules, invoke, rpc, RpcError, serve, serveSpawnRequest, TimeoutError, type RpcHost } from '../../runtime/rpc/index.js';
 import { rpcResult, startRex } from '../../runtime/rpc/rex.js';
+import { Calls } from '../../runtime/rpc/calls.js';
 import { dispatch } from '../../runtime/node/inbound.js';
 import { control, parseControl } from '../../generated/control.js';
 import type { Connection } from '../../runtime/connection/connection.js';
@@ -35,6 +36,14 @@ function setup() {
   };
   const inbound = t.attachRemote(remote);
   return { t, calls, inbound };
+}
+
+/** Nothing left behind by finished calls: none in flight, no monitor held, no process but the node's calling one. */
+function expectNothingLeft(host: RpcHost): void {
+  const calls = Calls.of(host);
+  expect(calls.size).toBe(0);
+  expect([...host.table.procs.values()].map((p) => p.pid)).toEqual([calls.pid]);
+  for (const p of host.table.procs.values()) expect(p.someMonitors.size).toBe(0);
 }
 
 /** An RpcHost whose peer answers each SPAWN_REQUEST with `answer(args)`: a spawn error atom, or the DOWN reason. */
@@ -146,7 +155,7 @@ describe('rpc: erpc:call from TypeScript against a fake peer', () => {
     const f = fakePeer((args, resRef) => ({ down: tuple(resRef, atom('return'), [...args].reverse()) }));
     expect(await rpc(f.host, peer, atom('lists'), atom('reverse'), [[1, 2, 3]])).toEqual([[1, 2, 3]].reverse());
     expect(format(f.requests[0]!)).toMatch(/^\{29,#Ref<.*>,<ts@host\.\d+\.0>,<ts@host\.0\.0>,\{erpc,execute_call,4\},\[monitor\]\}$/);
-    expect(f.t.size).toBe(0);
+    expectNothingLeft(f.host);
   });
 
   it('throw, exit, error (with the stack), {erpc, R}, a spawn error and a foreign DOWN reason', async () => {
@@ -171,12 +180,12 @@ describe('rpc: erpc:call from TypeScript against a fake peer', () => {
     }
   });
 
-  it('timeout: TimeoutError, no process left, and the late reply is not wanted', async () => {
+  it('timeout: TimeoutError, nothing left behind, and the late reply is not wanted', async () => {
     const f = fakePeer(() => 'silent');
     const e = (await rpc(f.host, peer, atom('timer'), atom('sleep'), [5000], { timeout: 30 }).catch((x: unknown) => x)) as TimeoutError;
     expect(e).toBeInstanceOf(TimeoutError);
     expect(e.message).toBe('timer:sleep/1 on erl@box: no answer within 30 ms');
-    expect(f.t.size).toBe(0);
+    expectNothingLeft(f.host);
     const [, reqId, from] = (f.requests[0] as Tuple).elements as [number, Reference, Pid];
     expect(f.inbound.deliverSpawnReply(reqId, from, 2, peerPid(9))).toBe(false);
   });
@@ -188,7 +197,7 @@ describe('rpc: erpc:call from TypeScript against a fake peer', () => {
     await tick();
     ac.abort(new Error('user gave up'));
     await expect(pending).rejects.toThrow('user gave up');
-    expect(f.t.size).toBe(0);
+    expectNothingLeft(f.host);
     await expect(rpc(f.host, peer, atom('m'), atom('f'), [], { signal: ac.signal })).rejects.toThrow('user gave up');
     expect(f.requests).toHaveLength(1); // nothing sent for an aborted signal
 
@@ -208,7 +217,51 @@ describe('rpc: erpc:call from TypeScript against a fake peer', () => {
     const f = fakePeer(() => 'silent');
     f.host.control = () => Promise.reject(new TypeError('cannot encode'));
     await expect(rpc(f.host, peer, atom('m'), atom('f'), [])).rejects.toThrow('cannot encode');
-    expect(f.t.size).toBe(0);
+    expectNothingLeft(f.host);
+  });
+});
+
+describe('the calls table: one calling process for every call in flight', () => {
+  it('node.call over a connection that goes rejects with {nodedown, Node}, as gen:call does', async () => {
+    const f = fakePeer(() => 'silent');
+    const pending = call(f.host, tuple(atom('kv'), peer), atom('get')).catch((x: unknown) => x);
+    await tick();
+    f.inbound.nodeDown(peer);
+    const e = (await pending) as RpcError;
+    expect([e.class, format(e.reason)]).toEqual(['exit', '{nodedown,erl@box}']);
+    expectNothingLeft(f.host);
+  });
+
+  it('a local name nobody registered answers noproc at once (the DOWN comes before the call is in the table)', async () => {
+    const f = fakePeer(() => 'silent');
+    const e = (await call(f.host, atom('nobody'), 1, { timeout: 60_000 }).catch((x: unknown) => x)) as RpcError;
+    expect([e.class, format(e.reason)]).toEqual(['exit', 'noproc']);
+    expectNothingLeft(f.host);
+  });
+
+  it('killing the calling process rejects its calls with the reason; the next call gets a new one', async () => {
+    const f = fakePeer(() => 'silent');
+    const a = rpc(f.host, peer, atom('m'), atom('f'), []).catch((x: unknown) => x);
+    const b = call(f.host, tuple(atom('kv'), peer), 1).catch((x: unknown) => x);
+    await tick();
+    const first = Calls.of(f.host).pid;
+    f.t.exit(first, atom('kill'));
+    const [ea, eb] = (await Promise.all([a, b])) as RpcError[];
+    expect([ea!.class, format(ea!.reason), eb!.class, format(eb!.reason)]).toEqual(['exit', 'killed', 'exit', 'killed']);
+    expect(Calls.of(f.host).pid).not.toEqual(first);
+    expect(f.t.size).toBe(1);
+  });
+
+  it('replies that come late, or twice, or for nobody are dropped without disturbing calls in flight', async () => {
+    const f = fakePeer((args, resRef) => ({ down: tuple(resRef, atom('return'), args[0]!) }));
+    const calls = Calls.of(f.host);
+    const stray = f.t.makeRef();
+    f.t.send(calls.pid, tuple(stray, atom('late')));
+    f.t.send(calls.pid, tuple(atom('DOWN'), stray, atom('process'), peerPid(1), atom('x')));
+    f.t.send(calls.pid, tuple(atom('spawn_reply'), stray, atom('ok'), peerPid(1)));
+    f.t.send(calls.pid, atom('junk'));
+    expect(await Promise.all([1, 2, 3].map((n) => rpc(f.host, peer, atom('m'), atom('id'), [n])))).toEqual([1, 2, 3]);
+    expectNothingLeft(f.host);
   });
 });
 
@@ -320,12 +373,13 @@ describe('serve, call and cast inside one node', () => {
     expect(h.table.size).toBe(0);
   });
 
-  it('a call with no reply times out and leaves no process', async () => {
+  it('a call with no reply times out and leaves no call, monitor or process behind', async () => {
     const h = host();
     const s = await serve(h, atom('mute'), { handleCall: (_r, _f, st: undefined) => ({ noreply: true, state: st }) });
-    const before = h.table.size;
     await expect(call(h, s.pid, 1, { timeout: 20 })).rejects.toBeInstanceOf(TimeoutError);
-    expect(h.table.size).toBe(before);
+    expect(Calls.of(h).size).toBe(0);
+    for (const p of h.table.procs.values()) expect(p.someMonitors.size).toBe(0);
+    expect(h.table.size).toBe(2); // the server and the node's calling process
     await s.stop();
   });
 });
