@@ -8,6 +8,7 @@
  * converts or checks lives in runtime/stubs; this file only writes tables.
  */
 import { StructureKind, VariableDeclarationKind, type CodeBlockWriter } from 'ts-morph';
+import { stubNames } from '../runtime/stubs/names.js';
 import type { Statement } from './emit-term.js';
 import { camel, lit, pascal } from './ksy.js';
 import { refsOf, tsModule, tsName, type ServiceField, type ServiceType, type ValidatedService } from './services.js';
@@ -70,9 +71,7 @@ const docLine = (s: string): string => s.replace(/\*\//g, '*\\/').replace(/\s*\n
 
 export function emitServices(v: ValidatedService): Statement[] {
   const s = v.service;
-  const mod = tsModule(s);
-  const Mod = mod[0]!.toUpperCase() + mod.slice(1);
-  const table = `${mod}Functions`;
+  const { stub: mod, table, server, expose } = stubNames(tsModule(s));
   const types = s.types ?? {};
   const out: Statement[] = [
     { kind: StructureKind.ImportDeclaration, moduleSpecifier: '../../runtime/stubs/index.js', namespaceImport: 'C' },
@@ -135,10 +134,11 @@ export function emitServices(v: ValidatedService): Statement[] {
   out.push({
     kind: StructureKind.Interface,
     isExported: true,
-    name: `${Mod}Server`,
-    docs: [`${s.module} implemented in TypeScript; \`node.expose(${lit(s.module)}, expose${Mod}(impl))\` serves it to Erlang.`],
+    name: server,
+    docs: [`${s.module} implemented in TypeScript; \`node.expose(${lit(s.module)}, ${expose}(impl))\` serves it to Erlang.`],
     methods: fns.map(({ f, method, params, result, mfa }) => ({
-      name: method,
+      // `new(...)` in an interface is a construct signature; quoted, it is the method (impl.new stays plain).
+      name: method === 'new' ? lit(method) : method,
       docs: [`\`${mfa}\`: ${docLine(f.doc)}`],
       parameters: params.map((p) => ({ name: p.name, type: p.type })),
       returnType: `${result} | Promise<${result}>`,
@@ -147,9 +147,9 @@ export function emitServices(v: ValidatedService): Statement[] {
   out.push({
     kind: StructureKind.Function,
     isExported: true,
-    name: `expose${Mod}`,
+    name: expose,
     docs: [`The record node.expose takes for ${s.module}: incoming arguments checked and converted (BadArgError names the argument), the implementation's result checked (BadResultError), an undeclared arity refused (UndefError).`],
-    parameters: [{ name: 'impl', type: `${Mod}Server` }],
+    parameters: [{ name: 'impl', type: server }],
     returnType: 'C.Exposed',
     statements: (w: CodeBlockWriter) => {
       w.writeLine('return C.expose([').indent(() => {

@@ -3,13 +3,16 @@
  * the meta-schema `schemas/service.schema.json` (ajv), then what JSON Schema
  * cannot say: the module named as its file, refs that resolve and do not
  * loop, names unique (functions by name and arity, TS names, arguments,
- * fields, types), `optional` on map fields only.
+ * fields, types), `optional` on map fields only, and no name that would
+ * become an identifier the generated file already declares or JS reserves
+ * (runtime/stubs/names.ts lists both, for `beamwire stubs` too).
  */
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { RESERVED_WORDS, STRICT_RESERVED, STUB_PARAMS, stubNames, TAKEN_TYPES } from '../runtime/stubs/names.js';
 import { camel, pascal } from './ksy.js';
 import { SchemaError, type SchemaProblem } from './validate.js';
 
@@ -53,13 +56,6 @@ export interface ValidatedService {
   readonly path: string;
   readonly service: ServiceSchema;
 }
-
-/** The stub's own parameters; an argument may not take their names. */
-export const STUB_PARAMS = new Set(['caller', 'target', 'opts']);
-/** Words strict mode forbids as parameter names that camel() lets through. */
-const STRICT_RESERVED = new Set(['arguments', 'eval', 'implements', 'interface', 'package', 'private', 'protected', 'public']);
-/** TS names a named type may not take in a generated file. */
-const TAKEN_TYPES = new Set(['Term', 'Pid', 'Reference', 'Map', 'Array', 'Uint8Array', 'Promise', 'C']);
 
 /** The TS method name of a function. */
 export const tsName = (f: ServiceFunction): string => f.ts ?? camel(f.name);
@@ -133,15 +129,32 @@ function lineOf(doc: Document, lines: LineCounter, pointer: string): number | un
 function crossCheck(path: string, s: ServiceSchema, report: (at: string, message: string) => void): void {
   const base = posix.basename(path).replace(/\.service\.yaml$/, '');
   if (s.module !== base) report('/module', `must equal the file name '${base}' (got '${s.module}')`);
-  if (!IDENT.test(tsModule(s))) report('/module', `is not a TS identifier in camelCase (${tsModule(s)}): give the stub a name with \`ts\``);
+  const stub = tsModule(s);
+  const stubAt = s.ts === undefined ? '/module' : '/ts';
+  if (!IDENT.test(stub)) report('/module', `is not a TS identifier in camelCase (${stub}): give the stub a name with \`ts\``);
+  else if (RESERVED_WORDS.has(stub)) report(stubAt, `would name the stub object ${stub}, a word JS reserves: give the stub another name with \`ts\``);
+  const names = stubNames(stub);
+  // The values the file declares, with what each is: every named type adds its converter const (camelCase).
+  const values = new Map<string, string>([
+    [names.stub, `the stub object of ${s.module}`],
+    [names.table, `the function table of the stub ${names.stub}`],
+    [names.expose, `the expose adapter ${names.expose}(impl)`],
+  ]);
   const types = s.types ?? {};
   const tsTypes = new Map<string, string>();
   for (const name of Object.keys(types)) {
+    const at = `/types/${name}`;
+    const conv = camel(name);
     const ts = pascal(name);
-    if (TAKEN_TYPES.has(ts) || ts === `${pascal(tsModule(s))}Server`) report(`/types/${name}`, `would be the TS type ${ts}, a name the generated file already uses`);
-    else if (tsTypes.has(ts)) report(`/types/${name}`, `would be the TS type ${ts}, as ${tsTypes.get(ts)} is`);
-    else tsTypes.set(ts, name);
-    checkType(types[name]!.type, `/types/${name}/type`, types, report);
+    if (RESERVED_WORDS.has(conv)) report(at, `would be the converter const ${conv}, a word strict mode reserves: rename the type`);
+    else if (values.has(conv)) report(at, `would be the converter const ${conv}, which is already ${values.get(conv)}: rename the type`);
+    else if (TAKEN_TYPES.has(ts) || ts === names.server) report(at, `would be the TS type ${ts}, a name the generated file already uses: rename the type`);
+    else if (tsTypes.has(ts)) report(at, `would be the TS type ${ts}, as /types/${tsTypes.get(ts)} is: rename one of them`);
+    else {
+      values.set(conv, `the converter const of /types/${name}`);
+      tsTypes.set(ts, name);
+    }
+    checkType(types[name]!.type, `${at}/type`, types, report);
   }
   // Refs must not loop: follow each named type's refs depth-first.
   const state = new Map<string, 'visiting' | 'done'>();
@@ -168,13 +181,15 @@ function crossCheck(path: string, s: ServiceSchema, report: (at: string, message
     if (!IDENT.test(method)) report(`${at}/name`, `is not a TS identifier in camelCase (${method}): give the function a name with \`ts\``);
     else if (methods.has(method)) report(at, `has the TS name ${method}, as /functions/${methods.get(method)} does: give one a different \`ts\``);
     else methods.set(method, i);
-    const params = new Set<string>();
+    const params = new Map<string, string>();
     f.args.forEach((a, j) => {
       const p = camel(a.name);
-      if (STUB_PARAMS.has(p)) report(`${at}/args/${j}/name`, `'${a.name}' is a parameter every stub has (caller, target, opts)`);
+      if (STUB_PARAMS.has(p)) report(`${at}/args/${j}/name`, `'${a.name}' is a parameter every stub has (caller, target, opts; impl in ${names.expose}): rename the argument`);
       else if (STRICT_RESERVED.has(p)) report(`${at}/args/${j}/name`, `'${a.name}' is reserved in strict mode and cannot name a parameter`);
-      else if (params.has(p)) report(`${at}/args/${j}/name`, `repeats argument ${a.name}`);
-      params.add(p);
+      else if (p === names.table) report(`${at}/args/${j}/name`, `would be the TS parameter ${p}, which would hide the function table the stub calls through: rename the argument`);
+      else if (params.get(p) === a.name) report(`${at}/args/${j}/name`, `repeats argument ${a.name}`);
+      else if (params.has(p)) report(`${at}/args/${j}/name`, `would be the TS parameter ${p}, as argument ${params.get(p)} is: rename one of them`);
+      else params.set(p, a.name);
       checkType(a.type, `${at}/args/${j}/type`, types, report);
     });
     checkType(f.result, `${at}/result`, types, report);

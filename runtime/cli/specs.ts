@@ -11,6 +11,7 @@
 import { Atom } from '../term/atom.js';
 import { format } from '../term/format.js';
 import { Tuple, type Term } from '../term/values.js';
+import { RESERVED_WORDS, STRICT_RESERVED, STUB_PARAMS, stubNames, TAKEN_TYPES } from '../stubs/names.js';
 
 /** schemas/service.schema.json's $defs/type (codegen/services.ts has the same, for the generator). */
 export type SchemaType =
@@ -57,16 +58,7 @@ const ID = /^[a-z][a-z0-9_]*$/;
 const FUNCTION_NAME = /^[a-z][A-Za-z0-9_@]*[?!]?$/;
 export const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_.@]*$/;
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-const STUB_PARAMS = new Set(['caller', 'target', 'opts']);
-/** Parameter names strict mode forbids (codegen/services.ts refuses them too). */
-const STRICT_RESERVED = new Set(['arguments', 'eval', 'implements', 'interface', 'package', 'private', 'protected', 'public']);
-/** TS names the generated file uses itself (codegen/services.ts TAKEN_TYPES). */
-const TAKEN_TYPES = new Set(['Term', 'Pid', 'Reference', 'Map', 'Array', 'Uint8Array', 'Promise', 'C']);
 const MAX_DEPTH = 64;
-/** Words a generated `export const <name>` may not use. */
-const RESERVED_WORDS = new Set(
-  'break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static await arguments eval implements interface package private protected public'.split(' '),
-);
 
 // -- reading forms --------------------------------------------------------------
 
@@ -448,11 +440,10 @@ class Mapper {
   private typeName(erlang: string): string {
     let base = erlang.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().replace(/[^a-z0-9_]/g, '_');
     if (!/^[a-z]/.test(base)) base = `t_${base}`;
-    // Each named type is also a converter const named as written: not the stub object, its table, its adapter, nor a reserved word.
-    const stub = this.stubName;
-    const Stub = stub[0]!.toUpperCase() + stub.slice(1);
+    // Each named type is also a converter const (camelCase): not the stub object, its table, its adapter, nor a reserved word.
+    const { stub, table, server, expose } = stubNames(this.stubName);
     const taken = (n: string): boolean =>
-      this.named.has(n) || TAKEN_TYPES.has(pascal(n)) || pascal(n) === `${Stub}Server` || n === stub || n === `${stub}Functions` || n === `expose${Stub}` || RESERVED_WORDS.has(n);
+      this.named.has(n) || TAKEN_TYPES.has(pascal(n)) || pascal(n) === server || [stub, table, expose].includes(camel(n)) || RESERVED_WORDS.has(n);
     let n = base;
     for (let i = 2; taken(n); i++) n = `${base}_t${i === 2 ? '' : i}`;
     return n;

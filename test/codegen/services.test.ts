@@ -2,11 +2,14 @@
  * Codegen tier for service schemas (schemas/services/*.service.yaml →
  * generated/services/*.ts): the shipped schemas validate and are generated
  * (so gen:check covers them), malformed schemas fail naming the file and the
- * JSON path, and the output does not depend on run or input order.
+ * JSON path, names that would collide in the generated file are refused, the
+ * Erlang names JS reserves (new, delete) give code that type-checks, and the
+ * output does not depend on run or input order.
  */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { printFile } from '../../codegen/emit.js';
 import { convExpr, emitServices, tsType } from '../../codegen/emit-services.js';
@@ -180,7 +183,18 @@ describe('malformed service schemas are rejected with the file and the JSON path
     ['a repeated argument', GOOD.replace('{name: factor, type: number}', '{name: shape, type: number}'), /\/functions\/1\/args\/1\/name repeats argument shape/],
     ['a repeated field', GOOD.replace('{name: y, type: integer}', '{name: x, type: integer}'), /\/types\/point\/type\/record\/fields\/1\/name repeats field x/],
     ['optional on a record field', GOOD.replace('{name: y, type: integer}', '{name: y, type: integer, optional: true}'), /\/types\/point\/type\/record\/fields\/1\/optional is for map fields only/],
-    ['a type name the file already uses', GOOD.replace('  point:\n', '  demo_server:\n').replaceAll('{ref: point}', '{ref: demo_server}'), /\/types\/demo_server would be the TS type DemoServer/],
+    ['a type name the file already uses', GOOD.replace('  point:\n', '  demo_server:\n').replaceAll('{ref: point}', '{ref: demo_server}'), /\/types\/demo_server would be the TS type DemoServer, a name the generated file already uses: rename the type/],
+    ['a type named like a global the file writes', GOOD.replace('  point:\n', '  record:\n').replaceAll('{ref: point}', '{ref: record}'), /\/types\/record would be the TS type Record, a name the generated file already uses: rename the type/],
+    ['a type named like the function table', GOOD.replace('  point:\n', '  demo_functions:\n').replaceAll('{ref: point}', '{ref: demo_functions}'), /\/types\/demo_functions would be the converter const demoFunctions, which is already the function table of the stub demo: rename the type/],
+    ['a type named like the expose adapter', GOOD.replace('  point:\n', '  expose_demo:\n').replaceAll('{ref: point}', '{ref: expose_demo}'), /\/types\/expose_demo would be the converter const exposeDemo, which is already the expose adapter exposeDemo\(impl\): rename the type/],
+    ['a type named like a strict-mode reserved word', GOOD.replace('  point:\n', '  interface:\n').replaceAll('{ref: point}', '{ref: interface}'), /\/types\/interface would be the converter const interface, a word strict mode reserves: rename the type/],
+    ['two types with one converter name', GOOD.replace('  point:\n', '  new:\n').replace('  shape:\n', '  new_:\n').replaceAll('{ref: point}', '{ref: new}').replaceAll('{ref: shape}', '{ref: new_}'), /\/types\/new_ would be the converter const new_, which is already the converter const of \/types\/new: rename the type/],
+    ['two types with one TS name', GOOD.replace('  point:\n', '  p1:\n').replace('  shape:\n', '  p_1:\n').replaceAll('{ref: point}', '{ref: p1}').replaceAll('{ref: shape}', '{ref: p_1}'), /\/types\/p_1 would be the converter const p1, which is already the converter const of \/types\/p1/],
+    ['an argument named like the adapter parameter', GOOD.replace('{name: factor, type: number}', '{name: impl, type: number}'), /\/functions\/1\/args\/1\/name 'impl' is a parameter every stub has \(caller, target, opts; impl in exposeDemo\): rename the argument/],
+    ['an argument named like the function table', GOOD.replace('{name: factor, type: number}', '{name: demo_functions, type: number}'), /\/functions\/1\/args\/1\/name would be the TS parameter demoFunctions, which would hide the function table the stub calls through/],
+    ['two arguments with one TS name', GOOD.replace('      - {name: factor, type: number}\n', '      - {name: factor1, type: number}\n      - {name: factor_1, type: number}\n'), /\/functions\/1\/args\/2\/name would be the TS parameter factor1, as argument factor1 is: rename one of them/],
+    ['a stub `ts` that JS reserves', GOOD.replace('doc: A demo service.', 'ts: delete\ndoc: A demo service.'), /demo\.service\.yaml: \/ts would name the stub object delete, a word JS reserves: give the stub another name with `ts`/],
+    ['a stub `ts` that strict mode reserves', GOOD.replace('doc: A demo service.', 'ts: interface\ndoc: A demo service.'), /\/ts would name the stub object interface, a word JS reserves/],
     ['an argument name that is not an id', GOOD.replace('{name: factor,', '{name: Factor,'), /\/functions\/1\/args\/1\/name must match pattern/],
   ])('rejects %s', (_what, text, message) => {
     expect(problemsOf(text).join('\n')).toMatch(message);
@@ -200,4 +214,107 @@ describe('malformed service schemas are rejected with the file and the JSON path
       ]),
     ).toThrow(/a\.service\.yaml: \/module must equal the file name 'a'[^]*b\.service\.yaml: \/functions\/0\/result must be object/);
   });
+});
+
+describe('names the generated file declares itself', () => {
+  // What `-type queue() :: ...` in module queue gives when written by hand: the converter const and the stub object would both be `queue`.
+  const QUEUE = `
+module: queue
+doc: A queue.
+types:
+  queue:
+    doc: '-type queue() :: [term()].'
+    type: {list: term}
+functions:
+  - name: len
+    doc: The length.
+    args: [{name: q, type: {ref: queue}}]
+    result: integer
+`;
+
+  it('refuses a type named as its module: the converter const would be the stub object', () => {
+    expect(problemsOf(QUEUE, 'schemas/services/queue.service.yaml')).toEqual([
+      'schemas/services/queue.service.yaml: /types/queue would be the converter const queue, which is already the stub object of queue: rename the type (line 5)',
+    ]);
+    // Under another stub name the same type is fine.
+    expect(() => validateServices([{ path: 'schemas/services/queue.service.yaml', text: QUEUE.replace('doc: A queue.', 'ts: queues\ndoc: A queue.') }])).not.toThrow();
+  });
+
+  it('refuses a module whose stub name strict mode reserves', () => {
+    expect(problemsOf(QUEUE.replace('module: queue', 'module: eval').replaceAll('queue', 'q'), 'schemas/services/eval.service.yaml')).toEqual([
+      'schemas/services/eval.service.yaml: /module would name the stub object eval, a word JS reserves: give the stub another name with `ts` (line 2)',
+    ]);
+  });
+
+  /** The diagnostics of files (repository path → text) under the repo tsconfig, as `path:line: message`. */
+  function typeCheck(files: ReadonlyMap<string, string>): string[] {
+    const root = resolve(import.meta.dirname, '../..');
+    const config = ts.readConfigFile(resolve(root, 'tsconfig.json'), (p) => ts.sys.readFile(p));
+    const options = { ...ts.parseJsonConfigFileContent(config.config, ts.sys, root).options, noEmit: true };
+    const byPath = new Map([...files].map(([p, text]) => [resolve(root, p), text]));
+    const host = ts.createCompilerHost(options);
+    const exists = host.fileExists.bind(host);
+    const getSource = host.getSourceFile.bind(host);
+    host.fileExists = (f) => byPath.has(resolve(f)) || exists(f);
+    host.getSourceFile = (f, lang, ...rest) => (byPath.has(resolve(f)) ? ts.createSourceFile(f, byPath.get(resolve(f))!, lang) : getSource(f, lang, ...rest));
+    const program = ts.createProgram([...byPath.keys()], options, host);
+    return [...byPath.keys()]
+      .map((p) => program.getSourceFile(p)!)
+      .flatMap((sf) => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)])
+      .map((d) => `${d.file?.fileName.slice(root.length + 1)}:${d.file ? d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1 : 0}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
+  }
+
+  // maps:new/0 and lists:delete/2 are real: functions, arguments and types named like JS keywords must keep working.
+  const KV = `
+module: kv
+doc: A store whose Erlang names JS reserves.
+types:
+  default:
+    type: {map_of: [atom, term]}
+  class:
+    type: {atoms: [a, b]}
+functions:
+  - name: new
+    doc: An empty store (new_ in TS, as camelCase renames keywords).
+    args: []
+    result: {ref: default}
+  - name: new
+    ts: new
+    doc: A store with a class; an explicit ts may be a keyword, as a property it is fine.
+    args: [{name: class, type: {ref: class}}]
+    result: {ref: default}
+  - name: delete
+    doc: Without the key.
+    args: [{name: default, type: atom}, {name: in, type: {ref: default}}]
+    result: {ref: default}
+  - name: interface
+    doc: A strict-mode word as a method.
+    args: []
+    result: {ref: class}
+`;
+
+  it('emits functions, arguments and types named new, delete, class, default, interface as code that type-checks, calling the Erlang names', () => {
+    const [v] = validateServices([{ path: 'schemas/services/kv.service.yaml', text: KV }]);
+    const text = printFile('generated/services/kv.ts', v!.path, emitServices(v!));
+    expect(text).toContain("new_: C.fn<[], Default>('kv', 'new', [], default_),");
+    expect(text).toContain("new: C.fn<[class_: Class], Default>('kv', 'new', [class_], default_),");
+    expect(text).toContain("delete_: C.fn<[default_: string, in_: Default], Default>('kv', 'delete', [C.atom, default_], default_),");
+    // Unquoted, `new(...)` in an interface would declare a constructor.
+    expect(text).toContain("  'new'(class_: Class): Default | Promise<Default>;");
+    const use = `
+import { class_, default_, exposeKv, kv, type Class } from './kv.js';
+import type { Conv, RpcCaller } from '../../runtime/stubs/index.js';
+declare const caller: RpcCaller;
+export const convs: [Conv<Class>, Conv<Map<string, unknown>>] = [class_, default_];
+export const empty: Promise<Map<string, unknown>> = kv.new_(caller, 'n@h');
+export const one = kv.new(caller, 'n@h', 'a');
+export const less = kv.delete_(caller, 'n@h', 'k', new Map());
+export const which: Promise<'a' | 'b'> = kv.interface(caller, 'n@h');
+export const server = exposeKv({ new_: () => new Map(), new: (c) => new Map([[c, 1]]), delete_: (k, m) => (m.delete(k), m), interface: () => 'b' });
+`;
+    const files = (kvText: string): Map<string, string> => new Map([['generated/services/kv.ts', kvText], ['generated/services/kv-use.ts', use]]);
+    expect(typeCheck(files(text))).toEqual([]);
+    // The check has teeth: unquoted, the server interface loses its method new.
+    expect(typeCheck(files(text.replace("'new'(class_", 'new(class_'))).join('\n')).toMatch(/Property 'new' does not exist on type 'KvServer'/);
+  }, 120_000);
 });
