@@ -56,7 +56,15 @@ export class RefMaker {
 export const pidKey = (p: Pid): string => `${p.node.name}|${p.creation}|${p.id}|${p.serial}`;
 
 /** A string key equal for two references exactly when they are `=:=`. */
-export const refKey = (r: Reference): string => `${r.node.name}|${r.creation}|${r.ids.join('.')}`;
+export const refKey = (r: Reference): string => r.key;
 
 /** `=:=` for two pids. */
 export const samePid = (a: Pid, b: Pid): boolean => a === b || (a.node === b.node && a.id === b.id && a.serial === b.serial && a.creation === b.creation);
+
+/** `=:=` for two references. */
+export function sameRef(a: Reference, b: Reference): boolean {
+  if (a === b) return true;
+  if (a.node !== b.node || a.creation !== b.creation || a.ids.length !== b.ids.length) return false;
+  for (let i = 0; i < a.ids.length; i++) if (a.ids[i] !== b.ids[i]) return false;
+  return true;
+}

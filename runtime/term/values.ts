@@ -91,11 +91,25 @@ export class Port {
 
 /** A reference: up to 5 opaque 32-bit words (OTP makes 3; V4_NC allows 5), kept exactly as received. */
 export class Reference {
+  #key: string | undefined;
   constructor(
     readonly node: Atom,
     readonly creation: number,
     readonly ids: readonly number[],
   ) {}
+  /**
+   * A string equal for two references exactly when they are `=:=`, for Map
+   * keys. Kept once made: a call's ref is looked up several times on its way
+   * (monitor, reply, DOWN), and private so that structural comparisons
+   * (tests' toEqual) do not see it.
+   */
+  get key(): string {
+    if (this.#key === undefined) {
+      const i = this.ids;
+      this.#key = `${this.node.name}|${this.creation}|${i.length === 3 ? `${i[0]}.${i[1]}.${i[2]}` : i.join('.')}`;
+    }
+    return this.#key;
+  }
   toString(): string {
     return `#Ref<${this.node.name}.${[...this.ids].reverse().join('.')}>`;
   }
