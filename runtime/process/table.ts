@@ -95,6 +95,24 @@ export class ProcessTable {
     return p;
   }
 
+  /**
+   * Starts a process with no context of its own that runs `task` (on the next
+   * microtask, as spawn does) and ends with the reason it resolves to, or as
+   * a crash when it rejects. For work whose result is its exit reason, as a
+   * served erpc call's is: ending with a reason needs no thrown ProcessExit.
+   */
+  spawnTask(task: () => Promise<Term>): Process {
+    const p = this.#newProc();
+    queueMicrotask(() => {
+      if (!p.alive) return;
+      task().then(
+        (reason) => this.terminate(p, reason),
+        (e: unknown) => this.#crashed(p, e),
+      );
+    });
+    return p;
+  }
+
   /** Sends `message` from outside any process (the sender is {@link pid}). */
   send(to: Destination, message: Term): void {
     this.route(this.pid, to, message);

@@ -36,7 +36,6 @@ import { tuple } from '../term/make.js';
 import type { Mfa } from '../term/shape.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import { ErlangError, ErlangExit, ErlangThrow, jsErrorReason } from './errors.js';
-import { ProcessExit } from '../process/errors.js';
 import type { RpcHost } from './host.js';
 
 /** A function Erlang can call: Erlang terms in, a term (or a promise of one) out. */
@@ -130,12 +129,8 @@ export function serveSpawnRequest(
 ): void {
   const run = runnerFor(host, modules, req.mfa, args);
   if (run === undefined) return reply(0, BADARG);
-  const proc = host.table.spawn(async (self) => {
-    const reason = await run();
-    // The result is the exit reason (that is how erpc returns it): end without
-    // capturing a stack trace, which cost more than the rest of the call.
-    if (reason !== NORMAL) throw ProcessExit.ended(reason, self.pid);
-  });
+  // The result is the exit reason (that is how erpc returns it).
+  const proc = host.table.spawnTask(run);
   let flags = 0;
   if (req.opts.some((o) => o === LINK)) {
     host.inbound.deliverLink(req.from, proc.pid);
