@@ -24,16 +24,16 @@ import { gen } from '../../generated/gen.js';
 import { parseErpc, type Erpc } from '../../generated/erpc.js';
 import type { ProcessContext } from '../process/context.js';
 import { ProcessError } from '../process/errors.js';
-import { refKey } from '../process/ids.js';
+import { refKey, sameRef } from '../process/ids.js';
 import type { MonitorTarget } from '../process/links.js';
 import type { Process } from '../process/state.js';
 import type { Destination, ProcessTable } from '../process/table.js';
 import { Atom, atom } from '../term/atom.js';
-import { equals } from '../term/compare.js';
 import { format } from '../term/format.js';
 import { tuple } from '../term/make.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import { RpcError, TimeoutError } from './errors.js';
+import { Deadlines, type Deadline } from './deadlines.js';
 import type { RpcHost } from './host.js';
 
 export interface RpcOptions {
@@ -58,12 +58,10 @@ const NODEDOWN = atom('nodedown');
 const ERPC = atom('erpc');
 const EXECUTE_CALL = { module: ERPC, function: atom('execute_call'), arity: 4 };
 const MONITOR = [atom('monitor')];
-/** Node's setTimeout fires at once past 2^31 − 1 ms; longer timeouts re-arm. */
-const MAX_TIMER_MS = 0x7fff_ffff;
 
 /** One call in flight. */
 class Pending {
-  timer: ReturnType<typeof setTimeout> | undefined;
+  deadline: Deadline | undefined;
   onAbort: (() => void) | undefined;
   /** rpc: the SPAWN_REPLY has come; the monitor now names the spawned pid. */
   spawned = false;
@@ -88,6 +86,7 @@ const perTable = new WeakMap<ProcessTable, Calls>();
 export class Calls {
   readonly #host: RpcHost;
   readonly #pending = new Map<string, Pending>();
+  readonly #deadlines = new Deadlines();
   readonly #process: Process;
   #self!: ProcessContext;
   /** Messages delivered while a monitor is being set up: a local target that is not there answers DOWN before the call is in the table. */
@@ -171,17 +170,7 @@ export class Calls {
 
   #track(p: Pending, timeout: number): void {
     this.#pending.set(refKey(p.ref), p);
-    if (timeout !== Infinity) {
-      const deadline = Date.now() + timeout;
-      const arm = (ms: number): void => {
-        p.timer = setTimeout(() => {
-          const left = deadline - Date.now();
-          if (left > 0) return arm(left);
-          this.#fail(p, new TimeoutError(p.what(), timeout));
-        }, Math.min(ms, MAX_TIMER_MS));
-      };
-      arm(timeout);
-    }
+    if (timeout !== Infinity) p.deadline = this.#deadlines.add(timeout, () => this.#fail(p, new TimeoutError(p.what(), timeout)));
     if (p.signal !== undefined) {
       const signal = p.signal;
       p.onAbort = () => this.#fail(p, signal.reason);
@@ -194,7 +183,7 @@ export class Calls {
     const key = refKey(p.ref);
     if (this.#pending.get(key) !== p) return false;
     this.#pending.delete(key);
-    if (p.timer !== undefined) clearTimeout(p.timer);
+    p.deadline?.cancel();
     if (p.onAbort !== undefined) p.signal!.removeEventListener('abort', p.onAbort);
     return true;
   }
@@ -238,7 +227,8 @@ export class Calls {
 
 /** The DOWN reason of erpc:execute_call/4, as erpc:call/5 reads it. */
 function settleRpc(p: Pending, reason: Term): void {
-  const r = reason instanceof Tuple && reason.size >= 3 && equals(reason.elements[0]!, p.resRef!) ? erpcResult(reason) : undefined;
+  const tag = reason instanceof Tuple && reason.size >= 3 ? reason.elements[0] : undefined;
+  const r = tag instanceof Reference && sameRef(tag, p.resRef!) ? erpcResult(reason as Tuple) : undefined;
   if (r !== undefined) {
     switch (r.kind) {
       case 'return':
