@@ -137,10 +137,12 @@ export class ProcessContext {
    * `{spawn_reply, ReqId, ok, Pid}` or `{spawn_reply, ReqId, error, Reason}`
    * (`noconnection` if the node goes first), then the spawned process's end as
    * `{'DOWN', ReqId, process, Pid, Reason}`. `demonitor(ReqId)` abandons it.
+   * With `reply: 'error_only'` (erpc's `{reply, error_only}`) the success
+   * reply is not delivered.
    */
-  spawnRequest(node: Atom): Reference {
+  spawnRequest(node: Atom, options?: { reply?: 'yes' | 'error_only' }): Reference {
     this.#alive();
-    const ref = this.table.links.spawnRequest(this.proc, node);
+    const ref = this.table.links.spawnRequest(this.proc, node, options?.reply === 'error_only');
     this.proc.mailbox.mark(ref);
     return ref;
   }

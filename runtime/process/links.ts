@@ -125,11 +125,13 @@ export class LinkBook {
    * A spawn request with the `monitor` option, about to go to `node` from
    * `p` (erlang:spawn_request/5): the returned ReqId is also the monitor's
    * ref, held before the spawned pid is known (see {@link spawnReply}).
+   * `errorOnly` is the `{reply, error_only}` option erpc:call uses: only a
+   * failed spawn is reported; success shows in the DOWN that follows.
    */
-  spawnRequest(p: Proc, node: Atom): Reference {
+  spawnRequest(p: Proc, node: Atom, errorOnly = false): Reference {
     if (this.t.isLocalNode(node)) throw new ProcessError('BADARG', 'spawn_request', `${node.name} is this node: spawn locally instead`);
     const ref = this.t.makeRef();
-    p.monitors.set(refKey(ref), { ref, pid: undefined, name: undefined, node });
+    p.monitors.set(refKey(ref), { ref, pid: undefined, name: undefined, node, errorOnly });
     return ref;
   }
 
@@ -147,7 +149,8 @@ export class LinkBook {
     if (m === undefined || !pendingSpawn(m)) return false;
     if (result instanceof Pid && (flags & SPAWN_MONITOR) !== 0) p.monitors.set(key, { ref: reqId, pid: result, name: undefined, node: m.node });
     else p.monitors.delete(key);
-    this.t.deliver(p, result instanceof Pid ? tuple(SPAWN_REPLY, reqId, OK, result) : tuple(SPAWN_REPLY, reqId, ERROR, result));
+    if (!(result instanceof Pid)) this.t.deliver(p, tuple(SPAWN_REPLY, reqId, ERROR, result));
+    else if (m.errorOnly !== true) this.t.deliver(p, tuple(SPAWN_REPLY, reqId, OK, result));
     return true;
   }
 

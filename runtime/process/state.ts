@@ -22,6 +22,8 @@ export interface HeldMonitor {
   readonly pid: Pid | undefined;
   readonly name: Atom | undefined;
   readonly node: Atom;
+  /** A spawn request made with `{reply, error_only}`: a successful SPAWN_REPLY is not delivered. */
+  readonly errorOnly?: boolean;
 }
 
 /** A monitor another process (`watcher`) holds on this one; `name` when it monitored by name. */

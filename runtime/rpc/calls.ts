@@ -9,7 +9,8 @@
  * - rpc: SPAWN_REQUEST `{29, ReqId, Caller, GL, {erpc, execute_call, 4},
  *   [monitor]}` + `[ResRef, M, F, A]`; the peer answers SPAWN_REPLY (its
  *   pid, or an error atom), then the DOWN of the spawned process, whose
- *   reason is `{ResRef, return | throw | exit | error, ...}`.
+ *   reason is `{ResRef, return | throw | exit | error, ...}`. As erpc:call
+ *   (`{reply, error_only}`), only a failed spawn reaches the calling process.
  * - call: monitor the server, send `{'$gen_call', {Caller, Mref}, Request}`,
  *   take `{Mref, Reply}` or the DOWN.
  *
@@ -63,8 +64,6 @@ const MONITOR = [atom('monitor')];
 class Pending {
   deadline: Deadline | undefined;
   onAbort: (() => void) | undefined;
-  /** rpc: the SPAWN_REPLY has come; the monitor now names the spawned pid. */
-  spawned = false;
 
   constructor(
     readonly kind: 'rpc' | 'call',
@@ -127,7 +126,7 @@ export class Calls {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const self = this.#self;
     const resRef = self.makeRef();
-    const reqId = self.spawnRequest(node);
+    const reqId = self.spawnRequest(node, { reply: 'error_only' }); // as erpc:call: success shows in the DOWN
     const what = (): string => `${module.name}:${fun.name}/${args.length} on ${node.name}`;
     return new Promise<Term>((resolve, reject) => {
       const p = new Pending('rpc', reqId, resRef, what, undefined, resolve, reject, signal);
@@ -208,8 +207,7 @@ export class Calls {
     }
     if (message.size === 4 && tag === SPAWN_REPLY) {
       const p = this.#pending.get(refKey(e[1] as Reference));
-      if (p?.kind !== 'rpc') return;
-      if (e[2] === OK) return void (p.spawned = true);
+      if (p?.kind !== 'rpc' || e[2] === OK) return;
       if (this.#settle(p)) p.reject(new RpcError('error', tuple(ERPC, e[3]!), [], p.what()));
       return;
     }

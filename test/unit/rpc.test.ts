@@ -138,6 +138,24 @@ describe('process layer: the monitor of a spawn request', () => {
     expect(seen[1]).toMatch(/^\{'DOWN',#Ref<.*>,process,<erl@box\.7\.0>,noconnection\}$/);
   });
 
+  it("reply: 'error_only' (erpc:call's {reply, error_only}): success is not delivered, a failure is, and the DOWN still comes", async () => {
+    const { t, inbound } = setup();
+    const got: string[] = [];
+    let ok!: Reference;
+    let bad!: Reference;
+    const p = t.spawn(async (self) => {
+      ok = self.spawnRequest(peer, { reply: 'error_only' });
+      bad = self.spawnRequest(peer, { reply: 'error_only' });
+      got.push(format(await self.receive()), format(await self.receive()));
+    });
+    await tick();
+    expect(inbound.deliverSpawnReply(ok, p.pid, 2, peerPid(12))).toBe(true);
+    expect(inbound.deliverSpawnReply(bad, p.pid, 0, atom('notsup'))).toBe(true);
+    inbound.deliverDown(ok, peerPid(12), p.pid, atom('done'));
+    await p.exited;
+    expect(got).toEqual([`{spawn_reply,${format(bad)},error,notsup}`, `{'DOWN',${format(ok)},process,<erl@box.12.0>,done}`]);
+  });
+
   it('demonitor after the reply sends DEMONITOR_P to the spawned pid', async () => {
     const { t, inbound, calls } = setup();
     const p = t.spawn(async (self) => {
