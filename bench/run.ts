@@ -16,6 +16,14 @@
  *                                       build, for line-accurate profiles;
  *                                       see BENCHMARKS.md)
  *
+ * `npm run bench` compiles with tsc first and passes `--beamwire
+ * dist/runtime/index.js`: it measures the JavaScript the package ships.
+ * Run directly (`node --import tsx bench/run.ts`), it loads the sources
+ * through tsx, whose esbuild transform keeps function names by wrapping every
+ * closure made at run time in a `__name()` call (a defineProperty): about 2×
+ * slower on the receive path of a small packet, so such figures understate
+ * the build.
+ *
  * Method: each cell is one implementation doing one operation over one
  * corpus. After a warm-up, it runs ROUNDS rounds; a round repeats whole passes
  * over the corpus until ROUND_MS have elapsed. A cell reports the median
