@@ -7,22 +7,21 @@
  */
 import type { ProcessTable } from '../process/table.js';
 import type { ProcessContext } from '../process/context.js';
+import { reply } from '../rpc/index.js';
 import { Atom, atom } from '../term/atom.js';
-import { ImproperList, Pid, Tuple, type Term } from '../term/values.js';
+import { Pid, Tuple, type Term } from '../term/values.js';
 import { format } from '../term/format.js';
 
 const GEN_CALL = atom('$gen_call');
-const ALIAS = atom('alias');
 
-/** gen:reply/2: `{Tag, Reply}` to the caller, or to its alias when Tag is `[alias | Ref]` (OTP 24+). */
-export function genReply(self: ProcessContext, from: Term, reply: Term): void {
-  if (!(from instanceof Tuple) || from.size !== 2) return;
-  const [to, tag] = from.elements as [Term, Term];
-  if (tag instanceof ImproperList && tag.elements.length === 1 && tag.elements[0] === ALIAS && !(tag.tail instanceof Array)) {
-    self.send(tag.tail as never, new Tuple([tag, reply]));
-    return;
+/** gen:reply/2 from a service; a From that is not `{Pid, Tag}` gets a debug line rather than ending the service. */
+function genReply(self: ProcessContext, from: Term, value: Term, debug: (line: string) => void): void {
+  try {
+    reply((to, m) => self.send(to, m), from, value);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    debug(`net_kernel: ${e.message}`);
   }
-  if (to instanceof Pid) self.send(to, new Tuple([tag, reply]));
 }
 
 /** A `{'$gen_call', From, Request}` as [From, Request], or undefined. */
@@ -36,8 +35,8 @@ export function startServices(table: ProcessTable, debug: (line: string) => void
     for (;;) {
       const m = (await self.receive()) as Term;
       const call = genCall(m);
-      if (call && call[1] instanceof Tuple && call[1].elements[0] === atom('is_auth')) genReply(self, call[0], atom('yes'));
-      else if (call) genReply(self, call[0], atom('ignored'));
+      if (call && call[1] instanceof Tuple && call[1].elements[0] === atom('is_auth')) genReply(self, call[0], atom('yes'), debug);
+      else if (call) genReply(self, call[0], atom('ignored'), debug);
       else debug(`net_kernel ignored ${format(m).slice(0, 120)}`);
     }
   });
