@@ -43,6 +43,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Pid, Term, Tuple as TupleT, Node as NodeT } from '../runtime/index.js';
 import { startErl, type ErlNode } from '../test/support/erl-node.js';
+import { erlEval } from './erl-eval.js';
 
 type Beamwire = typeof import('../runtime/index.js');
 type Node = NodeT;
@@ -176,17 +177,8 @@ class Bench {
   ) {}
 
   /** Evaluates `src` in an erl node's ctl process (over distribution) and returns the value. */
-  async erl(target: ErlNode, src: string, timeout = 60_000): Promise<Term> {
-    let value: Term = atom('no_reply');
-    const p = this.node.spawn(async (self) => {
-      const ref = self.makeRef();
-      self.send(tuple(atom('ctl'), atom(target.name)) as never, tuple(self.pid, ref, src));
-      value = (await self.receive([on(P.tuple(P.ref(ref), P.bind('v')), ({ v }) => v)], { timeout })) as Term;
-    });
-    const reason = await p.exited;
-    if (reason !== atom('normal')) throw new Error(`erl(${src}) failed: ${format(reason)}`);
-    if (value instanceof TupleC && value.at(0) === atom('caught')) throw new Error(`erl(${src}) raised ${format(value)}`);
-    return value;
+  erl(target: ErlNode, src: string, timeout = 60_000): Promise<Term> {
+    return erlEval(bw, this.node, target.name, src, timeout);
   }
 
   /** 1. beamwire → distA: a beamwire process sends, distA's counter counts. */

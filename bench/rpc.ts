@@ -37,6 +37,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Node as NodeT, Term, Tuple } from '../runtime/index.js';
 import { startErl, type ErlNode } from '../test/support/erl-node.js';
+import { erlEval } from './erl-eval.js';
 import { CLK_TCK, codeVersion, medianBy, procCpuUs, roundTrip, selfCpuUs, type RoundTrip } from './dist.js';
 
 type Beamwire = typeof import('../runtime/index.js');
@@ -113,18 +114,8 @@ class RpcBench {
   ) {}
 
   /** Evaluates `src` in an erl node's ctl process (over distribution) and returns the value. */
-  async erl(target: ErlNode, src: string, timeout = 60_000): Promise<Term> {
-    const { atom, tuple, on, P, format, Tuple: TupleC } = bw;
-    let value: Term = atom('no_reply');
-    const p = this.node.spawn(async (self) => {
-      const ref = self.makeRef();
-      self.send(tuple(atom('ctl'), atom(target.name)) as never, tuple(self.pid, ref, src));
-      value = (await self.receive([on(P.tuple(P.ref(ref), P.bind('v')), ({ v }) => v)], { timeout })) as Term;
-    });
-    const reason = await p.exited;
-    if (reason !== atom('normal')) throw new Error(`erl(${src}) failed: ${format(reason)}`);
-    if (value instanceof TupleC && value.at(0) === atom('caught')) throw new Error(`erl(${src}) raised ${format(value)}`);
-    return value;
+  erl(target: ErlNode, src: string, timeout = 60_000): Promise<Term> {
+    return erlEval(bw, this.node, target.name, src, timeout);
   }
 
   /** 1. beamwire → rpcA: N sequential node.rpc calls, timed here. */
