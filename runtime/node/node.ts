@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
-import { Connection, type ConnectionClosed } from '../connection/connection.js';
+import { Connection, ConnectionClosed } from '../connection/connection.js';
 import { EpmdClient, EpmdServer, findEpmd, portFromEnv, type Registration } from '../epmd/index.js';
 import { acceptOnSocket, initiateOnSocket, simultaneousStatus } from '../handshake/index.js';
 import { P, on, type ProcessFn, type Process, type Destination, type RemoteInbound } from '../process/index.js';
@@ -381,7 +381,22 @@ export class Node extends EventEmitter {
     }
   }
 
+  /**
+   * Installs the connection a handshake made. A connection to `peer` that is
+   * still here was replaced (the acceptor answered 'alive' and the peer said
+   * "true": it restarted or reconnected before we saw the old one end). As
+   * net_kernel does, the old one goes down first: closing it runs `down` for
+   * it now, so its links and monitors fire noconnection and 'nodedown' is
+   * emitted before the new one is built (the new one's first bytes, in `rest`,
+   * are dispatched by its constructor). `down` checks identity, so the old
+   * socket's late 'close' cannot take the new connection down.
+   */
   private up(socket: Socket, peer: string, flags: bigint, rest: Uint8Array): Link {
+    const old = this.links.get(peer);
+    if (old !== undefined) {
+      this.debug(`a new connection from ${peer} replaces the one still up`);
+      old.connection.close(new ConnectionClosed(peer, 'local', new Error('replaced by a new connection (alive)')));
+    }
     const connection = new Connection(socket, rest, { peer, flags, ticktime: this.options.ticktime ?? 60 }, {
       signal: (c, ctl, payload) =>
         dispatch(this.inbound, c, ctl, payload, (l) => this.debug(l), (req, args, answer) => serveSpawnRequest(this.rpcHost, this.modules, req, args, answer)),
