@@ -34,12 +34,12 @@ export interface ConnectionSink {
   closed(connection: Connection, reason: ConnectionClosed): void;
 }
 
-/** Why a connection ended: `net_tick_timeout`, `closed` by the peer, `bad_packet` (with the error), or `local`. */
+/** Why a connection ended: `net_tick_timeout`, `closed` by the peer, `bad_packet` (with the error), `local`, or `replaced` by a newer connection to the same node (the handshake's `alive`). */
 export class ConnectionClosed extends Error {
   override readonly name = 'ConnectionClosed';
   constructor(
     readonly peer: string,
-    readonly reason: 'net_tick_timeout' | 'closed' | 'bad_packet' | 'local' | 'socket_error',
+    readonly reason: 'net_tick_timeout' | 'closed' | 'bad_packet' | 'local' | 'socket_error' | 'replaced',
     override readonly cause?: unknown,
   ) {
     super(`connection to ${peer} ended: ${reason}${cause instanceof Error ? ` (${cause.message})` : ''}`);

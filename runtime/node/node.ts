@@ -395,7 +395,7 @@ export class Node extends EventEmitter {
     const old = this.links.get(peer);
     if (old !== undefined) {
       this.debug(`a new connection from ${peer} replaces the one still up`);
-      old.connection.close(new ConnectionClosed(peer, 'local', new Error('replaced by a new connection (alive)')));
+      old.connection.close(new ConnectionClosed(peer, 'replaced'));
     }
     const connection = new Connection(socket, rest, { peer, flags, ticktime: this.options.ticktime ?? 60 }, {
       signal: (c, ctl, payload) =>

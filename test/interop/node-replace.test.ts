@@ -72,7 +72,7 @@ describe("a node that restarts under the same name (dist_util 'alive', net_kerne
 
       expect(await within('the link to the old incarnation', w.linked)).toBe(atom('noconnection'));
       expect(await within('the monitor of the old incarnation', w.down)).toBe(atom('noconnection'));
-      expect(events).toEqual([`nodeup ${old.name}`, `nodedown ${old.name} local`, `nodeup ${old.name}`]);
+      expect(events).toEqual([`nodeup ${old.name}`, `nodedown ${old.name} replaced`, `nodeup ${old.name}`]);
       // The replacement, not a socket close, took the old connection down.
       expect(debug.filter((l) => l.includes('replaces'))).toEqual([`[${node.name}] a new connection from ${old.name} replaces the one still up`]);
 
@@ -106,7 +106,7 @@ describe("a node that restarts under the same name (dist_util 'alive', net_kerne
       expect(await within('the link to the killed node', w.linked)).toBe(atom('noconnection'));
       expect(await within('the monitor of the killed node', w.down)).toBe(atom('noconnection'));
       expect(events[0]).toBe(`nodeup ${victim.name}`);
-      expect(events[1]).toMatch(new RegExp(`^nodedown ${victim.name} (closed|local)$`));
+      expect(events[1]).toMatch(new RegExp(`^nodedown ${victim.name} (closed|replaced)$`));
       expect(events[2]).toBe(`nodeup ${victim.name}`);
       expect(await node.ping(reborn.name)).toBe('pong');
       const ctl = (await evalIn(node, reborn.name, `whereis(ctl).`)) as Pid;

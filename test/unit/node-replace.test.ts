@@ -110,7 +110,7 @@ describe("a connection replaced after 'alive' (dist_util mark_pending: up_pendin
     expect(await within('the link to the old incarnation', linked)).toBe(atom('noconnection'));
     expect(await within('the monitor of the old incarnation', m.down)).toBe(atom('noconnection'));
     expect(fired.sort()).toEqual(['link', 'monitor']);
-    expect(events).toEqual([`nodeup ${peer}`, `nodedown ${peer} local`, `nodeup ${peer}`]);
+    expect(events).toEqual([`nodeup ${peer}`, `nodedown ${peer} replaced`, `nodeup ${peer}`]);
     // The Node closed the old socket: the old incarnation sees the peer close.
     expect((await within('the old socket to close', first.closed)).reason).toBe('closed');
     expect(first.connection.closed).toBe(true);
