@@ -108,7 +108,6 @@ export function parseDistOptions(argv: string[], lenient = false): DistOptions {
     else if (a === '--beamwire') {
       o.beamwire = argv[++i] ?? null;
       if (o.beamwire === null) throw new Error('--beamwire needs a path');
-      o.partial = true;
     } else if (a === '--erl-no-busy-wait') {
       o.noBusyWait = true;
       o.partial = true;
@@ -414,6 +413,7 @@ export async function runDist(argv: string[], lenient = false): Promise<void> {
     const cpu = cpus()[0];
     const result = {
       generatedAt: new Date().toISOString(),
+      beamwireModule: opt.beamwire ?? 'sources, through tsx',
       command: `npm run bench -- --dist${argv.filter((a) => a !== '--dist').length ? ` ${argv.filter((a) => a !== '--dist').join(' ')}` : ''}`,
       seconds,
       message: "{'$gen_call', {request, 1}, {get, <<\"user:1\">>, [{timeout, 5000}, {retries, 3}]}}",

@@ -14,6 +14,7 @@
  *   node --import tsx bench/rpc.ts      this one directly; options:
  *   --quick  --calls N  --rounds N  --no-timeout (node.rpc without a timeout,
  *   erpc:call/5 with infinity)  --beamwire PATH (load beamwire from a build)
+ *   --erl-no-busy-wait (erl with +sbwt none, +sbwtdcpu none, +sbwtdio none)
  *   --only RUN[,RUN] (beamwireToErlang, erlangToBeamwire, erlangToErlang: for
  *   profiles; no table, no results file)
  *
@@ -66,12 +67,14 @@ interface RpcOptions {
   beamwire: string | null;
   /** Only these runs (for profiles); then there is no table and no results file. */
   only: string[] | null;
+  /** Turn erl's scheduler busy-waiting off (+sbwt none ...), for comparison; default: OTP's defaults. */
+  noBusyWait: boolean;
 }
 
 /** Options of this benchmark; others (the codec and dist benchmarks', via run.ts) are ignored when `lenient`. */
 export function parseRpcOptions(argv: string[], lenient = false): RpcOptions {
   const quick = argv.includes('--quick');
-  const o: RpcOptions = { calls: quick ? 1000 : 5000, rounds: quick ? 1 : 3, timeout: 5000, partial: quick, beamwire: null, only: null };
+  const o: RpcOptions = { calls: quick ? 1000 : 5000, rounds: quick ? 1 : 3, timeout: 5000, partial: quick, beamwire: null, only: null, noBusyWait: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = (): number => {
@@ -88,6 +91,8 @@ export function parseRpcOptions(argv: string[], lenient = false): RpcOptions {
     } else if (a === '--beamwire') {
       o.beamwire = argv[++i] ?? null;
       if (o.beamwire === null) throw new Error('--beamwire needs a path');
+    } else if (a === '--erl-no-busy-wait') {
+      o.noBusyWait = true;
       o.partial = true;
     } else if (a === '--only') {
       const only = (argv[++i] ?? '').split(',').filter(Boolean);
@@ -207,8 +212,9 @@ export async function runRpc(argv: string[], lenient = false): Promise<void> {
     log(`rpc: embedded EPMD on port ${epmdPort}, nodes bwrpc, rpcA, rpcB ...`);
     node = await bw.Node.start({ name: 'bwrpc', cookie: COOKIE, epmd: { mode: 'embedded', port: epmdPort } });
     node.expose('bench', { echo: (x) => x });
-    erls.push(await startErl('rpcA', COOKIE, epmdPort, ['-pa', beamDir]));
-    erls.push(await startErl('rpcB', COOKIE, epmdPort, ['-pa', beamDir]));
+    const erlArgs = ['-pa', beamDir, ...(opt.noBusyWait ? ['+sbwt', 'none', '+sbwtdcpu', 'none', '+sbwtdio', 'none'] : [])];
+    erls.push(await startErl('rpcA', COOKIE, epmdPort, erlArgs));
+    erls.push(await startErl('rpcB', COOKIE, epmdPort, erlArgs));
     const bench = new RpcBench(node, erls[0]!, erls[1]!, opt.timeout);
     const { atom, fromCharlist } = bw;
     const otp = fromCharlist(await bench.erl(erls[0]!, 'erlang:system_info(otp_release).'));
@@ -269,6 +275,7 @@ export async function runRpc(argv: string[], lenient = false): Promise<void> {
     const cpu = cpus()[0];
     const result = {
       generatedAt: new Date().toISOString(),
+      beamwireModule: opt.beamwire ?? 'sources, through tsx',
       command: `npm run bench -- --rpc${rest.length ? ` ${rest.join(' ')}` : ''}`,
       seconds,
       calls: Object.fromEntries(RUNS.map((r) => [r.name, r.call])),
@@ -292,7 +299,7 @@ export async function runRpc(argv: string[], lenient = false): Promise<void> {
         otp,
         erts,
         clkTck: CLK_TCK,
-        erlFlags: 'OTP defaults',
+        erlFlags: opt.noBusyWait ? '+sbwt none +sbwtdcpu none +sbwtdio none' : 'OTP defaults',
       },
       code: codeVersion(),
       median: med,

@@ -99,10 +99,7 @@ function parseOptions(argv: string[]): Options {
         .filter(Boolean)
         .map((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
       o.partial = true;
-    } else if (a === '--beamwire') {
-      o.beamwire = value();
-      o.partial = true;
-    } else if (a === '--rounds') o.rounds = Math.max(1, Math.round(num()));
+    } else if (a === '--beamwire') o.beamwire = value(); // npm run bench passes the build; results say which was measured else if (a === '--rounds') o.rounds = Math.max(1, Math.round(num()));
     else if (a === '--round-ms') o.roundMs = num();
     else if (a === '--warm-ms') o.warmMs = num();
     else throw new Error(`unknown option ${a}`);
@@ -735,6 +732,7 @@ async function main(): Promise<void> {
   const cpu = cpus()[0];
   const result = {
     generatedAt: new Date().toISOString(),
+    beamwireModule: opt.beamwire ?? 'sources, through tsx',
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     seconds,
     method: {
