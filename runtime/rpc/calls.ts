@@ -126,7 +126,12 @@ export class Calls {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const self = this.#self;
     const resRef = self.makeRef();
-    const reqId = self.spawnRequest(node, { reply: 'error_only' }); // as erpc:call: success shows in the DOWN
+    let reqId: Reference;
+    try {
+      reqId = self.spawnRequest(node, { reply: 'error_only' }); // as erpc:call: success shows in the DOWN
+    } catch (e) {
+      return Promise.reject(e); // this node's own name, or no remote layer
+    }
     const what = (): string => `${module.name}:${fun.name}/${args.length} on ${node.name}`;
     return new Promise<Term>((resolve, reject) => {
       const p = new Pending('rpc', reqId, resRef, what, undefined, resolve, reject, signal);
@@ -150,6 +155,8 @@ export class Calls {
     let mref: Reference;
     try {
       mref = self.monitor(dest);
+    } catch (e) {
+      return Promise.reject(e); // a malformed {Name, Node}, or no remote layer
     } finally {
       this.#early = undefined;
     }

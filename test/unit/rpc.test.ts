@@ -270,6 +270,16 @@ describe('the calls table: one calling process for every call in flight', () => 
     expect(f.t.size).toBe(1);
   });
 
+  it('a call that cannot be made rejects (never throws): this node as the rpc target, a malformed {Name, Node}', async () => {
+    const f = fakePeer(() => 'silent');
+    let p: Promise<unknown> | undefined;
+    expect(() => (p = rpc(f.host, atom('ts@host'), atom('m'), atom('f'), []))).not.toThrow();
+    await expect(p).rejects.toMatchObject({ code: 'BADARG' });
+    expect(() => (p = call(f.host, tuple(atom('kv'), 42) as never, 1))).not.toThrow();
+    await expect(p).rejects.toMatchObject({ code: 'BADARG' });
+    expectNothingLeft(f.host);
+  });
+
   it('replies that come late, or twice, or for nobody are dropped without disturbing calls in flight', async () => {
     const f = fakePeer((args, resRef) => ({ down: tuple(resRef, atom('return'), args[0]!) }));
     const calls = Calls.of(f.host);
