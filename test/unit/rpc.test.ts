@@ -469,3 +469,61 @@ describe('runtime/node/inbound.ts: SPAWN_REQUEST and SPAWN_REPLY on a connection
     ]);
   });
 });
+
+describe('serve: system messages and timeouts inside one node', () => {
+  const host = (): RpcHost => {
+    const { t, inbound } = setup();
+    return { table: t, inbound, control: async () => {}, groupLeader: () => t.pid, debug: () => {} };
+  };
+  /** gen:call(Dest, system, Request) from a process of our own: the reply term. */
+  const system = async (h: RpcHost, dest: Term, request: Term): Promise<Term> => {
+    let got: Term = atom('no_reply');
+    const p = h.table.spawn(async (self) => {
+      const tag = self.makeRef();
+      self.send(dest as Pid, tuple(atom('system'), tuple(self.pid, tag), request));
+      got = (await self.receive([on(P.tuple(P.lit(tag), P.bind('v')), ({ v }) => v)], { timeout: 1000 })) as Term;
+    });
+    await p.exited;
+    return got;
+  };
+
+  it('sys:get_state of a state with no Erlang term (undefined) answers a placeholder; the server keeps serving', async () => {
+    const h = host();
+    const s = await serve(h, atom('plain'), { handleCall: (_r, _f, st: undefined) => ({ reply: atom('pong'), state: st }) });
+    expect(format(await system(h, s.pid, atom('get_state')))).toMatch(/^\{beamwire_unencodable,<<"cannot encode term: undefined has no Erlang term/);
+    expect(await call(h, s.pid, atom('ping'))).toBe(atom('pong'));
+    await s.stop();
+  });
+
+  it('suspend queues a TypeScript call until resume; get_status says suspended meanwhile', async () => {
+    const h = host();
+    const s = await serve<number>(h, atom('paused'), { init: () => 5, handleCall: (_r, _f, n) => ({ reply: n, state: n }) });
+    expect(await system(h, s.pid, atom('suspend'))).toBe(atom('ok'));
+    let answered: Term | undefined;
+    const pending = call(h, s.pid, atom('get')).then((v) => (answered = v));
+    await tick(30);
+    expect(answered).toBeUndefined();
+    expect(format(await system(h, s.pid, atom('get_status')))).toContain(`[[],suspended,${format(s.pid)},[],`);
+    expect(await system(h, s.pid, atom('resume'))).toBe(atom('ok'));
+    expect(await pending).toBe(5);
+    await s.stop();
+  });
+
+  it('timeout 0 fires at once when nothing is queued; a negative timeout is a bad return that ends the server', async () => {
+    const h = host();
+    const seen: Term[] = [];
+    const s = await serve<number>(h, atom('zero'), {
+      init: () => 0,
+      handleCall: (req, _f, n) => ({ reply: atom('ok'), state: n, timeout: req === atom('bad') ? -1 : 0 }),
+      handleInfo: (m, n) => {
+        seen.push(m);
+        return { state: n };
+      },
+    });
+    expect(await call(h, s.pid, atom('arm'))).toBe(atom('ok'));
+    await tick(10);
+    expect(seen).toEqual([atom('timeout')]);
+    expect(await call(h, s.pid, atom('bad'))).toBe(atom('ok'));
+    expect(format(await s.exited)).toBe('{error,<<"TypeError: server callback returned timeout -1: expected milliseconds >= 0 or Infinity">>}');
+  });
+});
