@@ -8,7 +8,7 @@
 import type { ProcessTable } from '../process/table.js';
 import type { ProcessContext } from '../process/context.js';
 import { reply } from '../rpc/index.js';
-import { Atom, atom } from '../term/atom.js';
+import { atom } from '../term/atom.js';
 import { Pid, Tuple, type Term } from '../term/values.js';
 import { format } from '../term/format.js';
 
@@ -24,8 +24,8 @@ function genReply(self: ProcessContext, from: Term, value: Term, debug: (line: s
   }
 }
 
-/** A `{'$gen_call', From, Request}` as [From, Request], or undefined. */
-export function genCall(m: Term): [Term, Term] | undefined {
+/** A `{'$gen_call', From, Request}` as [From, Request], or undefined (any other message; parseGen would throw). */
+function genCall(m: Term): [Term, Term] | undefined {
   if (m instanceof Tuple && m.size === 3 && m.elements[0] === GEN_CALL) return [m.elements[1]!, m.elements[2]!];
   return undefined;
 }
@@ -58,5 +58,3 @@ export function startServices(table: ProcessTable, debug: (line: string) => void
   });
   table.register(atom('user'), user.pid);
 }
-
-export const isAtom = (t: unknown): t is Atom => t instanceof Atom;
