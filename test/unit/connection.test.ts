@@ -61,6 +61,30 @@ describe('Connection', () => {
     expect(writes).toBeLessThan(10);
   });
 
+  it('one write per callback and the promise jobs it sets off, before the check phase; a later callback writes again', async () => {
+    const [a, b] = await socketPair();
+    let writes = 0;
+    const write = a.write.bind(a);
+    a.write = ((...args: Parameters<Socket['write']>) => (writes++, write(...args))) as Socket['write'];
+    const sb = recorder();
+    const ca = new Connection(a, new Uint8Array(0), { peer: 'b@h', flags }, recorder());
+    new Connection(b, new Uint8Array(0), { peer: 'a@h', flags }, sb);
+    const atCheckPhase = await new Promise<number>((resolve) =>
+      setTimeout(() => {
+        setImmediate(() => resolve(writes)); // queued before the sends
+        ca.send(control.sendSender(pid, pid), 1);
+        void Promise.resolve()
+          .then(() => ca.send(control.sendSender(pid, pid), 2))
+          .then(() => ca.send(control.sendSender(pid, pid), 3));
+      }, 0),
+    );
+    expect(atCheckPhase).toBe(1); // sent before the check phase, all three in one write
+    setTimeout(() => ca.send(control.sendSender(pid, pid), 4), 0);
+    await until(() => sb.got.length === 4);
+    expect(sb.got.map(([, p]) => p)).toEqual([1, 2, 3, 4]);
+    expect(writes).toBe(2);
+  });
+
   it('ticks keep an idle connection up, and silence closes it with net_tick_timeout', async () => {
     const [a, b] = await socketPair();
     const sa = recorder();
