@@ -4,7 +4,6 @@
  * erl_call. Each case names the Erlang function it exercises. Erlang is
  * driven through its `ctl` process (test/support/erl-node.ts).
  */
-import { spawn as spawnChild, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import { atom, format, ImproperList, Pid, Tuple, tuple, type Term } from '../../
 import { Node } from '../../runtime/node/node.js';
 import type { ProcessTable } from '../../runtime/process/table.js';
 import { ErlangError, ErlangExit, ErlangThrow, RpcError, TimeoutError } from '../../runtime/rpc/index.js';
-import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
+import { evalIn, requireElixir, requireErl, runAgainst, startErl, type ErlNode } from '../support/erl-node.js';
 
 const epmdPort = 48000 + Math.floor(Math.random() * 2000);
 let node: Node;
@@ -29,26 +28,8 @@ const USE = 'receive {use, X} -> X after 3000 -> no_use end';
 /** The table behind the node, to check that a call left nothing behind. */
 const tableOf = (n: Node): ProcessTable => (n as unknown as { table: ProcessTable }).table;
 
-/** Runs a program and resolves with its exit code and output. */
-function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const c = spawnChild(cmd, args, { env: { ...process.env, ERL_EPMD_PORT: String(epmdPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
-    c.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
-
-/** Elixir is part of the interop tier (.ci/run installs Debian's elixir): without it the Elixir case fails. */
-function requireElixir(): void {
-  const r = spawnSync('elixir', ['--version'], { timeout: 20_000 });
-  if (r.error || r.status !== 0) throw new Error(`the Elixir interop case needs elixir: ${r.error?.message ?? `exit ${r.status}`}; install Debian's elixir`);
-}
+/** Runs a program against this test's EPMD. */
+const run = (cmd: string, args: string[], timeoutMs?: number) => runAgainst(epmdPort, cmd, args, timeoutMs);
 
 const KV = `-module(kv).
 -behaviour(gen_server).

@@ -7,12 +7,11 @@
  * (`{ state, timeout }` → handle_info(timeout)). Erlang is driven through its
  * `ctl` process (test/support/erl-node.ts), as in rpc.test.ts.
  */
-import { spawn as spawnChild, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atom, format, Tuple, tuple, type Term } from '../../runtime/index.js';
 import { Node } from '../../runtime/node/node.js';
 import { toCharlist } from '../../runtime/term/convert.js';
-import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
+import { evalIn, requireElixir, requireErl, runAgainst, startErl, type ErlNode } from '../support/erl-node.js';
 
 const epmdPort = 46000 + Math.floor(Math.random() * 2000);
 let node: Node;
@@ -24,26 +23,8 @@ const at = (name: string): string => `{${name}, '${node.name}'}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const cl = toCharlist;
 
-/** Runs a program and resolves with its exit code and output. */
-function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const c = spawnChild(cmd, args, { env: { ...process.env, ERL_EPMD_PORT: String(epmdPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
-    c.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
-
-/** Elixir is part of the interop tier (.ci/run installs Debian's elixir): without it the Elixir case fails. */
-function requireElixir(): void {
-  const r = spawnSync('elixir', ['--version'], { timeout: 20_000 });
-  if (r.error || r.status !== 0) throw new Error(`the Elixir interop case needs elixir: ${r.error?.message ?? `exit ${r.status}`}; install Debian's elixir`);
-}
+/** Runs a program against this test's EPMD. */
+const run = (cmd: string, args: string[], timeoutMs?: number) => runAgainst(epmdPort, cmd, args, timeoutMs);
 
 /** A server whose state is a map of counters: call {bump, K} adds one and replies the new map; call get replies it. */
 async function counters(name: string, log: Term[] = []) {

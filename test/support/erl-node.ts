@@ -45,6 +45,27 @@ export function requireErl(): void {
   if (r.error || r.status !== 0) throw new Error(`interop tests need Erlang/OTP: cannot run erl (${r.error?.message ?? `exit ${r.status}`}); install erlang-nox`);
 }
 
+/** Elixir is part of the interop tier (.ci/run installs Debian's elixir): without it an Elixir case fails, never skips. */
+export function requireElixir(): void {
+  const r = spawnSync('elixir', ['--version'], { timeout: 20_000 });
+  if (r.error || r.status !== 0) throw new Error(`the Elixir interop case needs elixir: ${r.error?.message ?? `exit ${r.status}`}; install Debian's elixir`);
+}
+
+/** Runs a program (erl_call, elixir) against the EPMD on `epmdPort`; resolves with its exit code and output. */
+export function runAgainst(epmdPort: number, cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(cmd, args, { env: { ...process.env, ERL_EPMD_PORT: String(epmdPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
+    c.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
 /** `alive` starts a short-named node (-sname); `alive@host` a long-named one (-name). */
 export async function startErl(alive: string, cookie: string, epmdPort: number, args: string[] = []): Promise<ErlNode> {
   const long = alive.includes('@');
