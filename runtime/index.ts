@@ -22,7 +22,7 @@ export { tuple, float, improperList } from './term/make.js';
 export { equals, termKey, mapGet } from './term/compare.js';
 export { format } from './term/format.js';
 export { toCharlist, fromCharlist, toBinary, fromBinary, toAtom, fromAtom, toMap, fromMap, type ToMapOptions } from './term/convert.js';
-export { DecodeError, EncodeError, type DecodeErrorCode, type EncodeErrorCode } from './wire/errors.js';
+export { BeamwireError, isBeamwireError, DecodeError, EncodeError, type DecodeErrorCode, type EncodeErrorCode } from './wire/errors.js';
 export { decode, encode, DEFAULT_LIMITS, type DecodeOptions, type EncodeOptions } from './etf/codec.js';
 export { TermShapeError } from './term/shape.js';
 

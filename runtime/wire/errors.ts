@@ -1,3 +1,26 @@
+/**
+ * The base of every error beamwire throws or rejects with: a stable `name`
+ * (the class) and `code` (what went wrong, stable across releases: switch on
+ * it). Lives in the lowest layer so that every layer's errors can extend it.
+ * A brand rather than `instanceof` identifies them, so two copies of the
+ * package (an ESM and a CommonJS import, a bundled and an installed one)
+ * still recognise each other's errors.
+ */
+const BRAND = Symbol.for('beamwire.error');
+
+export abstract class BeamwireError extends Error {
+  abstract override readonly name: string;
+  abstract readonly code: string;
+}
+// On the prototype, not enumerable: printed errors show no brand.
+Object.defineProperty(BeamwireError.prototype, BRAND, { value: true });
+
+/** Whether `e` is one of beamwire's errors (any class; with `code`, that code only). */
+export function isBeamwireError(e: unknown, code?: string): e is BeamwireError {
+  if (typeof e !== 'object' || e === null || (e as { [BRAND]?: unknown })[BRAND] !== true) return false;
+  return code === undefined || (e as BeamwireError).code === code;
+}
+
 /** Why a decoder refused its input. Stable: callers may switch on it. */
 export type DecodeErrorCode =
   | 'TRUNCATED'
@@ -23,7 +46,7 @@ export type DecodeErrorCode =
   | 'BAD_VALUE';
 
 /** Malformed or hostile input, and where in it. The only error a decoder throws. */
-export class DecodeError extends Error {
+export class DecodeError extends BeamwireError {
   override readonly name = 'DecodeError';
   constructor(
     readonly code: DecodeErrorCode,
@@ -40,7 +63,7 @@ export class DecodeError extends Error {
 export type EncodeErrorCode = 'UNSUPPORTED_VALUE' | 'BAD_FLOAT' | 'BAD_VALUE' | 'TOO_LARGE' | 'DEPTH_LIMIT';
 
 /** A value that has no Erlang term, with the path to it (`[2].key`). */
-export class EncodeError extends Error {
+export class EncodeError extends BeamwireError {
   override readonly name = 'EncodeError';
   constructor(
     readonly code: EncodeErrorCode,
