@@ -9,12 +9,12 @@ import { EventEmitter } from 'node:events';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { Connection, ConnectionClosed } from '../connection/connection.js';
 import { EpmdClient, EpmdServer, findEpmd, portFromEnv, type Registration } from '../epmd/index.js';
-import { acceptOnSocket, initiateOnSocket, simultaneousStatus } from '../handshake/index.js';
-import { P, on, type ProcessFn, type Process, type Destination, type RemoteInbound } from '../process/index.js';
+import { acceptOnSocket, DEFAULT_SETUP_TIMEOUT_MS, HandshakeError, initiateOnSocket, simultaneousStatus } from '../handshake/index.js';
+import { NodeStopped, P, on, type ProcessFn, type Process, type Destination, type RemoteInbound } from '../process/index.js';
 import { ProcessTable } from '../process/table.js';
 import { Atom, atom } from '../term/atom.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
-import { call, cast, ExposedModules, invoke, reply, rpc, rpcCast, RpcError, serve, serveSpawnRequest } from '../rpc/index.js';
+import { call, cast, ExposedModules, invoke, reply, rpc, rpcCast, RpcError, serve, serveSpawnRequest, stopCalls } from '../rpc/index.js';
 import type { CallOptions, From, Implementation, RpcHost, RpcOptions, Server as GenServer, ServerSpec } from '../rpc/index.js';
 import { startRex } from '../rpc/rex.js';
 import { dispatch } from './inbound.js';
@@ -50,7 +50,30 @@ interface Link {
   flags: bigint;
 }
 
-export class Node extends EventEmitter {
+/**
+ * What a node emits. None of them is `'error'` unless a listener for it is
+ * attached: a node never crashes its process with an unhandled 'error'
+ * event; what it would report there goes to the debug lines instead.
+ */
+export interface NodeEvents {
+  /** A connection to `node` is up, whichever side dialled. */
+  nodeup: [node: string];
+  /** The connection to `node` ended: `reason` as ConnectionClosed gives it (`closed`, `net_tick_timeout`, `local`, ...). */
+  nodedown: [node: string, reason: ConnectionClosed['reason']];
+  /**
+   * A handshake failed: `in` for a peer that dialled us, `out` for our own
+   * attempt (the error says the step and reason; a wrong cookie says so).
+   * A simultaneous connect's `nok` is not a failure and is not reported.
+   */
+  handshakeError: [error: HandshakeError, direction: 'in' | 'out'];
+  /** Only with a listener: the distribution listener failed after start (otherwise a debug line). */
+  error: [error: Error];
+}
+
+const SHUTDOWN = atom('shutdown');
+const NORMAL = atom('normal');
+
+export class Node extends EventEmitter<NodeEvents> {
   readonly name: string;
   readonly creation: number;
   private readonly table: ProcessTable;
@@ -60,7 +83,12 @@ export class Node extends EventEmitter {
   private readonly pending = new Map<string, Promise<Link>>();
   private readonly modules = new ExposedModules();
   private readonly rpcHost: RpcHost;
+  /** Sockets still in a handshake, either direction: a stop destroys them. */
+  private readonly handshaking = new Set<Socket>();
+  /** Attempts that got `nok` and wait for the peer's own connection to come up. */
+  private readonly awaitingPeer = new Map<string, { resolve(l: Link): void; reject(e: unknown): void }[]>();
   private stopped = false;
+  private stopping: Promise<void> | undefined;
 
   private constructor(
     private readonly options: NodeOptions,
@@ -94,7 +122,8 @@ export class Node extends EventEmitter {
     };
     startRex(this.table, this.modules, (l) => this.debug(l));
     server.on('connection', (s: Socket) => void this.accept(s));
-    registration.on('lost', (e) => this.emit('error', e));
+    server.on('error', (e) => this.report(e));
+    registration.on('lost', (e) => this.debug(e.message));
   }
 
   /** Starts a node: listener, EPMD registration (running epmd or the embedded one), services. */
@@ -125,12 +154,15 @@ export class Node extends EventEmitter {
   // -- processes -------------------------------------------------------------
 
   spawn(fn: ProcessFn): Process {
+    this.live('spawn');
     return this.table.spawn(fn);
   }
   spawnLink(parent: Pid, fn: ProcessFn): Process {
+    this.live('spawn_link');
     return this.table.spawnLink(parent, fn);
   }
   register(name: string | Atom, pid: Pid): void {
+    this.live('register');
     this.table.register(toAtom(name), pid);
   }
   unregister(name: string | Atom): void {
@@ -142,11 +174,13 @@ export class Node extends EventEmitter {
 
   /** `dest ! msg`: a pid, a local registered name, `[name, node]`, or an alias. */
   send(dest: Pid | Reference | string | Atom | [string | Atom, string | Atom], msg: Term): void {
+    this.live('send');
     this.table.send(destination(dest), msg);
   }
 
   /** exit(Pid, Reason) from the node itself. */
   exit(pid: Pid, reason: Term): void {
+    this.live('exit');
     this.table.exit(pid, reason);
   }
 
@@ -155,14 +189,23 @@ export class Node extends EventEmitter {
    * breaks (noconnection when its node goes). Returns a function that unlinks.
    */
   link(pid: Pid, onExit: (reason: Term) => void): () => void {
+    this.live('link');
     let unlink = (): void => {};
-    this.table.spawn(async (self) => {
+    let reported = false;
+    const report = (reason: Term): void => {
+      if (!reported) (reported = true), onExit(reason);
+    };
+    const watcher = this.table.spawn(async (self) => {
       self.trapExit(true);
       self.link(pid);
-      unlink = () => self.exit(atom('normal'));
-      const reason = await self.receive([on(P.tuple(atom('EXIT'), P.pid(pid), P.bind('reason')), ({ reason }) => reason)]);
-      onExit(reason as Term);
+      unlink = () => {
+        reported = true;
+        self.exit(atom('normal'));
+      };
+      report((await self.receive([on(P.tuple(atom('EXIT'), P.pid(pid), P.bind('reason')), ({ reason }) => reason)])) as Term);
     });
+    // The node stopped under it (perhaps before it ran): the link broke with the reason its processes ended with.
+    void watcher.exited.then((why) => why !== NORMAL && report(why));
     return () => unlink();
   }
 
@@ -178,11 +221,12 @@ export class Node extends EventEmitter {
 
   /** Monitors a pid, a local name or `[name, node]`; `down` resolves with the DOWN reason (noproc, noconnection, ...). */
   monitor(target: Pid | string | Atom | [string | Atom, string | Atom]): { ref: Promise<Reference>; down: Promise<Term>; demonitor(): void } {
+    this.live('monitor');
     let setRef!: (r: Reference) => void;
     const ref = new Promise<Reference>((r) => (setRef = r));
     let stop = (): void => {};
     const down = new Promise<Term>((resolve) => {
-      this.table.spawn(async (self) => {
+      const watcher = this.table.spawn(async (self) => {
         const r = self.monitor(monitorTarget(target));
         setRef(r);
         stop = () => {
@@ -191,6 +235,8 @@ export class Node extends EventEmitter {
         };
         resolve((await self.receive([on(P.tuple(atom('DOWN'), P.ref(r), P.any, P.any, P.bind('reason')), ({ reason }) => reason)])) as Term);
       });
+      // The node stopped under it (perhaps before it ran): `down` settles with the reason its processes ended with.
+      void watcher.exited.then((why) => why !== NORMAL && resolve(why));
     });
     return { ref, down, demonitor: () => stop() };
   }
@@ -204,6 +250,7 @@ export class Node extends EventEmitter {
    * `stacktrace`) or, after `timeout` ms (default: none), TimeoutError.
    */
   rpc(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[], options: RpcOptions = {}): Promise<Term> {
+    if (this.stopped) return Promise.reject(new NodeStopped(this.name, 'rpc'));
     const n = toAtom(node);
     if (n.name === this.name) return this.rpcLocal(toAtom(module), toAtom(fun), args);
     return rpc(this.rpcHost, n, toAtom(module), toAtom(fun), args, options);
@@ -211,6 +258,7 @@ export class Node extends EventEmitter {
 
   /** erpc:cast(Node, Module, Fun, Args): runs it on `node`, fire and forget (failures are not reported, as in erpc). */
   rpcCast(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[]): void {
+    this.live('rpcCast');
     const n = toAtom(node);
     if (n.name === this.name) void invoke(this.modules, toAtom(module), toAtom(fun), args);
     else rpcCast(this.rpcHost, n, toAtom(module), toAtom(fun), args);
@@ -222,11 +270,13 @@ export class Node extends EventEmitter {
    * server's exit reason) or, after `timeout` ms (default 5000), TimeoutError.
    */
   call(dest: Pid | string | Atom | [string | Atom, string | Atom], request: Term, options: CallOptions = {}): Promise<Term> {
+    if (this.stopped) return Promise.reject(new NodeStopped(this.name, 'call'));
     return call(this.rpcHost, monitorTarget(dest), request, options);
   }
 
   /** gen_server:cast(Dest, Request): fire and forget; never fails. */
   cast(dest: Pid | string | Atom | [string | Atom, string | Atom], request: Term): void {
+    this.live('cast');
     cast(this.rpcHost, monitorTarget(dest), request);
   }
 
@@ -237,6 +287,7 @@ export class Node extends EventEmitter {
    * how results and exceptions map to Erlang.
    */
   expose(module: string | Atom, implementation: Implementation): void {
+    this.live('expose');
     this.modules.expose(toAtom(module), implementation);
   }
 
@@ -247,6 +298,7 @@ export class Node extends EventEmitter {
 
   /** Starts a gen_server-compatible server registered as `name` (see runtime/rpc/server.ts). */
   serve<S>(name: string | Atom, spec: ServerSpec<S>): Promise<GenServer> {
+    if (this.stopped) return Promise.reject(new NodeStopped(this.name, 'serve'));
     return serve(this.rpcHost, toAtom(name), spec);
   }
 
@@ -287,6 +339,7 @@ export class Node extends EventEmitter {
 
   /** net_adm:ping/1: 'pong' when `node` answers net_kernel's is_auth, else 'pang'. */
   async ping(node: string, timeoutMs = 7000): Promise<'pong' | 'pang'> {
+    this.live('ping');
     const peer = fullName(node);
     if (peer === this.name) return 'pong';
     try {
@@ -317,14 +370,46 @@ export class Node extends EventEmitter {
     return [...this.links.keys()].sort();
   }
 
-  /** Closes every connection, leaves EPMD, stops the listener (and the embedded EPMD). */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    for (const l of this.links.values()) l.connection.close();
+  /** Whether `stop()` has been called: every operation then fails with NodeStopped. */
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /**
+   * Stops the node for good: no new connection in or out (handshakes under
+   * way are cut), calls in flight reject with NodeStopped, every connection
+   * closes (its links and monitors fire `noconnection`, 'nodedown' is
+   * emitted), every process ends with `shutdown` (`node.monitor`'s `down`
+   * resolves with it), the EPMD registration and the listener close (and
+   * the embedded EPMD, if this node runs it). Nothing is left to keep the
+   * Node.js process alive. Idempotent: a second call returns the same promise.
+   */
+  stop(): Promise<void> {
+    if (this.stopping === undefined) {
+      this.stopped = true;
+      this.stopping = this.shutdown();
+    }
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
+    for (const s of this.handshaking) s.destroy();
+    for (const [peer, waiting] of this.awaitingPeer) for (const w of waiting) w.reject(new NodeStopped(this.name, `connect to ${peer}`));
+    this.awaitingPeer.clear();
+    stopCalls(this.rpcHost, new NodeStopped(this.name, 'a call in flight'));
+    for (const l of [...this.links.values()]) l.connection.close();
+    // One turn for processes to take the noconnection DOWNs and EXITs just delivered, before they are ended.
+    await new Promise((r) => setImmediate(r));
+    this.table.shutdown(SHUTDOWN);
     await this.registration.close();
-    await new Promise<void>((r) => this.server.close(() => r()));
+    await closed;
     await this.embedded?.close();
+  }
+
+  /** Throws NodeStopped once the node is stopped. */
+  private live(operation: string): void {
+    if (this.stopped) throw new NodeStopped(this.name, operation);
   }
 
   // -- connections -------------------------------------------------------------
@@ -333,6 +418,7 @@ export class Node extends EventEmitter {
 
   /** The connection to `peer`, made on demand; concurrent callers share one attempt. */
   connect(peer: string): Promise<Link> {
+    if (this.stopped) return Promise.reject(new NodeStopped(this.name, `connect to ${peer}`));
     const up = this.links.get(peer);
     if (up) return Promise.resolve(up);
     let attempt = this.pending.get(peer);
@@ -346,24 +432,91 @@ export class Node extends EventEmitter {
     const [alive, host] = splitName(peer);
     const info = await new EpmdClient({ host, port: this.epmdPort }).portPlease(alive);
     if (!info) throw new Error(`${peer} is not registered with EPMD on ${host}:${this.epmdPort}`);
+    if (this.stopped) throw new NodeStopped(this.name, `connect to ${peer}`);
     const socket = tcpConnect({ host, port: info.port, noDelay: true });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
+    this.handshaking.add(socket);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('error', reject);
+        socket.once('close', () => reject(new NodeStopped(this.name, `connect to ${peer}`)));
+      });
+      let hs;
+      try {
+        hs = await initiateOnSocket(socket, {
+          name: this.name,
+          creation: this.creation,
+          peerName: peer,
+          cookie: this.options.cookie,
+          cookieFor: this.cookieFor,
+          hidden: this.options.hidden ?? false,
+        });
+      } catch (e) {
+        if (this.stopped) throw new NodeStopped(this.name, `connect to ${peer}`);
+        // Simultaneous connect, and the peer's name sorts above ours: its attempt to us wins (dist_util). Wait for it.
+        if (e instanceof HandshakeError && e.reason === 'nok') return await this.peerAttempt(peer);
+        if (e instanceof HandshakeError) this.emit('handshakeError', e, 'out');
+        throw e;
+      }
+      if (this.stopped) {
+        socket.destroy();
+        throw new NodeStopped(this.name, `connect to ${peer}`);
+      }
+      return this.up(socket, hs.peerName, hs.flags, hs.rest);
+    } finally {
+      this.handshaking.delete(socket);
+    }
+  }
+
+  /**
+   * Our attempt got `nok`: the peer is dialling us too and its attempt is
+   * the one both sides keep. As net_kernel does, the caller waits for that
+   * connection (signals queued for the peer stay queued) instead of calling
+   * the node unreachable; only if it does not come up within the setup time
+   * does the attempt fail.
+   */
+  private peerAttempt(peer: string): Promise<Link> {
+    const up = this.links.get(peer);
+    if (up !== undefined) return Promise.resolve(up);
+    this.debug(`simultaneous connect with ${peer}: its attempt wins, waiting for it`);
+    return new Promise<Link>((resolve, reject) => {
+      const waiter = {
+        resolve: (l: Link) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+        reject: (e: unknown) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        const list = this.awaitingPeer.get(peer);
+        const i = list?.indexOf(waiter) ?? -1;
+        if (i >= 0) list!.splice(i, 1);
+        if (list?.length === 0) this.awaitingPeer.delete(peer);
+        reject(new HandshakeError('recv_status', 'nok', peer, `the simultaneous connection from ${peer} did not come up within ${DEFAULT_SETUP_TIMEOUT_MS} ms`));
+      }, DEFAULT_SETUP_TIMEOUT_MS);
+      timer.unref();
+      const list = this.awaitingPeer.get(peer);
+      if (list === undefined) this.awaitingPeer.set(peer, [waiter]);
+      else list.push(waiter);
     });
-    const hs = await initiateOnSocket(socket, {
-      name: this.name,
-      creation: this.creation,
-      peerName: peer,
-      cookie: this.options.cookie,
-      cookieFor: this.cookieFor,
-      hidden: this.options.hidden ?? false,
-    });
-    return this.up(socket, hs.peerName, hs.flags, hs.rest);
+  }
+
+  /** The peer's attempt that `peerAttempt` waits for failed or succeeded. */
+  private settlePeerAttempt(peer: string, outcome: { link: Link } | { error: unknown }): void {
+    const list = this.awaitingPeer.get(peer);
+    if (list === undefined) return;
+    this.awaitingPeer.delete(peer);
+    for (const w of list) 'link' in outcome ? w.resolve(outcome.link) : w.reject(outcome.error);
   }
 
   private async accept(socket: Socket): Promise<void> {
+    if (this.stopped) return void socket.destroy();
     socket.setNoDelay(true);
+    this.handshaking.add(socket);
+    let peer: string | undefined;
     try {
       const hs = await acceptOnSocket(socket, {
         name: this.name,
@@ -371,13 +524,22 @@ export class Node extends EventEmitter {
         cookie: this.options.cookie,
         cookieFor: this.cookieFor,
         hidden: this.options.hidden ?? false,
-        markPending: (peer) => (this.links.has(peer) ? 'alive' : this.pending.has(peer) ? simultaneousStatus(this.name, peer) : 'ok'),
+        markPending: (name) => {
+          peer = name;
+          return this.links.has(name) ? 'alive' : this.pending.has(name) ? simultaneousStatus(this.name, name) : 'ok';
+        },
       });
+      if (this.stopped) return void socket.destroy();
       this.up(socket, hs.peerName, hs.flags, hs.rest);
     } catch (e) {
-      this.debug(`refused a connection: ${(e as Error).message}`);
-      this.emit('handshakeError', e);
       socket.destroy();
+      if (this.stopped) return;
+      if (e instanceof HandshakeError && e.reason === 'nok') return this.debug(`simultaneous connect from ${e.peer}: ours wins, refused theirs (nok)`);
+      this.debug(`refused a connection: ${(e as Error).message}`);
+      if (peer !== undefined) this.settlePeerAttempt(peer, { error: e });
+      if (e instanceof HandshakeError) this.emit('handshakeError', e, 'in');
+    } finally {
+      this.handshaking.delete(socket);
     }
   }
 
@@ -406,6 +568,7 @@ export class Node extends EventEmitter {
     this.links.set(peer, link);
     this.emit('nodeup', peer);
     this.outbound.flush(peer);
+    this.settlePeerAttempt(peer, { link });
     return link;
   }
 
@@ -418,6 +581,12 @@ export class Node extends EventEmitter {
 
   private debug(line: string): void {
     this.options.debug?.(`[${this.name}] ${line}`);
+  }
+
+  /** 'error' only to a listener; otherwise a debug line (never an unhandled 'error' event). */
+  private report(e: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+    else this.debug(`error: ${e.message}`);
   }
 }
 

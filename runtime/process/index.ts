@@ -8,6 +8,7 @@ export { ProcessContext, type ReceiveOptions, type AfterOptions, type Clauses, t
 export { P, _, Pattern, Rest, type PatternLike, type ValueOf, type BindingsOf, type Bindings } from './pattern.js';
 export { on, Clause, type ClauseResult } from './mailbox.js';
 export { ProcessError, ProcessExit, ReceiveTimeout, exit, type ProcessErrorCode } from './errors.js';
+export { NodeStopped } from './stopped.js';
 export { PID_ID_LIMIT, PID_SERIAL_LIMIT, type NodeIdentity } from './ids.js';
 export type { MonitorTarget } from './links.js';
 export type { Process } from './state.js';

@@ -48,6 +48,18 @@ export class ProcessTable {
     this.links = new LinkBook(this);
   }
 
+  /**
+   * Ends every process with `reason` whatever it traps (as `kill` does, but
+   * with a reason that says why): what a node that stops does, once its
+   * connections are down. Their links and monitors fire as usual; a process
+   * spawned afterwards is the caller's to refuse.
+   */
+  shutdown(reason: Term): void {
+    this.post(() => {
+      for (const p of [...this.procs.values()]) this.terminate(p, reason);
+    });
+  }
+
   /** Number of live processes. */
   get size(): number {
     return this.procs.size;

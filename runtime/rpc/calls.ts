@@ -98,6 +98,13 @@ export class Calls {
     return c;
   }
 
+  /** The node stops: every call in flight rejects with `error` (its connection is going, so no DEMONITOR_P is sent). */
+  static stop(table: ProcessTable, error: unknown): void {
+    const c = perTable.get(table);
+    if (c === undefined) return;
+    for (const p of [...c.#pending.values()]) if (c.#settle(p)) p.reject(error);
+  }
+
   private constructor(host: RpcHost) {
     this.#host = host;
     this.#process = host.table.spawnHandler((self) => {

@@ -37,6 +37,11 @@ export function rpcCast(host: RpcHost, node: Atom, module: Atom, fun: Atom, args
   host.control(node, ctl, [module, fun, args]).catch((e: unknown) => host.debug(`erpc:cast ${module.name}:${fun.name}/${args.length} to ${node.name}: ${(e as Error).message}`));
 }
 
+/** The node stops: its calls in flight reject with `error` (NodeStopped). */
+export function stopCalls(host: RpcHost, error: unknown): void {
+  Calls.stop(host.table, error);
+}
+
 /** gen_server:call(Dest, Request, Timeout). Rejects with RpcError (class `exit`), TimeoutError, or the signal's reason. */
 export function call(host: RpcHost, dest: MonitorTarget, request: Term, options: CallOptions = {}): Promise<Term> {
   return Calls.of(host).call(dest, request, options);

@@ -4,7 +4,7 @@
  * `cast`, `expose`, `serve`, `reply`); see the "RPC" section of README.md.
  */
 export { RpcError, TimeoutError, ErlangThrow, ErlangExit, ErlangError, jsErrorReason, type ErlangClass } from './errors.js';
-export { rpc, rpcCast, call, cast, type RpcOptions, type CallOptions } from './client.js';
+export { rpc, rpcCast, call, cast, stopCalls, type RpcOptions, type CallOptions } from './client.js';
 export { ExposedModules, invoke, serveSpawnRequest, type ExposedFunction, type Implementation, type SpawnRequest, type Result } from './exposed.js';
 export { serve, reply, type ServerSpec, type Server, type From, type CallResult, type Next } from './server.js';
 export type { RpcHost } from './host.js';
