@@ -10,7 +10,7 @@ import { createServer, connect as tcpConnect, type Server, type Socket } from 'n
 import { Connection, ConnectionClosed } from '../connection/connection.js';
 import { EpmdClient, EpmdServer, findEpmd, portFromEnv, type Registration } from '../epmd/index.js';
 import { acceptOnSocket, DEFAULT_SETUP_TIMEOUT_MS, HandshakeError, initiateOnSocket, simultaneousStatus } from '../handshake/index.js';
-import { NodeStopped, P, on, type ProcessFn, type Process, type Destination, type RemoteInbound } from '../process/index.js';
+import { NodeStopped, P, on, type ProcessContext, type ProcessFn, type Process, type Destination, type RemoteInbound } from '../process/index.js';
 import { ProcessTable } from '../process/table.js';
 import { Atom, atom } from '../term/atom.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
@@ -72,6 +72,7 @@ export interface NodeEvents {
 
 const SHUTDOWN = atom('shutdown');
 const NORMAL = atom('normal');
+const KILL = atom('kill');
 
 export class Node extends EventEmitter<NodeEvents> {
   readonly name: string;
@@ -190,23 +191,29 @@ export class Node extends EventEmitter<NodeEvents> {
    */
   link(pid: Pid, onExit: (reason: Term) => void): () => void {
     this.live('link');
-    let unlink = (): void => {};
-    let reported = false;
+    let done = false;
     const report = (reason: Term): void => {
-      if (!reported) (reported = true), onExit(reason);
+      if (!done) (done = true), onExit(reason);
     };
-    const watcher = this.table.spawn(async (self) => {
-      self.trapExit(true);
-      self.link(pid);
-      unlink = () => {
-        reported = true;
-        self.exit(atom('normal'));
-      };
-      report((await self.receive([on(P.tuple(atom('EXIT'), P.pid(pid), P.bind('reason')), ({ reason }) => reason)])) as Term);
+    let self: ProcessContext | undefined;
+    const watcher = this.table.spawn(async (ctx) => {
+      if (done) return; // unlinked before it ran
+      self = ctx;
+      ctx.trapExit(true);
+      ctx.link(pid);
+      report((await ctx.receive([on(P.tuple(atom('EXIT'), P.pid(pid), P.bind('reason')), ({ reason }) => reason)])) as Term);
     });
     // The node stopped under it (perhaps before it ran): the link broke with the reason its processes ended with.
     void watcher.exited.then((why) => why !== NORMAL && report(why));
-    return () => unlink();
+    return () => {
+      if (done) return;
+      done = true;
+      // Unlink first: the watcher's end must not reach `pid` as an exit signal.
+      if (self !== undefined && watcher.alive) {
+        self.unlink(pid);
+        this.table.exit(watcher.pid, KILL);
+      }
+    };
   }
 
   /** Undoes `link`: the function it returned. */
@@ -224,21 +231,32 @@ export class Node extends EventEmitter<NodeEvents> {
     this.live('monitor');
     let setRef!: (r: Reference) => void;
     const ref = new Promise<Reference>((r) => (setRef = r));
+    let cancelled = false;
     let stop = (): void => {};
     const down = new Promise<Term>((resolve) => {
       const watcher = this.table.spawn(async (self) => {
+        if (cancelled) return; // demonitored before it ran
         const r = self.monitor(monitorTarget(target));
         setRef(r);
         stop = () => {
+          if (!watcher.alive) return; // DOWN came already
           self.demonitor(r);
-          self.exit(atom('normal'));
+          this.table.exit(watcher.pid, KILL);
         };
         resolve((await self.receive([on(P.tuple(atom('DOWN'), P.ref(r), P.any, P.any, P.bind('reason')), ({ reason }) => reason)])) as Term);
       });
       // The node stopped under it (perhaps before it ran): `down` settles with the reason its processes ended with.
-      void watcher.exited.then((why) => why !== NORMAL && resolve(why));
+      void watcher.exited.then((why) => !cancelled && why !== NORMAL && resolve(why));
     });
-    return { ref, down, demonitor: () => stop() };
+    return {
+      ref,
+      down,
+      demonitor: () => {
+        if (cancelled) return;
+        cancelled = true;
+        stop();
+      },
+    };
   }
 
   // -- RPC (runtime/rpc; README "RPC") ---------------------------------------------
@@ -363,6 +381,16 @@ export class Node extends EventEmitter<NodeEvents> {
     });
     await proc.exited;
     return answer;
+  }
+
+  /**
+   * erlang:disconnect_node/1: closes the connection to `node` (its links and
+   * monitors fire noconnection, 'nodedown' is emitted). False when there was none.
+   */
+  disconnect(node: string): boolean {
+    const link = this.links.get(fullName(node));
+    link?.connection.close();
+    return link !== undefined;
   }
 
   /** Connected nodes (visible and hidden). */

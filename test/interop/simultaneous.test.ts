@@ -1,0 +1,90 @@
+/**
+ * Interop tier: simultaneous connects (dist_util's `nok` / `ok_simultaneous`).
+ * Both sides look each other up through an EPMD gate that releases the two
+ * look-ups together, so beamwire and a real erl dial each other at the same
+ * moment on every try. Whichever name sorts higher keeps its attempt; the
+ * other side's queued signals must wait for that connection, not be dropped,
+ * and no monitor may see a false noconnection. Twenty tries with our name
+ * below the peer's, twenty with it above.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { atom, tuple, type Term } from '../../runtime/index.js';
+import { Node } from '../../runtime/node/node.js';
+import { P, on } from '../../runtime/process/index.js';
+import { EpmdGate } from '../support/epmd-gate.js';
+import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
+
+const epmdPort = 46000 + Math.floor(Math.random() * 2000);
+const TRIES = 20;
+let driver: Node;
+let gate: EpmdGate;
+let peer: ErlNode;
+const erl = (src: string): Promise<Term> => evalIn(driver, peer.name, src);
+
+beforeAll(async () => {
+  requireErl();
+  driver = await Node.start({ name: 'driver', cookie: 'secret', epmd: { mode: 'embedded', port: epmdPort } });
+  gate = await EpmdGate.start(epmdPort);
+  peer = await startErl('mmm', 'secret', gate.port);
+  // sink: keeps what beamwire sends it, in order, until asked.
+  await erl(`register(sink, spawn(fun() -> L = fun L(Acc) -> receive {get, From} -> From ! {got, lists:reverse(Acc)}, L([]); M -> L([M | Acc]) end end, L([]) end)), ok.`);
+}, 60_000);
+
+afterAll(async () => {
+  await peer?.stop();
+  await gate?.close();
+  await driver?.stop();
+});
+
+async function tries(alive: string, path: RegExp): Promise<void> {
+  const lines: string[] = [];
+  const node = await Node.start({ name: alive, cookie: 'secret', epmd: { mode: 'external', port: gate.port }, debug: (l) => lines.push(l) });
+  const got: Term[] = [];
+  const inbox = node.spawn(async (self) => {
+    for (;;) got.push(await self.receive([on(P.bind('m'), ({ m }) => m)]));
+  });
+  node.register('inbox', inbox.pid);
+  const falseDowns: Term[] = [];
+  try {
+    for (let i = 0; i < TRIES; i++) {
+      gate.arm(2);
+      // Both sides send first thing, so both look the other up at once; the gate lets the two look-ups go together.
+      const fromErl = erl(`{inbox, '${node.name}'} ! {from_erl, ${i}}, ok.`);
+      const m = node.monitor(['sink', peer.name]);
+      void m.down.then((why) => falseDowns.push(tuple(i, why)));
+      node.send(['sink', peer.name], tuple(atom('from_ts'), i));
+      node.send(['sink', peer.name], tuple(atom('from_ts'), i, 2));
+      expect(await fromErl).toBe(atom('ok'));
+      // Both sends are asynchronous on both sides: wait (bounded) for what each should get.
+      const sunk: Term[] = [];
+      for (let w = 0; w < 250 && sunk.length < 2; w++) {
+        const g = await erl(`sink ! {get, self()}, receive {got, G} -> G after 3000 -> timeout end.`);
+        sunk.push(...(g as Term[]));
+        if (sunk.length < 2) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(sunk, `try ${i}: ${lines.join('\n')}`).toEqual([tuple(atom('from_ts'), i), tuple(atom('from_ts'), i, 2)]);
+      const want = String(tuple(atom('from_erl'), i));
+      for (let w = 0; w < 250 && !got.map(String).includes(want); w++) await new Promise((r) => setTimeout(r, 20));
+      expect(got.map(String), `try ${i}`).toContain(want);
+      m.demonitor();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(falseDowns, `try ${i}`).toEqual([]);
+      node.disconnect(peer.name);
+      for (let w = 0; w < 100 && (await erl(`lists:member('${node.name}', nodes()).`)) === true; w++) await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await node.stop();
+  }
+  // The gate makes every try a real simultaneous connect: the path under test was taken (nearly) every time.
+  expect(lines.filter((l) => path.test(l)).length, lines.join('\n')).toBeGreaterThanOrEqual(TRIES / 2);
+}
+
+describe('simultaneous connect with a real erl', () => {
+  it(`our name below the peer's (erl answers nok; we wait for its attempt): ${TRIES} tries, nothing lost, no false DOWN`, async () => {
+    await tries('aaa', /its attempt wins/);
+  }, 120_000);
+
+  it(`our name above the peer's (we answer nok; erl waits for ours): ${TRIES} tries, nothing lost, no false DOWN`, async () => {
+    await tries('zzz', /ours wins/);
+  }, 120_000);
+});
