@@ -48,7 +48,7 @@ export { HandshakeError } from './handshake/index.js';
 export { Connection, ConnectionClosed } from './connection/connection.js';
 export {
   RpcError,
-  TimeoutError,
+  CallTimeoutError,
   ErlangThrow,
   ErlangExit,
   ErlangError,

@@ -201,7 +201,7 @@ export class Node extends EventEmitter {
    * erpc:call(Node, Module, Fun, Args): runs `module:fun(...args)` on `node`
    * (an OTP node, or this one for exposed modules) and resolves with its value.
    * Rejects with RpcError (`class` throw | exit | error, `reason`,
-   * `stacktrace`) or, after `timeout` ms (default: none), TimeoutError.
+   * `stacktrace`) or, after `timeout` ms (default: none), CallTimeoutError.
    */
   rpc(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[], options: RpcOptions = {}): Promise<Term> {
     const n = toAtom(node);
@@ -219,7 +219,7 @@ export class Node extends EventEmitter {
   /**
    * gen_server:call(Dest, Request, Timeout): a pid, a local name or `[name, node]`.
    * Rejects with RpcError (`exit`, reason `noproc`, `{nodedown, Node}` or the
-   * server's exit reason) or, after `timeout` ms (default 5000), TimeoutError.
+   * server's exit reason) or, after `timeout` ms (default 5000), CallTimeoutError.
    */
   call(dest: Pid | string | Atom | [string | Atom, string | Atom], request: Term, options: CallOptions = {}): Promise<Term> {
     return call(this.rpcHost, monitorTarget(dest), request, options);
