@@ -12,6 +12,7 @@ import { EpmdClient, EpmdServer, findEpmd, portFromEnv, type Registration } from
 import { acceptOnSocket, initiateOnSocket, simultaneousStatus } from '../handshake/index.js';
 import { P, on, type ProcessFn, type Process, type Destination, type RemoteInbound } from '../process/index.js';
 import { ProcessTable } from '../process/table.js';
+import { silentLogger, type Logger } from '../process/logger.js';
 import { Atom, atom } from '../term/atom.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import { call, cast, ExposedModules, invoke, reply, rpc, rpcCast, RpcError, serve, serveSpawnRequest } from '../rpc/index.js';
@@ -43,6 +44,8 @@ export interface NodeOptions {
   cookies?: Record<string, string>;
   /** Debug lines (dropped messages, ignored requests). Default: none. */
   debug?: (line: string) => void;
+  /** Where crash reports of this node's processes go; 'silent' drops them. Default: stderr ({@link stderrLogger}). */
+  logger?: Logger | 'silent';
 }
 
 interface Link {
@@ -74,7 +77,10 @@ export class Node extends EventEmitter {
     super();
     this.name = name;
     this.creation = registration.creation;
-    this.table = new ProcessTable({ name: atom(name), creation: registration.creation });
+    this.table = new ProcessTable(
+      { name: atom(name), creation: registration.creation },
+      { logger: options.logger === 'silent' ? silentLogger : options.logger },
+    );
     this.outbound = new Outbound({
       connected: (n) => this.links.get(n),
       connect: (n) => this.connect(n),

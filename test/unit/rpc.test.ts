@@ -2,7 +2,7 @@
 // whose control() plays the OTP peer (SPAWN_REPLY, then the DOWN carrying the erpc result).
 import { describe, expect, it } from 'vitest';
 import { atom, format, isBeamwireError, Pid, Reference, Tuple, tuple, type Term } from '../../runtime/index.js';
-import { P, ProcessTable, on, type RemoteSignals } from '../../runtime/process/index.js';
+import { P, ProcessTable, on, silentLogger, type Logger, type RemoteSignals } from '../../runtime/process/index.js';
 import { call, CallTimeoutError, cast, ErlangExit, ErlangThrow, ExposedModules, invoke, rpc, RpcError, serve, serveSpawnRequest, type RpcHost } from '../../runtime/rpc/index.js';
 import { rpcResult, startRex } from '../../runtime/rpc/rex.js';
 import { Calls } from '../../runtime/rpc/calls.js';
@@ -14,8 +14,8 @@ const peer = atom('erl@box');
 const peerPid = (id: number): Pid => new Pid(peer, id, 0, 99);
 const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function setup() {
-  const t = new ProcessTable({ name: atom('ts@host'), creation: 7 });
+function setup(logger?: Logger) {
+  const t = new ProcessTable({ name: atom('ts@host'), creation: 7 }, { logger });
   const calls: string[] = [];
   const rec =
     (verb: string) =>
@@ -361,8 +361,9 @@ describe('exposed functions: what Erlang sees', () => {
 });
 
 describe('serve, call and cast inside one node', () => {
+  // Servers here crash on purpose (a throwing callback, a bad return): no crash reports on stderr.
   const host = (): RpcHost => {
-    const { t, inbound } = setup();
+    const { t, inbound } = setup(silentLogger);
     return { table: t, inbound, control: async () => {}, groupLeader: () => t.pid, debug: () => {} };
   };
 
@@ -482,8 +483,9 @@ describe('runtime/node/inbound.ts: SPAWN_REQUEST and SPAWN_REPLY on a connection
 });
 
 describe('serve: system messages and timeouts inside one node', () => {
+  // Servers here crash on purpose (a throwing callback, a bad return): no crash reports on stderr.
   const host = (): RpcHost => {
-    const { t, inbound } = setup();
+    const { t, inbound } = setup(silentLogger);
     return { table: t, inbound, control: async () => {}, groupLeader: () => t.pid, debug: () => {} };
   };
   /** gen:call(Dest, system, Request) from a process of our own: the reply term. */
