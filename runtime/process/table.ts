@@ -348,12 +348,12 @@ export class ProcessTable {
 
   #crashed(p: Proc, e: unknown): void {
     if (!p.alive) return; // already ended from outside: this is the ProcessExit it was woken with
-    const name = p.name;
     const reason = reasonOf(e);
-    this.terminate(p, reason, e);
     // As OTP's emulator: a raw process that dies of an error is reported, one
     // that calls exit(Reason) is not (a deliberate end, whatever the reason).
-    if (!(e instanceof ProcessExit)) this.#reportCrash(p.pid, name, reason, e);
+    // Reported first: a remote layer that throws during the fan-out cannot lose it.
+    if (!(e instanceof ProcessExit)) this.#reportCrash(p.pid, p.name, reason, e);
+    this.terminate(p, reason, e);
   }
 
   /** OTP's "Error in process ~p on node ~p with exit value:~n~p~n", with the JS stack the reason cannot hold. */
