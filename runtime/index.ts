@@ -27,7 +27,7 @@ export { decode, encode, DEFAULT_LIMITS, type DecodeOptions, type EncodeOptions 
 export { TermShapeError } from './term/shape.js';
 
 // Distribution: the node, its processes, and the protocol pieces beneath it.
-export { Node, type NodeOptions } from './node/node.js';
+export { Node, type NodeOptions, type NodeEvents } from './node/node.js';
 export {
   P,
   _,
@@ -36,8 +36,13 @@ export {
   ProcessTable,
   ProcessContext,
   ProcessError,
+  NodeStopped,
   ProcessExit,
   ReceiveTimeout,
+  stderrLogger,
+  silentLogger,
+  type Logger,
+  type LogLevel,
   type Process,
   type ProcessFn,
   type Destination,
@@ -48,7 +53,7 @@ export { HandshakeError } from './handshake/index.js';
 export { Connection, ConnectionClosed } from './connection/connection.js';
 export {
   RpcError,
-  TimeoutError,
+  CallTimeoutError,
   ErlangThrow,
   ErlangExit,
   ErlangError,

@@ -13,10 +13,11 @@ import { pathToFileURL } from 'node:url';
 import { EpmdClient, portFromEnv } from '../epmd/index.js';
 import { Node } from '../node/node.js';
 import { splitName } from '../node/names.js';
-import { RpcError, TimeoutError } from '../rpc/index.js';
+import { CallTimeoutError, RpcError } from '../rpc/index.js';
 import { Atom, atom } from '../term/atom.js';
 import { format } from '../term/format.js';
 import { Tuple, type Term } from '../term/values.js';
+import { BeamwireError } from '../wire/errors.js';
 import { buildStubs, collectForms, MODULE_NAME, toYaml, type Forms } from './specs.js';
 import { parseArgs, TermSyntaxError } from './term-parser.js';
 
@@ -25,8 +26,10 @@ export interface Io {
   err(line: string): void;
 }
 
-class UsageError extends Error {
+/** A command line the CLI cannot run (unknown command, missing argument). Code 'USAGE'. */
+class UsageError extends BeamwireError {
   override readonly name = 'UsageError';
+  readonly code = 'USAGE';
 }
 
 const COMMON = `  --cookie C        the cookie (default: ~/.erlang.cookie)
@@ -333,7 +336,7 @@ export async function main(argv: readonly string[], io: Io = { out: (l) => conso
 }
 
 function oneLine(e: unknown): string {
-  if (e instanceof TimeoutError) return `timed out: ${e.message}`;
+  if (e instanceof CallTimeoutError) return `timed out: ${e.message}`;
   const text = e instanceof Error ? e.message : String(e);
   return text.replace(/\s*\n\s*/g, ' ');
 }

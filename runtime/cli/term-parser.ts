@@ -11,9 +11,12 @@
 import { atom } from '../term/atom.js';
 import { equals } from '../term/compare.js';
 import { Float, ImproperList, Tuple, type Term } from '../term/values.js';
+import { BeamwireError } from '../wire/errors.js';
 
-export class TermSyntaxError extends Error {
+/** Text that is not an Erlang term literal, with the offset where reading stopped. Code 'TERM_SYNTAX'. */
+export class TermSyntaxError extends BeamwireError {
   override readonly name = 'TermSyntaxError';
+  readonly code = 'TERM_SYNTAX';
   constructor(
     readonly offset: number,
     message: string,

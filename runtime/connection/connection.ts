@@ -13,6 +13,7 @@ import { follows, parseControl, type Control } from '../../generated/control.js'
 import { TermShapeError } from '../term/shape.js';
 import type { DecodeOptions } from '../etf/codec.js';
 import type { Term } from '../term/values.js';
+import { BeamwireError } from '../wire/errors.js';
 import { FrameReader } from '../wire/frames.js';
 import { PacketReader, PacketWriter } from './packets.js';
 
@@ -35,15 +36,24 @@ export interface ConnectionSink {
   closed(connection: Connection, reason: ConnectionClosed): void;
 }
 
-/** Why a connection ended: `net_tick_timeout`, `closed` by the peer, `bad_packet` (with the error), `local`, or `replaced` by a newer connection to the same node (the handshake's `alive`). */
-export class ConnectionClosed extends Error {
+export type ConnectionClosedReason = 'net_tick_timeout' | 'closed' | 'bad_packet' | 'local' | 'socket_error' | 'replaced';
+
+/**
+ * Why a connection ended: `net_tick_timeout`, `closed` by the peer,
+ * `bad_packet` (with the error), `local`, or `replaced` by a newer connection
+ * to the same node (the handshake's `alive`). Code `CONNECTION_<REASON>`
+ * (`CONNECTION_NET_TICK_TIMEOUT`, `CONNECTION_CLOSED`, ...).
+ */
+export class ConnectionClosed extends BeamwireError {
   override readonly name = 'ConnectionClosed';
+  readonly code: `CONNECTION_${Uppercase<ConnectionClosedReason>}`;
   constructor(
     readonly peer: string,
-    readonly reason: 'net_tick_timeout' | 'closed' | 'bad_packet' | 'local' | 'socket_error' | 'replaced',
+    readonly reason: ConnectionClosedReason,
     override readonly cause?: unknown,
   ) {
     super(`connection to ${peer} ended: ${reason}${cause instanceof Error ? ` (${cause.message})` : ''}`);
+    this.code = `CONNECTION_${reason.toUpperCase() as Uppercase<ConnectionClosedReason>}`;
   }
 }
 

@@ -1,3 +1,5 @@
+import { BeamwireError } from '../wire/errors.js';
+
 /** Why an EPMD request failed. Stable: callers may switch on it. */
 export type EpmdErrorCode =
   /** ALIVE2 answered with Result ≠ 0: the name is registered already (or epmd found it invalid). */
@@ -17,8 +19,8 @@ export type EpmdErrorCode =
   /** The ALIVE2 connection of a registration closed: the node is no longer registered. */
   | 'LOST';
 
-/** An EPMD request that failed, naming the epmd, the request and the reason. */
-export class EpmdError extends Error {
+/** An EPMD request that failed, naming the epmd, the request and the reason. `code` is an {@link EpmdErrorCode}. */
+export class EpmdError extends BeamwireError {
   override readonly name = 'EpmdError';
   constructor(
     readonly code: EpmdErrorCode,

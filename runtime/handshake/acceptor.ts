@@ -9,7 +9,7 @@ import * as H from '../../generated/handshake.js';
 import { digestEquals, genChallenge, genDigest } from './digest.js';
 import { expandMandatory25, missingMandatory, negotiate, ourFlags, type OtpLevel } from './flags.js';
 import type { HandshakeResult, Transport } from './transport.js';
-import { decodeAt, fail, isNodeName, recvAt, sendAt, statusText } from './steps.js';
+import { cookieHint, decodeAt, fail, isNodeName, recvAt, sendAt, statusText } from './steps.js';
 
 /** What the node layer says about an incoming attempt from a name (net_kernel's accept_pending). */
 export type PendingStatus = 'ok' | 'ok_simultaneous' | 'nok' | 'alive';
@@ -156,7 +156,7 @@ async function recvComplement(hs: Acceptor): Promise<void> {
  */
 async function recvChallengeReply(hs: Acceptor, ours: number, cookie: string): Promise<number> {
   const r = decodeAt('recv_challenge_reply', hs.peer, await recvAt(hs.t, 'recv_challenge_reply', hs.peer), H.decodeChallengeReply);
-  if (!digestEquals(r.digest, genDigest(ours, cookie))) fail('recv_challenge_reply', 'bad_cookie', hs.peer);
+  if (!digestEquals(r.digest, genDigest(ours, cookie))) fail('recv_challenge_reply', 'bad_cookie', hs.peer, cookieHint(hs.peer));
   return r.challenge;
 }
 

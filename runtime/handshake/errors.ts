@@ -3,6 +3,7 @@
  * function that gave up (`{recv_challenge_reply_failed, bad_cookie}` becomes
  * step 'recv_challenge_reply', reason 'bad_cookie').
  */
+import { BeamwireError } from '../wire/errors.js';
 
 export type HandshakeStep =
   // initiator (dist_util:handshake_we_started/1)
@@ -45,8 +46,14 @@ export type HandshakeReason =
   /** A well-formed status this side cannot accept here (unknown text, or 'named:' without NAME_ME). */
   | 'unexpected_status';
 
-export class HandshakeError extends Error {
+/**
+ * A handshake that failed: at which step, why, and with whom. Code
+ * `HANDSHAKE_<REASON>` (`HANDSHAKE_BAD_COOKIE`, `HANDSHAKE_TIMEOUT`, ...): the
+ * reason is what a caller acts on; the step says where, for the message.
+ */
+export class HandshakeError extends BeamwireError {
   override readonly name = 'HandshakeError';
+  readonly code: `HANDSHAKE_${Uppercase<HandshakeReason>}`;
   constructor(
     readonly step: HandshakeStep,
     readonly reason: HandshakeReason,
@@ -60,20 +67,23 @@ export class HandshakeError extends Error {
       `handshake with ${peer ?? 'an unnamed peer'} failed at ${step}: ${reason}${detail === undefined ? '' : ` (${detail})`}`,
       options,
     );
+    this.code = `HANDSHAKE_${reason.toUpperCase() as Uppercase<HandshakeReason>}`;
   }
 }
 
 /**
  * A transport that can no longer deliver: the socket closed, or the setup
  * timer fired. The state machines turn it into a HandshakeError at the step
- * that was waiting.
+ * that was waiting. Code 'TRANSPORT_CLOSED' or 'TRANSPORT_TIMEOUT'.
  */
-export class TransportError extends Error {
+export class TransportError extends BeamwireError {
   override readonly name = 'TransportError';
+  readonly code: 'TRANSPORT_CLOSED' | 'TRANSPORT_TIMEOUT';
   constructor(
     readonly reason: 'closed' | 'timeout',
     message: string,
   ) {
     super(message);
+    this.code = reason === 'closed' ? 'TRANSPORT_CLOSED' : 'TRANSPORT_TIMEOUT';
   }
 }

@@ -9,7 +9,8 @@ import * as H from '../../generated/handshake.js';
 import { digestEquals, genChallenge, genDigest } from './digest.js';
 import { expandMandatory25, missingMandatory, negotiate, ourFlags, type OtpLevel } from './flags.js';
 import type { HandshakeResult, Transport } from './transport.js';
-import { decodeAt, fail, hostOf, isNodeName, recvAt, sendAt, statusText } from './steps.js';
+import { HandshakeError } from './errors.js';
+import { cookieHint, decodeAt, fail, hostOf, isNodeName, recvAt, sendAt, statusText } from './steps.js';
 
 export interface InitiatorResult extends HandshakeResult {
   /** Our node name: as given, or the one the acceptor assigned with NAME_ME. */
@@ -143,9 +144,22 @@ function sendChallengeReply(hs: Initiator, theirs: number, cookie: string): numb
   return ours;
 }
 
-/** 'a': exactly 17 bytes, and the digest of our challenge under the same cookie, compared in constant time. */
+/**
+ * 'a': exactly 17 bytes, and the digest of our challenge under the same
+ * cookie, compared in constant time. An acceptor that refuses our digest
+ * closes without a word (OTP's dist_util does; so does acceptor.ts), so a
+ * close here is almost always a cookie mismatch: the reason stays 'closed'
+ * (that is all we know), the message says what it most likely means.
+ */
 async function recvChallengeAck(hs: Initiator, ours: number, cookie: string): Promise<void> {
-  const payload = await recvAt(hs.t, 'recv_challenge_ack', hs.peer);
+  let payload: Uint8Array;
+  try {
+    payload = await recvAt(hs.t, 'recv_challenge_ack', hs.peer);
+  } catch (e) {
+    if (e instanceof HandshakeError && e.reason === 'closed')
+      throw new HandshakeError('recv_challenge_ack', 'closed', hs.peer, `${e.detail ?? 'closed'} after our challenge reply: ${cookieHint(hs.peer)}`, { cause: e.cause });
+    throw e;
+  }
   const ack = decodeAt('recv_challenge_ack', hs.peer, payload, H.decodeChallengeAck);
-  if (!digestEquals(ack.digest, genDigest(ours, cookie))) fail('recv_challenge_ack', 'bad_cookie', hs.peer);
+  if (!digestEquals(ack.digest, genDigest(ours, cookie))) fail('recv_challenge_ack', 'bad_cookie', hs.peer, cookieHint(hs.peer));
 }

@@ -44,6 +44,12 @@ export function fail(step: HandshakeStep, reason: HandshakeReason, peer: string 
   throw detail === undefined ? new HandshakeError(step, reason, peer) : new HandshakeError(step, reason, peer, detail);
 }
 
+/**
+ * The hint both sides give for a refused digest. A digest only fails when
+ * the two sides hold different cookies (for this pair of nodes).
+ */
+export const cookieHint = (peer: string | undefined): string => `cookie mismatch with ${peer ?? 'the peer'}?`;
+
 /** Status text as OTP compares it: a byte list (latin-1; TextDecoder's 'latin1' is really windows-1252). */
 export function statusText(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');

@@ -12,6 +12,7 @@ import { EpmdClient, EpmdServer, findEpmd, portFromEnv, type Registration } from
 import { acceptOnSocket, DEFAULT_SETUP_TIMEOUT_MS, HandshakeError, initiateOnSocket, simultaneousStatus } from '../handshake/index.js';
 import { NodeStopped, P, on, type ProcessContext, type ProcessFn, type Process, type Destination, type RemoteInbound } from '../process/index.js';
 import { ProcessTable } from '../process/table.js';
+import { silentLogger, type Logger } from '../process/logger.js';
 import { Atom, atom } from '../term/atom.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import { call, cast, ExposedModules, invoke, reply, rpc, rpcCast, RpcError, serve, serveSpawnRequest, stopCalls } from '../rpc/index.js';
@@ -43,6 +44,8 @@ export interface NodeOptions {
   cookies?: Record<string, string>;
   /** Debug lines (dropped messages, ignored requests). Default: none. */
   debug?: (line: string) => void;
+  /** Where crash reports of this node's processes go; 'silent' drops them. Default: stderr ({@link stderrLogger}). */
+  logger?: Logger | 'silent';
 }
 
 interface Link {
@@ -103,7 +106,10 @@ export class Node extends EventEmitter<NodeEvents> {
     super();
     this.name = name;
     this.creation = registration.creation;
-    this.table = new ProcessTable({ name: atom(name), creation: registration.creation });
+    this.table = new ProcessTable(
+      { name: atom(name), creation: registration.creation },
+      { logger: options.logger === 'silent' ? silentLogger : options.logger },
+    );
     this.outbound = new Outbound({
       connected: (n) => this.links.get(n),
       connect: (n) => this.connect(n),
@@ -265,7 +271,7 @@ export class Node extends EventEmitter<NodeEvents> {
    * erpc:call(Node, Module, Fun, Args): runs `module:fun(...args)` on `node`
    * (an OTP node, or this one for exposed modules) and resolves with its value.
    * Rejects with RpcError (`class` throw | exit | error, `reason`,
-   * `stacktrace`) or, after `timeout` ms (default: none), TimeoutError.
+   * `stacktrace`) or, after `timeout` ms (default: none), CallTimeoutError.
    */
   rpc(node: string | Atom, module: string | Atom, fun: string | Atom, args: Term[], options: RpcOptions = {}): Promise<Term> {
     if (this.stopped) return Promise.reject(new NodeStopped(this.name, 'rpc'));
@@ -285,7 +291,7 @@ export class Node extends EventEmitter<NodeEvents> {
   /**
    * gen_server:call(Dest, Request, Timeout): a pid, a local name or `[name, node]`.
    * Rejects with RpcError (`exit`, reason `noproc`, `{nodedown, Node}` or the
-   * server's exit reason) or, after `timeout` ms (default 5000), TimeoutError.
+   * server's exit reason) or, after `timeout` ms (default 5000), CallTimeoutError.
    */
   call(dest: Pid | string | Atom | [string | Atom, string | Atom], request: Term, options: CallOptions = {}): Promise<Term> {
     if (this.stopped) return Promise.reject(new NodeStopped(this.name, 'call'));

@@ -1,5 +1,6 @@
 import type { Pid, Term } from '../term/values.js';
 import { format } from '../term/format.js';
+import { BeamwireError } from '../wire/errors.js';
 
 /** Why a process operation was refused. Stable: callers may switch on it. */
 export type ProcessErrorCode =
@@ -12,8 +13,8 @@ export type ProcessErrorCode =
   /** Every pid of this node's pid space is in use. */
   | 'SYSTEM_LIMIT';
 
-/** A refused process operation, saying which operation, on what, and why. */
-export class ProcessError extends Error {
+/** A refused process operation, saying which operation, on what, and why. `code` is a {@link ProcessErrorCode}. */
+export class ProcessError extends BeamwireError {
   override readonly name = 'ProcessError';
   constructor(
     readonly code: ProcessErrorCode,
@@ -29,9 +30,11 @@ export class ProcessError extends Error {
  * Ends the process that throws it with `reason` (see {@link exit}); also what
  * a process's pending `receive` and later calls reject with once the process
  * has been ended from outside (killed, or by a linked process's exit).
+ * Code 'PROCESS_EXIT'; the exit reason is `reason`.
  */
-export class ProcessExit extends Error {
+export class ProcessExit extends BeamwireError {
   override readonly name = 'ProcessExit';
+  readonly code = 'PROCESS_EXIT';
   constructor(
     readonly reason: Term,
     readonly pid?: Pid,
@@ -60,9 +63,10 @@ export class ProcessExit extends Error {
   }
 }
 
-/** A `receive` with a `timeout` and no `after` clause found no matching message in time. */
-export class ReceiveTimeout extends Error {
+/** A `receive` with a `timeout` and no `after` clause found no matching message in time. Code 'RECEIVE_TIMEOUT'. */
+export class ReceiveTimeout extends BeamwireError {
   override readonly name = 'ReceiveTimeout';
+  readonly code = 'RECEIVE_TIMEOUT';
   constructor(
     readonly pid: Pid,
     readonly timeout: number,

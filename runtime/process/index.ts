@@ -3,7 +3,8 @@
  * mailboxes and selective receive, links, monitors, exits, names, aliases,
  * and the seam the distribution layer plugs into. See README.md beside it.
  */
-export { ProcessTable, reasonOf, type Destination, type ProcessFn } from './table.js';
+export { ProcessTable, reasonOf, type Destination, type ProcessFn, type ProcessTableOptions } from './table.js';
+export { stderrLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
 export { ProcessContext, type ReceiveOptions, type AfterOptions, type Clauses, type ReceiveResult } from './context.js';
 export { P, _, Pattern, Rest, type PatternLike, type ValueOf, type BindingsOf, type Bindings } from './pattern.js';
 export { on, Clause, type ClauseResult } from './mailbox.js';

@@ -10,6 +10,7 @@
  * waits behind the signals already queued, so nothing overtakes.
  */
 import { Atom, atom } from '../term/atom.js';
+import { format } from '../term/format.js';
 import { tuple } from '../term/make.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import { ProcessContext } from './context.js';
@@ -19,12 +20,18 @@ import { RemoteInbound } from './inbound.js';
 import type { RemoteSignals } from './remote.js';
 import { ERROR, EXIT, KILL, KILLED, NORMAL, Proc, type Process } from './state.js';
 import { LinkBook } from './links.js';
+import { stderrLogger, type Logger } from './logger.js';
 
 /** Where a message can go: a pid, a local registered name, `{Name, Node}`, or an alias. */
 export type Destination = Pid | Atom | Reference | Tuple<[Atom, Atom]>;
 
 /** What a process runs. Resolving ends it with `normal`; throwing ends it with a reason (see README). */
 export type ProcessFn = (self: ProcessContext) => Promise<Term | void> | Term | void;
+
+export interface ProcessTableOptions {
+  /** Where crash reports go (a process that died of an error). Default: {@link stderrLogger}. */
+  logger?: Logger | undefined;
+}
 
 const UNDEFINED = atom('undefined');
 
@@ -40,8 +47,13 @@ export class ProcessTable {
   readonly #refs: RefMaker;
   #queue: (() => void)[] = [];
   #draining = false;
+  readonly #logger: Logger;
 
-  constructor(readonly node: NodeIdentity) {
+  constructor(
+    readonly node: NodeIdentity,
+    options: ProcessTableOptions = {},
+  ) {
+    this.#logger = options.logger ?? stderrLogger;
     this.#pids = new PidAllocator(node);
     this.#refs = new RefMaker(node);
     this.pid = this.#pids.allocate(() => false);
@@ -348,7 +360,29 @@ export class ProcessTable {
 
   #crashed(p: Proc, e: unknown): void {
     if (!p.alive) return; // already ended from outside: this is the ProcessExit it was woken with
-    this.terminate(p, reasonOf(e), e);
+    const reason = reasonOf(e);
+    // As OTP's emulator: a raw process that dies of an error is reported, one
+    // that calls exit(Reason) is not (a deliberate end, whatever the reason).
+    // Reported first: a remote layer that throws during the fan-out cannot lose it.
+    if (!(e instanceof ProcessExit)) this.#reportCrash(p.pid, p.name, reason, e);
+    this.terminate(p, reason, e);
+  }
+
+  /** OTP's "Error in process ~p on node ~p with exit value:~n~p~n", with the JS stack the reason cannot hold. */
+  #reportCrash(pid: Pid, name: Atom | undefined, reason: Term, e: unknown): void {
+    const stack = e instanceof Error && typeof e.stack === 'string' ? e.stack : undefined;
+    const reasonText = format(reason);
+    const message =
+      `Error in process ${pid.toString()}${name === undefined ? '' : ` (registered as ${name.name})`} on node ${this.node.name.name} with exit value:\n` +
+      reasonText +
+      (stack === undefined ? '' : `\n${stack}`);
+    const report = { pid: pid.toString(), ...(name === undefined ? {} : { registeredName: name.name }), reason: reasonText, ...(stack === undefined ? {} : { stack }) };
+    try {
+      this.#logger.log('error', message, report);
+    } catch (failure) {
+      // A logger that throws must not break the table (this runs inside promise callbacks and message delivery); say so where it can be seen.
+      stderrLogger.log('error', `${message}\n(the logger threw: ${failure instanceof Error ? failure.message : String(failure)})`);
+    }
   }
 }
 

@@ -33,7 +33,7 @@ import { Atom, atom } from '../term/atom.js';
 import { format } from '../term/format.js';
 import { tuple } from '../term/make.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
-import { RpcError, TimeoutError } from './errors.js';
+import { CallTimeoutError, RpcError } from './errors.js';
 import { Deadlines, type Deadline } from './deadlines.js';
 import type { RpcHost } from './host.js';
 
@@ -183,7 +183,7 @@ export class Calls {
 
   #track(p: Pending, timeout: number): void {
     this.#pending.set(refKey(p.ref), p);
-    if (timeout !== Infinity) p.deadline = this.#deadlines.add(timeout, () => this.#fail(p, new TimeoutError(p.what(), timeout)));
+    if (timeout !== Infinity) p.deadline = this.#deadlines.add(timeout, () => this.#fail(p, new CallTimeoutError(p.what(), timeout)));
     if (p.signal !== undefined) {
       const signal = p.signal;
       p.onAbort = () => this.#fail(p, signal.reason);

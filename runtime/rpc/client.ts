@@ -21,7 +21,7 @@ export type { CallOptions, RpcOptions } from './calls.js';
 const ERPC = atom('erpc');
 const EXECUTE_CAST = { module: ERPC, function: atom('execute_cast'), arity: 3 };
 
-/** erpc:call(Node, Module, Fun, Args, Timeout). Rejects with RpcError, TimeoutError, or the signal's reason. */
+/** erpc:call(Node, Module, Fun, Args, Timeout). Rejects with RpcError, CallTimeoutError, or the signal's reason. */
 export function rpc(host: RpcHost, node: Atom, module: Atom, fun: Atom, args: Term[], options: RpcOptions = {}): Promise<Term> {
   return Calls.of(host).rpc(node, module, fun, args, options);
 }
@@ -42,7 +42,7 @@ export function stopCalls(host: RpcHost, error: unknown): void {
   Calls.stop(host.table, error);
 }
 
-/** gen_server:call(Dest, Request, Timeout). Rejects with RpcError (class `exit`), TimeoutError, or the signal's reason. */
+/** gen_server:call(Dest, Request, Timeout). Rejects with RpcError (class `exit`), CallTimeoutError, or the signal's reason. */
 export function call(host: RpcHost, dest: MonitorTarget, request: Term, options: CallOptions = {}): Promise<Term> {
   return Calls.of(host).call(dest, request, options);
 }

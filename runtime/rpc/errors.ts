@@ -1,7 +1,7 @@
 /**
  * What an RPC can end with besides a value. Calls made from TypeScript reject
  * with {@link RpcError} (the Erlang exception, class and reason kept as
- * terms) or {@link TimeoutError}. Functions exposed to Erlang raise Erlang's
+ * terms) or {@link CallTimeoutError}. Functions exposed to Erlang raise Erlang's
  * three classes with {@link ErlangThrow}, {@link ErlangExit} and
  * {@link ErlangError}; any other thrown value becomes an `error` (see
  * runtime/rpc/exposed.ts).
@@ -10,6 +10,7 @@ import { atom } from '../term/atom.js';
 import { format } from '../term/format.js';
 import { tuple } from '../term/make.js';
 import type { Term } from '../term/values.js';
+import { BeamwireError } from '../wire/errors.js';
 
 /** Erlang's exception classes. */
 export type ErlangClass = 'throw' | 'exit' | 'error';
@@ -23,9 +24,14 @@ export type ErlangClass = 'throw' | 'exit' | 'error';
  * - the connection went: `error`, `{erpc, noconnection}` (node.rpc) or `exit`, `{nodedown, Node}` (node.call, as gen:call);
  * - a gen_server call whose server is not there or ended: `exit`, `noproc` or the server's exit reason;
  * - the spawned process ended without an erpc result (killed): `exit`, `{signal, Reason}`, as erpc does.
+ *
+ * Code 'RPC_ERROR' for all of them: what went wrong is in `class` and
+ * `reason`, as Erlang has it. When the connection could not be set up,
+ * `cause` holds why (a HandshakeError, say).
  */
-export class RpcError extends Error {
+export class RpcError extends BeamwireError {
   override readonly name = 'RpcError';
+  readonly code = 'RPC_ERROR';
   readonly class: ErlangClass;
 
   constructor(
@@ -34,15 +40,21 @@ export class RpcError extends Error {
     readonly stacktrace: Term,
     /** What was called: `lists:reverse/1 on a@host`, `{kv, a@host}`. */
     readonly call: string,
+    options?: { cause?: unknown },
   ) {
-    super(`${call} raised ${cls}: ${format(reason)}`);
+    super(`${call} raised ${cls}: ${format(reason)}`, options);
     this.class = cls;
   }
 }
 
-/** No answer within the timeout; the call left nothing behind (its monitor is gone and a late answer is dropped). */
-export class TimeoutError extends Error {
-  override readonly name = 'TimeoutError';
+/**
+ * No answer within the timeout; the call left nothing behind (its monitor is
+ * gone and a late answer is dropped). Code 'CALL_TIMEOUT'. Not named
+ * `TimeoutError`: that is the DOMException `AbortSignal.timeout()` aborts with.
+ */
+export class CallTimeoutError extends BeamwireError {
+  override readonly name = 'CallTimeoutError';
+  readonly code = 'CALL_TIMEOUT';
   constructor(
     readonly call: string,
     readonly timeout: number,
@@ -51,25 +63,28 @@ export class TimeoutError extends Error {
   }
 }
 
-/** Thrown by an exposed function: the Erlang caller gets `throw(value)` (erpc: `{ResRef, throw, Value}`). */
-export class ErlangThrow extends Error {
+/** Thrown by an exposed function: the Erlang caller gets `throw(value)` (erpc: `{ResRef, throw, Value}`). Code 'ERLANG_THROW'. */
+export class ErlangThrow extends BeamwireError {
   override readonly name = 'ErlangThrow';
+  readonly code = 'ERLANG_THROW';
   constructor(readonly value: Term) {
     super(`throw ${format(value)}`);
   }
 }
 
-/** Thrown by an exposed function: the Erlang caller gets `exit(reason)` (erpc: `{ResRef, exit, Reason}`). */
-export class ErlangExit extends Error {
+/** Thrown by an exposed function: the Erlang caller gets `exit(reason)` (erpc: `{ResRef, exit, Reason}`). Code 'ERLANG_EXIT'. */
+export class ErlangExit extends BeamwireError {
   override readonly name = 'ErlangExit';
+  readonly code = 'ERLANG_EXIT';
   constructor(readonly reason: Term) {
     super(`exit ${format(reason)}`);
   }
 }
 
-/** Thrown by an exposed function: the Erlang caller gets `error(reason)` with this exact reason (and a one-frame stacktrace). */
-export class ErlangError extends Error {
+/** Thrown by an exposed function: the Erlang caller gets `error(reason)` with this exact reason (and a one-frame stacktrace). Code 'ERLANG_ERROR'. */
+export class ErlangError extends BeamwireError {
   override readonly name = 'ErlangError';
+  readonly code = 'ERLANG_ERROR';
   constructor(readonly reason: Term) {
     super(`error ${format(reason)}`);
   }

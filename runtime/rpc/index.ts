@@ -3,7 +3,7 @@
  * gen_server calls both ways. The node exposes it (`node.rpc`, `call`,
  * `cast`, `expose`, `serve`, `reply`); see the "RPC" section of README.md.
  */
-export { RpcError, TimeoutError, ErlangThrow, ErlangExit, ErlangError, jsErrorReason, type ErlangClass } from './errors.js';
+export { RpcError, CallTimeoutError, ErlangThrow, ErlangExit, ErlangError, jsErrorReason, type ErlangClass } from './errors.js';
 export { rpc, rpcCast, call, cast, stopCalls, type RpcOptions, type CallOptions } from './client.js';
 export { ExposedModules, invoke, serveSpawnRequest, type ExposedFunction, type Implementation, type SpawnRequest, type Result } from './exposed.js';
 export { serve, reply, type ServerSpec, type Server, type From, type CallResult, type Next } from './server.js';

@@ -6,9 +6,12 @@
  */
 import { format } from '../term/format.js';
 import type { Term } from '../term/values.js';
+import { BeamwireError } from '../wire/errors.js';
 
-/** @internal A value that is not what its type says; `at` is the path inside it, innermost last. */
-export class Mismatch extends Error {
+/** @internal A value that is not what its type says; `at` is the path inside it, innermost last. Code 'MISMATCH'. */
+export class Mismatch extends BeamwireError {
+  override readonly name = 'Mismatch';
+  readonly code = 'MISMATCH';
   readonly at: (string | number)[] = [];
   constructor(
     readonly detail: string,
@@ -40,9 +43,9 @@ const ORDINAL = (n: number): string => `${n}${n % 10 === 1 && n % 100 !== 11 ? '
  * An argument of the wrong type: Erlang's `badarg`. `index` counts from 0
  * (the message says "1st argument", as erl_error does); `path` names the
  * place inside the argument (`args[1].items[3]`); `reason` says what was
- * expected there.
+ * expected there. Code 'BADARG'.
  */
-export class BadArgError extends Error {
+export class BadArgError extends BeamwireError {
   override readonly name = 'BadArgError';
   readonly code = 'BADARG';
   constructor(
@@ -57,8 +60,8 @@ export class BadArgError extends Error {
   }
 }
 
-/** A result that is not what the service schema promises; never a silent cast. */
-export class BadResultError extends Error {
+/** A result that is not what the service schema promises; never a silent cast. Code 'BAD_RESULT'. */
+export class BadResultError extends BeamwireError {
   override readonly name = 'BadResultError';
   readonly code = 'BAD_RESULT';
   constructor(
@@ -71,8 +74,8 @@ export class BadResultError extends Error {
   }
 }
 
-/** An exposed module was called with an arity its schema does not declare: Erlang's `undef`. */
-export class UndefError extends Error {
+/** An exposed module was called with an arity its schema does not declare: Erlang's `undef`. Code 'UNDEF'. */
+export class UndefError extends BeamwireError {
   override readonly name = 'UndefError';
   readonly code = 'UNDEF';
   constructor(

@@ -6,9 +6,10 @@
 import { Atom } from './atom.js';
 import { format } from './format.js';
 import { Pid, Reference, Tuple, type Term } from './values.js';
+import { BeamwireError } from '../wire/errors.js';
 
-/** A term that is not the tuple its schema describes; `path` names the message and field. */
-export class TermShapeError extends Error {
+/** A term that is not the tuple its schema describes; `path` names the message and field. Code 'BAD_SHAPE'. */
+export class TermShapeError extends BeamwireError {
   override readonly name = 'TermShapeError';
   readonly code = 'BAD_SHAPE';
   constructor(

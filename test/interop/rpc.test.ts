@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atom, format, ImproperList, Pid, Tuple, tuple, type Term } from '../../runtime/index.js';
 import { Node } from '../../runtime/node/node.js';
 import type { ProcessTable } from '../../runtime/process/table.js';
-import { ErlangError, ErlangExit, ErlangThrow, RpcError, TimeoutError } from '../../runtime/rpc/index.js';
+import { ErlangError, ErlangExit, ErlangThrow, RpcError, CallTimeoutError } from '../../runtime/rpc/index.js';
 import { evalIn, requireElixir, requireErl, runAgainst, startErl, type ErlNode } from '../support/erl-node.js';
 
 const epmdPort = 48000 + Math.floor(Math.random() * 2000);
@@ -103,7 +103,7 @@ describe('TypeScript → Erlang: erpc:call/5 (node.rpc)', () => {
     expect([e.class, e.reason]).toEqual(['error', atom('undef')]);
   });
 
-  it('timer:sleep/1 past the timeout rejects with TimeoutError and leaves nothing behind', async () => {
+  it('timer:sleep/1 past the timeout rejects with CallTimeoutError and leaves nothing behind', async () => {
     const table = tableOf(node);
     const before = table.size;
     const sleepers = `[process_info(P, monitored_by) || P <- processes(), process_info(P, current_function) =:= {current_function, {timer, sleep, 1}}]`;
@@ -112,9 +112,9 @@ describe('TypeScript → Erlang: erpc:call/5 (node.rpc)', () => {
     await new Promise((r) => setTimeout(r, 150));
     const [watched] = (await erl(`${sleepers}.`)) as Term[];
     expect((watched as Tuple).elements[1]).toHaveLength(1); // our caller monitors it (the spawn request's monitor)
-    const e = (await pending) as TimeoutError;
-    expect(e).toBeInstanceOf(TimeoutError);
-    expect(e.name).toBe('TimeoutError');
+    const e = (await pending) as CallTimeoutError;
+    expect(e).toBeInstanceOf(CallTimeoutError);
+    expect(e.name).toBe('CallTimeoutError');
     expect(Date.now() - started).toBeLessThan(1500);
     expect(table.size).toBe(before); // no process was left, and the calling one holds no monitor
     for (const p of table.procs.values()) expect(p.someMonitors.size).toBe(0);
@@ -179,8 +179,8 @@ describe('TypeScript → Erlang: gen_server:call/3 and cast/2 (node.call, node.c
   it('a call that gets no reply times out and demonitors', async () => {
     const sink = (await erl(`spawn(fun() -> receive never -> ok end end).`)) as Pid;
     const before = tableOf(node).size;
-    const e = (await node.call(sink, atom('hello'), { timeout: 150 }).catch((x: unknown) => x)) as TimeoutError;
-    expect(e).toBeInstanceOf(TimeoutError);
+    const e = (await node.call(sink, atom('hello'), { timeout: 150 }).catch((x: unknown) => x)) as CallTimeoutError;
+    expect(e).toBeInstanceOf(CallTimeoutError);
     expect(tableOf(node).size).toBe(before);
     give(sink);
     expect(await erl(`process_info(${USE}, monitored_by).`)).toEqual(tuple(atom('monitored_by'), []));

@@ -119,13 +119,17 @@ describe('initiator against acceptor', () => {
     await expect(Promise.all([initiator, acceptor])).resolves.toHaveLength(2);
   });
 
-  it('wrong cookie: the acceptor fails at recv_challenge_reply and closes without a reply; the initiator sees the close', async () => {
+  it('wrong cookie: the acceptor fails at recv_challenge_reply and closes without a reply; the initiator sees the close; both name the cookie', async () => {
     const { initiator, acceptor, acceptorSent } = pair({ cookie: 'one' }, { cookie: 'two' });
     const eb = await handshakeError(acceptor);
-    expect(eb).toMatchObject({ step: 'recv_challenge_reply', reason: 'bad_cookie', peer: 'a@host' });
-    expect(eb.message).toBe('handshake with a@host failed at recv_challenge_reply: bad_cookie');
+    expect(eb).toMatchObject({ step: 'recv_challenge_reply', reason: 'bad_cookie', peer: 'a@host', code: 'HANDSHAKE_BAD_COOKIE' });
+    expect(eb.message).toBe('handshake with a@host failed at recv_challenge_reply: bad_cookie (cookie mismatch with a@host?)');
     expect(acceptorSent.map((m) => String.fromCharCode(m[0]!))).toEqual(['s', 'N']); // no 'a'
-    expect(await handshakeError(initiator)).toMatchObject({ step: 'recv_challenge_ack', reason: 'closed', peer: 'b@host' });
+    const ea = await handshakeError(initiator);
+    expect(ea).toMatchObject({ step: 'recv_challenge_ack', reason: 'closed', peer: 'b@host', code: 'HANDSHAKE_CLOSED' });
+    expect(ea.message).toBe(
+      'handshake with b@host failed at recv_challenge_ack: closed (the other end closed the transport after our challenge reply: cookie mismatch with b@host?)',
+    );
   });
 
   it('wrong cookie seen by the initiator: an ack digest of another cookie is bad_cookie at recv_challenge_ack', async () => {
@@ -137,7 +141,9 @@ describe('initiator against acceptor', () => {
     const reply = H.decodeChallengeReply(new Reader(await peer.recv()));
     expect(reply.digest).toEqual(genDigest(42, 'secret'));
     peer.send(encoded(H.encodeChallengeAck, { digest: genDigest(reply.challenge, 'other') }));
-    expect(await handshakeError(result)).toMatchObject({ step: 'recv_challenge_ack', reason: 'bad_cookie', peer: 'b@host' });
+    const e = await handshakeError(result);
+    expect(e).toMatchObject({ step: 'recv_challenge_ack', reason: 'bad_cookie', peer: 'b@host' });
+    expect(e.message).toBe('handshake with b@host failed at recv_challenge_ack: bad_cookie (cookie mismatch with b@host?)');
   });
 
   it('missing mandatory flags from the initiator: not_allowed on the wire, missing_mandatory_flags at recv_name', async () => {
@@ -328,7 +334,10 @@ describe('initiator against a scripted acceptor', () => {
       if (steps >= 2) await peer.recv();
       peer.close();
       const step = ['recv_status', 'recv_challenge', 'recv_challenge_ack'][steps];
-      expect(await handshakeError(result)).toMatchObject({ step, reason: 'closed' });
+      const e = await handshakeError(result);
+      expect(e).toMatchObject({ step, reason: 'closed' });
+      // Only a close after our challenge reply points at the cookie.
+      expect(e.message.includes('cookie mismatch')).toBe(steps === 2);
     }
   });
 });

@@ -1,9 +1,11 @@
 // Links, exits, monitors, the registry and aliases between local processes, with Erlang's semantics.
 import { describe, expect, it } from 'vitest';
 import { atom, equals, format, tuple, Pid, type Term } from '../../runtime/index.js';
-import { ProcessTable, ProcessError, P, _, on, type ProcessContext } from '../../runtime/process/index.js';
+import { ProcessTable, ProcessError, P, _, on, silentLogger, type ProcessContext } from '../../runtime/process/index.js';
 
 const node = () => new ProcessTable({ name: atom('ts@host'), creation: 7 });
+/** For tests whose processes crash on purpose: no crash reports on stderr (test/unit/process-logger.test.ts covers them). */
+const quiet = () => new ProcessTable({ name: atom('ts@host'), creation: 7 }, { logger: silentLogger });
 const tick = () => new Promise((r) => setTimeout(r, 0));
 /** A process that waits until told to stop (`stop`) and then ends with the reason sent. */
 const idle = async (self: ProcessContext): Promise<Term> => self.receive(on(P.tuple(atom('stop'), P.bind('why')), ({ why }) => self.exit(why)));
@@ -138,7 +140,7 @@ describe('links', () => {
   });
 
   it('spawnLink: a crashing child takes the parent down with {error, Text}', async () => {
-    const t = node();
+    const t = quiet();
     let child: Pid | undefined;
     const parent = t.spawn(async (self) => {
       child = self.spawnLink(async () => {
@@ -207,7 +209,7 @@ describe('monitors', () => {
   });
 
   it('spawnMonitor reports how the child ended', async () => {
-    const t = node();
+    const t = quiet();
     let reason: Term | undefined;
     await t.spawn(async (self) => {
       const [, ref] = self.spawnMonitor(async () => {

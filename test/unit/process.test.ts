@@ -1,9 +1,11 @@
 // The local process model: mailbox order, selective receive, timeouts, cancellation, iteration.
 import { describe, expect, it, vi } from 'vitest';
 import { atom, equals, format, tuple, Pid, type Term } from '../../runtime/index.js';
-import { ProcessTable, ProcessError, ProcessExit, ReceiveTimeout, P, _, on, exit, PID_ID_LIMIT } from '../../runtime/process/index.js';
+import { ProcessTable, ProcessError, ProcessExit, ReceiveTimeout, P, _, on, exit, PID_ID_LIMIT, silentLogger } from '../../runtime/process/index.js';
 
 const node = () => new ProcessTable({ name: atom('ts@host'), creation: 7 });
+/** For tests whose processes crash on purpose: no crash reports on stderr (test/unit/process-logger.test.ts covers them). */
+const quiet = () => new ProcessTable({ name: atom('ts@host'), creation: 7 }, { logger: silentLogger });
 const ok = atom('ok');
 
 describe('spawn and exit reasons', () => {
@@ -27,7 +29,7 @@ describe('spawn and exit reasons', () => {
   });
 
   it('ends normal when the function resolves, {error, Text} when it throws, the reason given to exit()', async () => {
-    const t = node();
+    const t = quiet();
     expect(await t.spawn(async () => 'ignored').exited).toBe(atom('normal'));
     const crashed = t.spawn(async () => {
       throw new TypeError('boom');
@@ -327,7 +329,7 @@ describe('the README example', () => {
 
 describe('spawnHandler: a process that only reacts', () => {
   it('gets every message at once, in order, trapping exits; kill ends it, and so does a handler that throws', async () => {
-    const t = node();
+    const t = quiet();
     const seen: string[] = [];
     const h = t.spawnHandler((self) => (m) => {
       seen.push(format(m));

@@ -1,9 +1,9 @@
 // RPC without a network: a process table whose remote layer is a fake that records signals, and an RpcHost
 // whose control() plays the OTP peer (SPAWN_REPLY, then the DOWN carrying the erpc result).
 import { describe, expect, it } from 'vitest';
-import { atom, format, Pid, Reference, Tuple, tuple, type Term } from '../../runtime/index.js';
-import { P, ProcessTable, on, type RemoteSignals } from '../../runtime/process/index.js';
-import { call, cast, ErlangExit, ErlangThrow, ExposedModules, invoke, rpc, RpcError, serve, serveSpawnRequest, TimeoutError, type RpcHost } from '../../runtime/rpc/index.js';
+import { atom, format, isBeamwireError, Pid, Reference, Tuple, tuple, type Term } from '../../runtime/index.js';
+import { P, ProcessTable, on, silentLogger, type Logger, type RemoteSignals } from '../../runtime/process/index.js';
+import { call, CallTimeoutError, cast, ErlangExit, ErlangThrow, ExposedModules, invoke, rpc, RpcError, serve, serveSpawnRequest, type RpcHost } from '../../runtime/rpc/index.js';
 import { rpcResult, startRex } from '../../runtime/rpc/rex.js';
 import { Calls } from '../../runtime/rpc/calls.js';
 import { dispatch } from '../../runtime/node/inbound.js';
@@ -14,8 +14,8 @@ const peer = atom('erl@box');
 const peerPid = (id: number): Pid => new Pid(peer, id, 0, 99);
 const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function setup() {
-  const t = new ProcessTable({ name: atom('ts@host'), creation: 7 });
+function setup(logger?: Logger) {
+  const t = new ProcessTable({ name: atom('ts@host'), creation: 7 }, { logger });
   const calls: string[] = [];
   const rec =
     (verb: string) =>
@@ -198,14 +198,25 @@ describe('rpc: erpc:call from TypeScript against a fake peer', () => {
     }
   });
 
-  it('timeout: TimeoutError, nothing left behind, and the late reply is not wanted', async () => {
+  it('timeout: CallTimeoutError, nothing left behind, and the late reply is not wanted', async () => {
     const f = fakePeer(() => 'silent');
-    const e = (await rpc(f.host, peer, atom('timer'), atom('sleep'), [5000], { timeout: 30 }).catch((x: unknown) => x)) as TimeoutError;
-    expect(e).toBeInstanceOf(TimeoutError);
+    const e = (await rpc(f.host, peer, atom('timer'), atom('sleep'), [5000], { timeout: 30 }).catch((x: unknown) => x)) as CallTimeoutError;
+    expect(e).toBeInstanceOf(CallTimeoutError);
     expect(e.message).toBe('timer:sleep/1 on erl@box: no answer within 30 ms');
     expectNothingLeft(f.host);
     const [, reqId, from] = (f.requests[0] as Tuple).elements as [number, Reference, Pid];
     expect(f.inbound.deliverSpawnReply(reqId, from, 2, peerPid(9))).toBe(false);
+  });
+
+  it("our timeout and AbortSignal.timeout()'s are told apart by name and by isBeamwireError", async () => {
+    const f = fakePeer(() => 'silent');
+    const ours = await rpc(f.host, peer, atom('m'), atom('f'), [], { timeout: 20 }).catch((x: unknown) => x);
+    const dom = await rpc(f.host, peer, atom('m'), atom('f'), [], { signal: AbortSignal.timeout(20) }).catch((x: unknown) => x);
+    expect([(ours as Error).name, (dom as Error).name]).toEqual(['CallTimeoutError', 'TimeoutError']);
+    expect(dom).toBeInstanceOf(DOMException);
+    expect(dom).not.toBeInstanceOf(CallTimeoutError);
+    expect([isBeamwireError(ours, 'CALL_TIMEOUT'), isBeamwireError(dom)]).toEqual([true, false]);
+    expectNothingLeft(f.host);
   });
 
   it('an AbortSignal abandons the call as a timeout does: before the reply, after it, and already aborted', async () => {
@@ -350,8 +361,9 @@ describe('exposed functions: what Erlang sees', () => {
 });
 
 describe('serve, call and cast inside one node', () => {
+  // Servers here crash on purpose (a throwing callback, a bad return): no crash reports on stderr.
   const host = (): RpcHost => {
-    const { t, inbound } = setup();
+    const { t, inbound } = setup(silentLogger);
     return { table: t, inbound, control: async () => {}, groupLeader: () => t.pid, debug: () => {} };
   };
 
@@ -404,7 +416,7 @@ describe('serve, call and cast inside one node', () => {
   it('a call with no reply times out and leaves no call, monitor or process behind', async () => {
     const h = host();
     const s = await serve(h, atom('mute'), { handleCall: (_r, _f, st: undefined) => ({ noreply: true, state: st }) });
-    await expect(call(h, s.pid, 1, { timeout: 20 })).rejects.toBeInstanceOf(TimeoutError);
+    await expect(call(h, s.pid, 1, { timeout: 20 })).rejects.toBeInstanceOf(CallTimeoutError);
     expect(Calls.of(h).size).toBe(0);
     for (const p of h.table.procs.values()) expect(p.someMonitors.size).toBe(0);
     expect(h.table.size).toBe(2); // the server and the node's calling process
@@ -471,8 +483,9 @@ describe('runtime/node/inbound.ts: SPAWN_REQUEST and SPAWN_REPLY on a connection
 });
 
 describe('serve: system messages and timeouts inside one node', () => {
+  // Servers here crash on purpose (a throwing callback, a bad return): no crash reports on stderr.
   const host = (): RpcHost => {
-    const { t, inbound } = setup();
+    const { t, inbound } = setup(silentLogger);
     return { table: t, inbound, control: async () => {}, groupLeader: () => t.pid, debug: () => {} };
   };
   /** gen:call(Dest, system, Request) from a process of our own: the reply term. */
