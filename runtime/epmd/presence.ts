@@ -134,7 +134,7 @@ export class EpmdPresence extends EventEmitter<EpmdPresenceEvents> {
     const debug = options.debug ?? ((): void => {});
 
     let embedded: EpmdServer | undefined;
-    if (mode === 'embedded') embedded = await EpmdServer.start({ port: epmdPort, host: listenHost });
+    if (mode === 'embedded') embedded = await EpmdServer.start({ port: epmdPort, host: listenHost, debug });
     else if (mode === 'auto' && !(await findEpmd(epmdPort, { host: clientHost }))) embedded = await startOrJoin(epmdPort, listenHost, debug);
     if (embedded !== undefined) {
       epmdPort = embedded.port;
@@ -272,7 +272,7 @@ export class EpmdPresence extends EventEmitter<EpmdPresenceEvents> {
 /** The embedded EPMD on `port`, or undefined when another process listens there first (EADDRINUSE): use that one. */
 async function startOrJoin(port: number, host: string, debug: (line: string) => void): Promise<EpmdServer | undefined> {
   try {
-    return await EpmdServer.start({ port, host });
+    return await EpmdServer.start({ port, host, debug });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
     debug(`epmd: another process listens on EPMD port ${port} first; registering with it`);
