@@ -8,6 +8,10 @@
  * listens on the EPMD port any more, it starts the embedded EPMD there
  * itself (another node that won that race answers EADDRINUSE: register
  * with it), so the beamwire nodes of a host keep one EPMD between them.
+ * That includes a real epmd killed under an 'auto' node: the embedded
+ * EPMD takes its port, and an epmd started later finds the port taken and
+ * exits (quietly, status 0) while Erlang nodes register with ours; use
+ * 'external' to wait for the system's epmd instead.
  *
  *   const presence = await EpmdPresence.start({ name: 'app', port: distPort, epmdPort: 4369, mode: 'auto', debug });
  *   presence.creation   // the first registration's creation: the node's for its whole life
@@ -90,6 +94,8 @@ interface Settings {
 }
 
 export class EpmdPresence extends EventEmitter<EpmdPresenceEvents> {
+  /** The alive name registered. */
+  readonly name: string;
   /** The first registration's creation: the node's for its whole life. */
   readonly creation: number;
   /** The EPMD port registered with (0 resolved), the same across re-registrations. */
@@ -102,11 +108,14 @@ export class EpmdPresence extends EventEmitter<EpmdPresenceEvents> {
   #attempt: Promise<void> | undefined;
   #failures = 0;
   readonly #abort = new AbortController();
+  /** Set first thing in close(): every step after an await looks at it. */
+  #closing = false;
   #closed: Promise<void> | undefined;
 
   private constructor(s: Settings, registration: Registration, embedded: EpmdServer | undefined) {
     super();
     this.#s = s;
+    this.name = s.name;
     this.epmdPort = s.epmdPort;
     this.creation = registration.creation;
     this.#latestCreation = registration.creation;
@@ -178,6 +187,7 @@ export class EpmdPresence extends EventEmitter<EpmdPresenceEvents> {
   }
 
   async #close(): Promise<void> {
+    this.#closing = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#abort.abort();
@@ -198,7 +208,7 @@ export class EpmdPresence extends EventEmitter<EpmdPresenceEvents> {
   }
 
   #lost(registration: Registration, error: EpmdError): void {
-    if (this.#closed !== undefined || registration !== this.#registration) return;
+    if (this.#closing || registration !== this.#registration) return;
     this.#registration = undefined;
     this.#s.debug(`epmd: ${error.message}; registering again`);
     this.#failures = 0;
@@ -221,13 +231,13 @@ export class EpmdPresence extends EventEmitter<EpmdPresenceEvents> {
     try {
       registration = await this.#registerAgain();
     } catch (e) {
-      if (this.#closed !== undefined) return;
+      if (this.#closing) return;
       const delay = this.#delay(this.#failures++);
       this.#s.debug(`epmd: cannot register "${this.#s.name}" again: ${e instanceof Error ? e.message : String(e)}; next try in ${delay} ms`);
       this.#schedule(delay);
       return;
     }
-    if (this.#closed !== undefined) {
+    if (this.#closing) {
       await registration.close();
       return;
     }
@@ -248,7 +258,7 @@ export class EpmdPresence extends EventEmitter<EpmdPresenceEvents> {
     await old?.close();
     this.#s.debug(`epmd: nothing listens on EPMD port ${this.epmdPort}; starting the embedded EPMD there`);
     const embedded = await startOrJoin(this.epmdPort, this.#s.listenHost, this.#s.debug);
-    if (this.#closed !== undefined) {
+    if (this.#closing) {
       await embedded?.close();
       throw new EpmdError('ABORTED', `registering "${this.#s.name}" again was aborted by close()`);
     }
