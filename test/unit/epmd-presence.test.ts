@@ -192,6 +192,28 @@ describe('EpmdPresence after the EPMD goes away', () => {
     expect(await last).toMatchObject({ ownsEpmd: true });
     expect(await names(port)).toEqual([other === b ? 'b' : 'c']);
   });
+
+  it("'auto': the process running the embedded EPMD is killed with -9; this presence takes over", async () => {
+    const port = await freePort();
+    const owner = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', `
+        import { EpmdPresence } from './runtime/epmd/index.js';
+        await EpmdPresence.start({ name: 'crashes', port: 1, mode: 'embedded', epmdPort: ${port} });
+        console.log('ready');
+        setInterval(() => {}, 1000);`],
+      { cwd: new URL('../../', import.meta.url), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    cleanup.push(async () => void owner.kill('SIGKILL'));
+    await new Promise<void>((r) => owner.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && r()));
+    const { p, next } = await presence({ name: 'survives', mode: 'auto', epmdPort: port });
+    expect(p.ownsEpmd).toBe(false);
+    expect(await names(port)).toEqual(['crashes', 'survives']);
+    const registered = next('registered');
+    owner.kill('SIGKILL');
+    expect(await registered).toMatchObject({ epmdPort: port, ownsEpmd: true });
+    expect(await names(port)).toEqual(['survives']);
+  });
 });
 
 describe('EpmdPresence.close', () => {
