@@ -45,7 +45,7 @@ export interface EpmdPresenceOptions {
   readonly port: number;
   /** Registers NodeType 72 (informational only). */
   readonly hidden?: boolean;
-  /** Default $ERL_EPMD_PORT, else 4369. 0 with 'embedded': any free port, read back from `epmdPort`. */
+  /** Default $ERL_EPMD_PORT, else 4369. 0 ('embedded' or 'auto'): the embedded EPMD on any free port, read back from `epmdPort`. */
   readonly epmdPort?: number;
   /** Default 'auto'. */
   readonly mode?: EpmdMode;
@@ -139,11 +139,14 @@ export class EpmdPresence extends EventEmitter<EpmdPresenceEvents> {
     const listenHost = options.host ?? '0.0.0.0';
     const clientHost = listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
     let epmdPort = options.epmdPort ?? portFromEnv();
-    if (epmdPort === 0 && mode !== 'embedded') throw new EpmdError('BAD_ARGUMENT', `EPMD port 0 (any free port) needs mode 'embedded', not '${mode}': nothing else can be found there`);
+    for (const [what, v] of [['distribution port', port], ['EPMD port', epmdPort]] as const)
+      if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new EpmdError('BAD_ARGUMENT', `${what} of "${name}" must be an integer in 0..65535, not ${v}`);
+    if (epmdPort === 0 && mode === 'external') throw new EpmdError('BAD_ARGUMENT', "EPMD port 0 (any free port) needs mode 'embedded' or 'auto': no running epmd can be found there");
     const debug = options.debug ?? ((): void => {});
 
     let embedded: EpmdServer | undefined;
-    if (mode === 'embedded') embedded = await EpmdServer.start({ port: epmdPort, host: listenHost, debug });
+    // 'auto' on port 0, as Node.start always took it: nothing runs there, so the embedded EPMD on a free port.
+    if (mode === 'embedded' || epmdPort === 0) embedded = await EpmdServer.start({ port: epmdPort, host: listenHost, debug });
     else if (mode === 'auto' && !(await findEpmd(epmdPort, { host: clientHost }))) embedded = await startOrJoin(epmdPort, listenHost, debug);
     if (embedded !== undefined) {
       epmdPort = embedded.port;

@@ -67,6 +67,13 @@ describe('EpmdPresence.start', () => {
     expect(info?.port).toBe(4242);
   });
 
+  it("'auto' with port 0 runs the embedded EPMD on a free port, as Node.start's `epmd: { port: 0 }` did", async () => {
+    const { p } = await presence({ name: 'anyport', mode: 'auto', epmdPort: 0 });
+    expect(p.ownsEpmd).toBe(true);
+    expect(p.epmdPort).toBeGreaterThan(0);
+    expect(await names(p.epmdPort)).toEqual(['anyport']);
+  });
+
   it("'auto' uses an EPMD that answers, and starts the embedded one where none does", async () => {
     const port = await freePort();
     await server(port);
@@ -89,7 +96,9 @@ describe('EpmdPresence.start', () => {
 
   it('rejects bad arguments with a typed error before touching the network', async () => {
     await expect(EpmdPresence.start({ name: 'a@b', port: 1, epmdPort: 1 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
-    await expect(EpmdPresence.start({ name: 'a', port: 1, epmdPort: 0, mode: 'auto' })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    await expect(EpmdPresence.start({ name: 'a', port: 1, epmdPort: 70000 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    await expect(EpmdPresence.start({ name: 'a', port: 1.5, epmdPort: 1 })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    await expect(EpmdPresence.start({ name: 'a', port: 1, epmdPort: 0, mode: 'external' })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
     await expect(EpmdPresence.start({ name: 'a', port: 1, epmdPort: 1, backoff: { initialMs: 0 } })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
     await expect(EpmdPresence.start({ name: 'a', port: 1, epmdPort: 1, mode: 'daemon' as never })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
   });
