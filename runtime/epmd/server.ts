@@ -33,6 +33,8 @@ export interface EpmdServerOptions {
   readonly relaxedCommandCheck?: boolean;
   /** Open connections at most (default 1000); more are refused by the OS listener. */
   readonly maxConnections?: number;
+  /** Where failures of the listener after start-up go (an accept failing, e.g. EMFILE); the EPMD keeps serving. */
+  readonly debug?: (line: string) => void;
 }
 
 /** The answer to a request: written, then the connection closes unless `keep`. */
@@ -51,7 +53,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export class EpmdServer {
   readonly #server: Server;
-  readonly #options: Required<Omit<EpmdServerOptions, 'port' | 'host'>>;
+  readonly #options: Required<Omit<EpmdServerOptions, 'port' | 'host' | 'debug'>>;
   readonly #table = new NodeTable();
   readonly #sockets = new Set<Socket>();
   /** The ALIVE2 connection of each registered name, to close it on STOP_REQ. */
@@ -74,6 +76,8 @@ export class EpmdServer {
     };
     server.maxConnections = this.#options.maxConnections;
     server.on('connection', (socket) => this.#accept(socket));
+    // net.Server emits 'error' when an accept fails; unheard, that would crash the process hosting this EPMD.
+    server.on('error', (e) => options.debug?.(`embedded EPMD on ${host}:${port}: ${e.message}`));
   }
 
   /** Listens on `host:port`; rejects with the listen error (EADDRINUSE when an epmd runs there already). */
