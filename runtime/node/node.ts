@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { Connection, ConnectionClosed } from '../connection/connection.js';
-import { EpmdClient, EpmdServer, findEpmd, portFromEnv, type Registration } from '../epmd/index.js';
+import { EpmdClient, EpmdPresence, portFromEnv, type EpmdError, type PresenceInfo } from '../epmd/index.js';
 import { acceptOnSocket, DEFAULT_SETUP_TIMEOUT_MS, HandshakeError, initiateOnSocket, simultaneousStatus } from '../handshake/index.js';
 import { NodeStopped, P, on, type ProcessContext, type ProcessFn, type Process, type Destination, type RemoteInbound } from '../process/index.js';
 import { ProcessTable } from '../process/table.js';
@@ -34,6 +34,11 @@ export interface NodeOptions {
    * starts the embedded one; 'external' requires a running epmd; 'embedded'
    * always starts ours. `port` defaults to $ERL_EPMD_PORT or 4369; 0 starts
    * the embedded one on any free port (read it back from `node.epmdPort`).
+   * When the registration is lost the node registers again with backoff
+   * ('epmdLost', then 'epmdRegistered'); in 'auto' and 'embedded' mode it
+   * starts the embedded EPMD on the port itself when nothing answers there
+   * (the beamwire node that ran it stopped, or epmd was killed); 'external'
+   * only waits for an epmd to come back.
    */
   epmd?: 'auto' | 'external' | 'embedded' | { mode?: 'auto' | 'external' | 'embedded'; port?: number };
   /** net_ticktime in seconds (default 60, as OTP). */
@@ -69,6 +74,15 @@ export interface NodeEvents {
    * A simultaneous connect's `nok` is not a failure and is not reported.
    */
   handshakeError: [error: HandshakeError, direction: 'in' | 'out'];
+  /**
+   * The EPMD registration ended without `stop()` (epmd killed or restarted,
+   * or the beamwire node that ran the embedded EPMD stopped): the node is
+   * registering again, with backoff, and taking the embedded EPMD over in
+   * 'auto' and 'embedded' mode. Information only; nothing to do.
+   */
+  epmdLost: [error: EpmdError];
+  /** Registered with EPMD again after `epmdLost`: Erlang nodes find this one again. */
+  epmdRegistered: [info: PresenceInfo];
   /** Only with a listener: the distribution listener failed after start (otherwise a debug line). */
   error: [error: Error];
 }
@@ -90,6 +104,8 @@ export class Node extends EventEmitter<NodeEvents> {
   /** Sockets still in a handshake, either direction: a stop destroys them. */
   private readonly handshaking = new Set<Socket>();
   /** Attempts that got `nok` and wait for the peer's own connection to come up. */
+  /** Why the last attempt to reach a node failed (a HandshakeError, an EpmdError...): the `cause` of the noconnection errors it led to. */
+  private readonly failures = new Map<string, unknown>();
   private readonly awaitingPeer = new Map<string, { resolve(l: Link): void; reject(e: unknown): void }[]>();
   private stopped = false;
   private stopping: Promise<void> | undefined;
@@ -98,25 +114,20 @@ export class Node extends EventEmitter<NodeEvents> {
     private readonly options: NodeOptions,
     name: string,
     private readonly server: Server,
-    private readonly registration: Registration,
-    private readonly embedded: EpmdServer | undefined,
-    /** Where this node's EPMD listens (also where peers are looked up). */
-    readonly epmdPort: number,
+    /** Keeps the node registered with EPMD for its whole life (registers again when epmd comes back, takes the embedded EPMD over). */
+    private readonly presence: EpmdPresence,
   ) {
     super();
     this.name = name;
-    this.creation = registration.creation;
+    this.creation = presence.creation;
     this.table = new ProcessTable(
-      { name: atom(name), creation: registration.creation },
+      { name: atom(name), creation: presence.creation },
       { logger: options.logger === 'silent' ? silentLogger : options.logger },
     );
     this.outbound = new Outbound({
       connected: (n) => this.links.get(n),
       connect: (n) => this.connect(n),
-      unreachable: (n, e) => {
-        this.debug(`cannot reach ${n}: ${(e as Error).message}`);
-        this.inbound.nodeDown(atom(n));
-      },
+      unreachable: (n, e) => this.unreachable(atom(n), e),
     });
     this.inbound = this.table.attachRemote(this.outbound);
     startServices(this.table, (l) => this.debug(l));
@@ -126,11 +137,18 @@ export class Node extends EventEmitter<NodeEvents> {
       control: (n, ctl, payload) => this.control(n, ctl, payload),
       groupLeader: () => this.table.whereis(atom('user')) ?? this.table.pid,
       debug: (l) => this.debug(l),
+      whyUnreachable: (n) => this.failures.get(n.name),
     };
     startRex(this.table, this.modules, (l) => this.debug(l));
     server.on('connection', (s: Socket) => void this.accept(s));
     server.on('error', (e) => this.report(e));
-    registration.on('lost', (e) => this.debug(e.message));
+    presence.on('lost', (e) => this.emit('epmdLost', e));
+    presence.on('registered', (info) => this.emit('epmdRegistered', info));
+  }
+
+  /** Where this node's EPMD listens (also where peers are looked up). */
+  get epmdPort(): number {
+    return this.presence.epmdPort;
   }
 
   /** Starts a node: listener, EPMD registration (running epmd or the embedded one), services. */
@@ -138,22 +156,23 @@ export class Node extends EventEmitter<NodeEvents> {
     const name = fullName(options.name);
     const [alive] = splitName(name);
     const { mode, port } = epmdSettings(options);
-    let embedded: EpmdServer | undefined;
-    if (mode === 'embedded' || (mode === 'auto' && !(await findEpmd(port)))) embedded = await EpmdServer.start({ port, host: '0.0.0.0' });
     const server = createServer({ noDelay: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.listen?.port ?? 0, options.listen?.host ?? '0.0.0.0', () => resolve());
     });
     try {
-      const listenPort = (server.address() as { port: number }).port;
-      // Port 0 for the embedded EPMD means any free port: register (and look peers up) where it really listens.
-      const epmdPort = embedded?.port ?? port;
-      const registration = await new EpmdClient({ port: epmdPort }).register({ name: alive, port: listenPort, hidden: options.hidden ?? false });
-      return new Node(options, name, server, registration, embedded, epmdPort);
+      const presence = await EpmdPresence.start({
+        name: alive,
+        port: (server.address() as { port: number }).port,
+        hidden: options.hidden ?? false,
+        epmdPort: port,
+        mode,
+        debug: (l) => options.debug?.(`[${name}] ${l}`),
+      });
+      return new Node(options, name, server, presence);
     } catch (e) {
       server.close();
-      await embedded?.close();
       throw e;
     }
   }
@@ -353,8 +372,7 @@ export class Node extends EventEmitter<NodeEvents> {
       try {
         link = await this.connect(node.name);
       } catch (e) {
-        this.debug(`cannot reach ${node.name}: ${(e as Error).message}`);
-        this.inbound.nodeDown(node);
+        this.unreachable(node, e);
         return;
       }
     }
@@ -436,9 +454,15 @@ export class Node extends EventEmitter<NodeEvents> {
     // One turn for processes to take the noconnection DOWNs and EXITs just delivered, before they are ended.
     await new Promise((r) => setImmediate(r));
     this.table.shutdown(SHUTDOWN);
-    await this.registration.close();
+    await this.presence.close();
     await closed;
-    await this.embedded?.close();
+  }
+
+  /** An attempt to reach `node` failed: what waited for it is dropped and its links and monitors fire noconnection, with `error` as the cause. */
+  private unreachable(node: Atom, error: unknown): void {
+    this.debug(`cannot reach ${node.name}: ${(error as Error).message}`);
+    this.failures.set(node.name, error);
+    this.inbound.nodeDown(node);
   }
 
   /** Throws NodeStopped once the node is stopped. */
@@ -600,6 +624,7 @@ export class Node extends EventEmitter<NodeEvents> {
     });
     const link = { connection, flags };
     this.links.set(peer, link);
+    this.failures.delete(peer);
     this.emit('nodeup', peer);
     this.outbound.flush(peer);
     this.settlePeerAttempt(peer, { link });

@@ -72,7 +72,7 @@ class Pending {
     readonly resRef: Reference | undefined,
     /** What was called, for errors; made only when one is raised. */
     readonly what: () => string,
-    /** call: the node the server is on, for `{nodedown, Node}`. */
+    /** The node called (call: the server's, for `{nodedown, Node}`). */
     readonly node: Atom | undefined,
     readonly resolve: (value: Term) => void,
     readonly reject: (error: unknown) => void,
@@ -141,7 +141,7 @@ export class Calls {
     }
     const what = (): string => `${module.name}:${fun.name}/${args.length} on ${node.name}`;
     return new Promise<Term>((resolve, reject) => {
-      const p = new Pending('rpc', reqId, resRef, what, undefined, resolve, reject, signal);
+      const p = new Pending('rpc', reqId, resRef, what, node, resolve, reject, signal);
       this.#track(p, options.timeout ?? Infinity);
       // A node that cannot be reached has already answered through the monitor
       // (SPAWN_REPLY noconnection); what remains is a payload with no Erlang term.
@@ -208,6 +208,13 @@ export class Calls {
     p.reject(error);
   }
 
+  /** For a noconnection: the error that stopped the connection being made (a refused handshake, an unknown name), as the RpcError's cause. */
+  #cause(p: Pending, reason: Term): { cause: unknown } | undefined {
+    if (reason !== NOCONNECTION) return undefined;
+    const cause = this.#host.whyUnreachable?.(p.node!);
+    return cause === undefined ? undefined : { cause };
+  }
+
   #handle(message: Term): void {
     if (this.#early !== undefined) return void this.#early.push(message);
     if (!(message instanceof Tuple)) return;
@@ -222,23 +229,24 @@ export class Calls {
     if (message.size === 4 && tag === SPAWN_REPLY) {
       const p = this.#pending.get(refKey(e[1] as Reference));
       if (p?.kind !== 'rpc' || e[2] === OK) return;
-      if (this.#settle(p)) p.reject(new RpcError('error', tuple(ERPC, e[3]!), [], p.what()));
+      if (this.#settle(p)) p.reject(new RpcError('error', tuple(ERPC, e[3]!), [], p.what(), this.#cause(p, e[3]!)));
       return;
     }
     if (message.size === 5 && tag === DOWN) {
       const p = this.#pending.get(refKey(e[1] as Reference));
       if (p === undefined || !this.#settle(p)) return;
       const reason = e[4]!;
-      if (p.kind === 'rpc') return settleRpc(p, reason);
+      const cause = this.#cause(p, reason);
+      if (p.kind === 'rpc') return settleRpc(p, reason, cause);
       // gen:do_call: a lost connection is {nodedown, Node}.
-      return p.reject(new RpcError('exit', reason === NOCONNECTION ? tuple(NODEDOWN, p.node!) : reason, [], p.what()));
+      return p.reject(new RpcError('exit', reason === NOCONNECTION ? tuple(NODEDOWN, p.node!) : reason, [], p.what(), cause));
     }
     // Anything else (an 'EXIT', a reply to a call abandoned already) has no taker.
   }
 }
 
 /** The DOWN reason of erpc:execute_call/4, as erpc:call/5 reads it. */
-function settleRpc(p: Pending, reason: Term): void {
+function settleRpc(p: Pending, reason: Term, cause: { cause: unknown } | undefined): void {
   const tag = reason instanceof Tuple && reason.size >= 3 ? reason.elements[0] : undefined;
   const r = tag instanceof Reference && sameRef(tag, p.resRef!) ? erpcResult(reason as Tuple) : undefined;
   if (r !== undefined) {
@@ -255,7 +263,7 @@ function settleRpc(p: Pending, reason: Term): void {
         return p.reject(new RpcError('error', tuple(ERPC, r.reason), [], p.what()));
     }
   }
-  if (reason === NOCONNECTION) return p.reject(new RpcError('error', tuple(ERPC, NOCONNECTION), [], p.what()));
+  if (reason === NOCONNECTION) return p.reject(new RpcError('error', tuple(ERPC, NOCONNECTION), [], p.what(), cause));
   p.reject(new RpcError('exit', tuple(atom('signal'), reason), [], p.what()));
 }
 

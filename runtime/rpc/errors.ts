@@ -42,7 +42,8 @@ export class RpcError extends BeamwireError {
     readonly call: string,
     options?: { cause?: unknown },
   ) {
-    super(`${call} raised ${cls}: ${format(reason)}`, options);
+    const why = options?.cause instanceof Error ? ` (${options.cause.message})` : '';
+    super(`${call} raised ${cls}: ${format(reason)}${why}`, options);
     this.class = cls;
   }
 }

@@ -21,4 +21,6 @@ export interface RpcHost {
   /** The io server named as group leader in our spawn requests (the node's `user`). */
   groupLeader(): Pid;
   debug(line: string): void;
+  /** Why the last attempt to reach `node` failed, if it did: the `cause` of a noconnection RpcError. */
+  whyUnreachable?(node: Atom): unknown;
 }

@@ -12,7 +12,7 @@
 import { connect } from 'node:net';
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { atom, HandshakeError, isBeamwireError, Node } from '../../runtime/index.js';
+import { atom, HandshakeError, isBeamwireError, Node, RpcError } from '../../runtime/index.js';
 import { EpmdClient } from '../../runtime/epmd/index.js';
 import { initiateOnSocket } from '../../runtime/handshake/index.js';
 import { splitName } from '../../runtime/node/names.js';
@@ -71,5 +71,33 @@ describe('a wrong cookie', () => {
   it('node.ping from the wrong-cookie node is pang and leaves no connection', async () => {
     expect(await wrong.ping(erl.name)).toBe('pang');
     expect(wrong.nodes()).not.toContain(erl.name);
+  });
+
+  it("our node's own attempt emits handshakeError ('out'), and an rpc it could not make carries that error as its cause", async () => {
+    const events: [HandshakeError, string][] = [];
+    const onError = (e: HandshakeError, direction: 'in' | 'out'): void => void events.push([e, direction]);
+    wrong.on('handshakeError', onError);
+    try {
+      const e = await wrong.rpc(erl.name, 'erlang', 'node', []).then(
+        () => {
+          throw new Error('the rpc succeeded with a wrong cookie');
+        },
+        (x: unknown) => x as RpcError,
+      );
+      expect(e).toBeInstanceOf(RpcError);
+      expect(e.reason).toEqual(expect.objectContaining({ elements: [atom('erpc'), atom('noconnection')] }));
+      expect(isBeamwireError(e.cause, 'HANDSHAKE_CLOSED')).toBe(true);
+      expect((e.cause as HandshakeError).message).toContain(`cookie mismatch with ${erl.name}?`);
+      expect(e.message).toContain(`cookie mismatch with ${erl.name}?`);
+      expect(events).toHaveLength(1);
+      expect(events[0]![1]).toBe('out');
+      expect(events[0]![0]).toBe(e.cause);
+      // gen_server:call too: {nodedown, Node}, with the same cause.
+      const c = (await wrong.call(['kv', erl.name], atom('get')).catch((x: unknown) => x)) as RpcError;
+      expect(c.reason).toEqual(expect.objectContaining({ elements: [atom('nodedown'), atom(erl.name)] }));
+      expect(isBeamwireError(c.cause, 'HANDSHAKE_CLOSED')).toBe(true);
+    } finally {
+      wrong.off('handshakeError', onError);
+    }
   });
 });
