@@ -3,12 +3,10 @@
  * block of README.md (read from the file, so the README cannot drift) is run
  * as written against real nodes, and every ```ts block is type-checked.
  *
- * The user's project is a temporary directory: `"type": "module"`, and in
- * its node_modules `beamwire` is this package as built (tsc -p
- * tsconfig.build.json into its dist/, beside a copy of package.json, so
- * `import 'beamwire'` and `beamwire/services/*` resolve through the
- * package's own `exports` and `types`), with the repo's tsx and @types. Each
- * ts block is a file there, run as `node --import tsx block.ts` in its own
+ * The user's project is a temporary directory with `"type": "module"`, the
+ * repo's tsx and @types, and `beamwire` in its node_modules (see
+ * linkPackage: the package's own `exports`, pointed at the sources). Each ts
+ * block is a file there, run as `node --import tsx block.ts` in its own
  * process, and must exit with code 0 by itself within EXIT_MS of its last
  * line (a line the test appends marks that the program got there): a socket,
  * timer or process left behind by node.stop() fails it. What a block prints
@@ -51,7 +49,7 @@ const NOT_RUN = new Set(['sh', '', 'yaml']);
 let project: string;
 let epmd: EpmdServer;
 let app: ErlNode;
-let typecheck: Promise<string>;
+let typecheck: Promise<{ code: number | null; out: string }>;
 const file = new Map<Block, string>();
 
 /** Runs a command to its end: its exit code and everything it wrote. */
@@ -139,11 +137,11 @@ beforeAll(async () => {
     file.set(b, name);
   });
   // One tsc for every block, in the background while the blocks run; awaited by the type-check cases.
-  typecheck = run(process.execPath, [tsc, '-p', join(project, 'tsconfig.json'), '--pretty', 'false'], project).then((r) => r.out);
+  typecheck = run(process.execPath, [tsc, '-p', join(project, 'tsconfig.json'), '--pretty', 'false', '--listFiles'], project);
 }, 120_000);
 
 afterAll(async () => {
-  await typecheck?.catch(() => '');
+  await typecheck;
   await app?.stop();
   await epmd?.close();
   if (project) rmSync(project, { recursive: true, force: true });
@@ -184,15 +182,26 @@ describe('README.md', () => {
     });
   }
 
-  it('tsc reports nothing but the blocks\' own errors (no configuration or resolution failure)', async () => {
+  it('every block that runs says what it prints', () => {
+    expect(blocks.filter((b) => RUN.has(b.lang) && b.prints.length === 0).map(where)).toEqual([]);
+  });
+
+  it('tsc checked every ts block, with beamwire resolved to the package in node_modules, and failed only for errors in them', async () => {
+    const { code, out } = await typecheck;
+    const lines = out.split('\n').filter((l) => l.trim() !== '');
+    const listed = lines.filter((l) => l.startsWith('/'));
+    for (const [b, f] of file) if (b.lang === 'ts') expect(listed, where(b)).toContain(f);
+    expect(listed).toContain(join(root, 'runtime', 'index.ts'));
     const names = [...file.values()].map((f) => f.slice(project.length + 1));
-    expect((await typecheck).split('\n').filter((l) => l.trim() !== '' && !names.some((n) => l.startsWith(`${n}(`)) && !l.startsWith(' '))).toEqual([]);
+    const errors = lines.filter((l) => !l.startsWith('/') && !l.startsWith(' '));
+    expect(errors.filter((l) => !names.some((n) => l.startsWith(`${n}(`)))).toEqual([]);
+    expect(code).toBe(errors.length === 0 ? 0 : 2);
   });
 
   for (const b of blocks.filter((b) => b.lang === 'ts')) {
     it(`${where(b)} type-checks as written`, async () => {
       const name = file.get(b)!.slice(project.length + 1);
-      const errors = (await typecheck)
+      const errors = (await typecheck).out
         .split('\n')
         .filter((l) => l.startsWith(`${name}(`))
         .map((l) => l.replace(/^\S+?\((\d+),(\d+)\)/, (_, line: string, col: string) => `README.md:${b.line + Number(line) - 1}:${col}`));
