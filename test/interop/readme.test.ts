@@ -25,7 +25,7 @@
  * typecheck-only -->` would exempt a ts block from running; none needs it.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,8 @@ import { EpmdServer } from '../../runtime/epmd/index.js';
 import { requireElixir, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
 import { codeBlocks, inOrder, Program, type Block } from '../support/readme.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// Real paths: tsc --listFiles names files by them.
+const root = realpathSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..'));
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const epmdPort = 54000 + Math.floor(Math.random() * 2000);
 /** "Exits by itself within a few seconds after its last line." */
@@ -126,7 +127,7 @@ function expectRan(b: Block, p: Program, r: { code: number | null; signal: NodeJ
 beforeAll(async () => {
   requireErl();
   requireElixir();
-  project = mkdtempSync(join(tmpdir(), 'beamwire-readme-'));
+  project = realpathSync(mkdtempSync(join(tmpdir(), 'beamwire-readme-')));
   makeProject(project);
   epmd = await EpmdServer.start({ port: epmdPort });
   app = await startErl('app', 'secret', epmdPort);
