@@ -1,6 +1,6 @@
 /**
- * Interop tier, the README as a user meets it: every ```ts and ```elixir
- * block of README.md (read from the file, so the README cannot drift) is run
+ * Interop tier, the README as a user meets it: every ```ts, ```elixir and
+ * ```erlang block of README.md (read from the file, so the README cannot drift) is run
  * as written against real nodes, and every ```ts block is type-checked.
  *
  * The user's project is a temporary directory with `"type": "module"`, the
@@ -17,7 +17,10 @@
  * The nodes: the test's embedded EPMD on a random port (ERL_EPMD_PORT for
  * every program), and `erl -sname app -setcookie secret`, the README's
  * prerequisite. Elixir blocks run with `elixir` and the flags their first
- * line gives (`# elixir --sname ex --cookie secret calls.exs`).
+ * line gives (`# elixir --sname ex --cookie secret calls.exs`); Erlang
+ * blocks are typed into a fresh `erl` shell on stdin, which ends at the end
+ * of input (the README says to type them into app's shell; app is busy
+ * here as the peer of the ts blocks).
  * `<!-- readme-test: serves the next block -->` before a block marks a
  * program that stays up: it is started, its prints awaited, the next block
  * run against it, and then it gets Ctrl-C (SIGINT; a ts block must then exit
@@ -44,7 +47,9 @@ const RUN_MS = 20_000;
 const END = 'readme-test: the last line ran';
 
 const blocks = codeBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
-const RUN = new Set(['ts', 'elixir']);
+const RUN = new Set(['ts', 'elixir', 'erlang']);
+/** The README's cookie (`erl -sname app -setcookie secret`). */
+const COOKIE = 'secret';
 const NOT_RUN = new Set(['sh', '', 'yaml']);
 
 let project: string;
@@ -104,6 +109,8 @@ function start(b: Block): Program {
   const env = { ...process.env, ERL_EPMD_PORT: String(epmdPort) };
   const path = file.get(b)!;
   if (b.lang === 'ts') return new Program(process.execPath, ['--import', 'tsx', path], { cwd: project, env, mark: END });
+  // Typed into a shell, as the README says; a fresh one (the test's `app` is the TS blocks' peer), which ends at the end of input.
+  if (b.lang === 'erlang') return new Program('erl', ['-sname', 'readme_shell', '-setcookie', COOKIE, '-start_epmd', 'false'], { cwd: project, env, input: b.code });
   const flags = /^# elixir (.*) \S+\.exs$/.exec(b.code.split('\n')[0]!)?.[1];
   if (flags === undefined) throw new Error(`README.md:${b.line}: an elixir block starts with the command that runs it (# elixir --sname ... --cookie ... file.exs)`);
   // -start_epmd false: the test's EPMD is the one; never leave an epmd daemon behind.
@@ -121,7 +128,9 @@ function expectRan(b: Block, p: Program, r: { code: number | null; signal: NodeJ
     expect(after, `${where(b)} was still running ${after} ms after its last line (${r.signal ?? `exit ${r.code}`})\n${output(p)}`).toBeLessThan(EXIT_MS);
   }
   expect(r, `${where(b)} exit\n${output(p)}`).toEqual({ code: 0, signal: null });
-  expect(inOrder(p.stdout, b.prints), `${where(b)} prints ${JSON.stringify(b.prints)}\n${output(p)}`).toBe(true);
+  // The Erlang shell prints its prompt, `(node@host)3> `, before each value.
+  const stdout = b.lang === 'erlang' ? p.stdout.replace(/^(\(\S+\)\d+> )+/gm, '') : p.stdout;
+  expect(inOrder(stdout, b.prints), `${where(b)} prints ${JSON.stringify(b.prints)}\n${output(p)}`).toBe(true);
 }
 
 beforeAll(async () => {
@@ -130,10 +139,10 @@ beforeAll(async () => {
   project = realpathSync(mkdtempSync(join(tmpdir(), 'beamwire-readme-')));
   makeProject(project);
   epmd = await EpmdServer.start({ port: epmdPort });
-  app = await startErl('app', 'secret', epmdPort);
+  app = await startErl('app', COOKIE, epmdPort);
   blocks.forEach((b, i) => {
     if (!RUN.has(b.lang)) return;
-    const name = join(project, `block${String(i).padStart(2, '0')}.${b.lang === 'ts' ? 'ts' : 'exs'}`);
+    const name = join(project, `block${String(i).padStart(2, '0')}.${{ ts: 'ts', elixir: 'exs', erlang: 'erl' }[b.lang]}`);
     writeFileSync(name, b.lang === 'ts' ? `${b.code}process.stderr.write(${JSON.stringify(`${END}\n`)});\n` : b.code);
     file.set(b, name);
   });
@@ -149,7 +158,7 @@ afterAll(async () => {
 });
 
 describe('README.md', () => {
-  it('has only ts and elixir blocks that run, and sh / yaml / plain blocks that do not', () => {
+  it('has only ts, elixir and erlang blocks that run, and sh / yaml / plain blocks that do not', () => {
     expect(blocks.filter((b) => RUN.has(b.lang)).length).toBeGreaterThanOrEqual(8);
     expect(blocks.filter((b) => !RUN.has(b.lang) && !NOT_RUN.has(b.lang)).map(where)).toEqual([]);
   });

@@ -37,7 +37,7 @@ export function codeBlocks(markdown: string): Block[] {
     const code = lines.slice(i + 1, end);
     const before = i > 0 ? lines[i - 1]! : '';
     const directive = /^<!-- readme-test: (.*?) -->$/.exec(before.trim())?.[1];
-    const marker = fence[1] === 'elixir' ? /# prints: (.*)$/ : /\/\/ prints: (.*)$/;
+    const marker = { elixir: /# prints: (.*)$/, erlang: /% prints: (.*)$/ }[fence[1]!] ?? /\/\/ prints: (.*)$/;
     const prints = code.flatMap((l) => {
       const m = marker.exec(l);
       return m ? [m[1]!.trim().replaceAll('@host', `@${shortHost()}`)] : [];
@@ -59,8 +59,10 @@ export class Program {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly started = Date.now();
 
-  constructor(cmd: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; mark?: string }) {
-    this.child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `input` is written to stdin, which then closes (as at the end of a file piped in). */
+  constructor(cmd: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; mark?: string; input?: string }) {
+    this.child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (options.input !== undefined) this.child.stdin!.end(options.input);
     this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
     this.child.stderr!.on('data', (d: Buffer) => {
       this.stderr += d.toString();
