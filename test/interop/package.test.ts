@@ -1,16 +1,17 @@
 /**
- * Interop tier, the package as a user meets it: `npm pack` (its prepack
- * builds dist/), the tarball installed into a fresh project beside
+ * Interop tier, the package as a user meets it: `npm pack` in a copy of the
+ * sources without dist/ (its prepack builds dist/), the tarball installed into a fresh project beside
  * typescript, an erl node running a module compiled here, then
  * `npx beamwire stubs` against it, `npx beamwire gen` (first without its
  * optional peers: it must say what to install), tsc over the stub and a
  * script that imports 'beamwire', and that script calling the module.
- * Also require('beamwire') from CommonJS and `npx beamwire --version`.
+ * Also require('beamwire') from CommonJS (a .cjs file, and a .cts one through
+ * tsc) and `npx beamwire --version`.
  * Nothing comes from this repository but the tarball (and the EPMD and erl
  * the test starts); the rest comes from the npm registry or its local cache.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +59,11 @@ console.log(JSON.stringify({
   v1: typeof v1.fn,
   version: require('beamwire/package.json').version,
 }));
+`;
+
+// A CommonJS TypeScript file: import = require of the ES module type-checks (TypeScript 5.8+ under NodeNext) and runs.
+const CTS = `import bw = require('beamwire');
+console.log(bw.format(bw.tuple(bw.atom('ok'), 1)));
 `;
 
 const TSCONFIG = {
@@ -120,9 +126,14 @@ beforeAll(async () => {
   const c = spawnSync('erlc', ['+debug_info', '-o', ebin, join(ebin, 'bw_pkg.erl')], { encoding: 'utf8', timeout: 30_000 });
   if (c.status !== 0) throw new Error(`erlc bw_pkg.erl failed: ${c.error?.message ?? ''}${c.stdout}${c.stderr}`);
   epmd = await EpmdServer.start({ port: epmdPort, host: '0.0.0.0' });
-  // Packing (prepack: clean and build dist/) and erl's start overlap.
+  // npm pack in a copy of what a clean clone holds (no dist/), so its prepack builds dist/ there and leaves this
+  // repository's dist/ alone while other test files run; packing and erl's start overlap.
+  const clone = join(work, 'clone');
+  for (const p of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'runtime', 'generated', 'codegen', 'schemas'])
+    cpSync(join(root, p), join(clone, p), { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'));
   const [, started] = await Promise.all([
-    timed('npm pack', async () => mustRun(await run('npm', ['pack', '--pack-destination', packed], root, 240_000), 'npm pack')),
+    timed('npm pack', async () => mustRun(await run('npm', ['pack', '--pack-destination', packed], clone, 240_000), 'npm pack')),
     startErl('pkg_peer', COOKIE, epmdPort, ['-pa', ebin]),
   ]);
   peer = started;
@@ -131,6 +142,7 @@ beforeAll(async () => {
   writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
   writeFileSync(join(project, 'src', 'main.ts'), MAIN);
   writeFileSync(join(project, 'check.cjs'), CJS);
+  writeFileSync(join(project, 'src', 'legacy.cts'), CTS);
   const deps = ['typescript', '@types/node'].map((d) => `${d}@${pkg.devDependencies[d]}`);
   await timed('npm install', async () => mustRun(await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, ...deps], project, 240_000), 'npm install'));
 }, 300_000);
@@ -170,7 +182,7 @@ describe('in a fresh project', () => {
     for (const flag of ['--version', '-v']) expect(mustRun(await beamwire([flag]), flag).stdout.trim()).toBe(pkg.version);
   });
 
-  it('stubs, then gen (asking for its peers first), then tsc and a call through the stub', async () => {
+  it('stubs, then gen (asking for its peers first), then tsc and a call through the stub (and a .cts that requires beamwire)', async () => {
     const stubs = mustRun(await timed('beamwire stubs', () => beamwire(['stubs', '--node', peer.name, '--module', 'bw_pkg', ...connect()])), 'beamwire stubs');
     expect(stubs.stdout).toMatch(/^wrote schemas\/services\/bw_pkg\.service\.yaml: 3 functions \(3 with a -spec\), 1 named types, from debug_info$/m);
     expect(stubs.stdout).toContain('next: review it, then `npx beamwire gen` writes generated/services/bw_pkg.ts');
@@ -193,5 +205,6 @@ describe('in a fresh project', () => {
     expect(tsc.code).toBe(0);
     const call = mustRun(await timed('call', () => run(process.execPath, ['build/src/main.js', peer.name, COOKIE, String(epmdPort)], project, 30_000)), 'node build/src/main.js');
     expect(JSON.parse(call.stdout)).toEqual({ greet: ['ok', 'hello user'], add: 5, tags: ['red', 'green'] });
+    expect(mustRun(await run(process.execPath, ['build/src/legacy.cjs'], project), 'node build/src/legacy.cjs').stdout).toBe('{ok,1}\n');
   }, 300_000);
 });
