@@ -133,7 +133,7 @@ export function parseArgv(argv: readonly string[]): Parsed {
   for (const t of tokens) {
     if (t.kind === 'positional') positional.push(t.value);
     else if (t.kind === 'option') {
-      const spec = (OPTIONS as Record<string, { type: 'string' | 'boolean' }>)[t.name];
+      const spec = Object.hasOwn(OPTIONS, t.name) ? (OPTIONS as Record<string, { type: 'string' | 'boolean' }>)[t.name] : undefined;
       if (spec === undefined) throw new UsageError(`unknown option ${t.rawName}`);
       if (spec.type === 'boolean') {
         if (t.value !== undefined) throw new UsageError(`${t.rawName} takes no value`);

@@ -229,6 +229,7 @@ describe('argv and usage errors', () => {
     expect(await run(['ping', 'a@b', '--cookie', '--name', 'n'])).toMatchObject({ code: 2, err: ['beamwire: --cookie needs a value, not the option --name (write --cookie=--name if that is the value)'] });
     expect(await run(['ping', 'a@b', '--debug=yes'])).toMatchObject({ code: 2, err: ['beamwire: --debug takes no value'] });
     expect(await run(['ping', '-x'])).toMatchObject({ code: 2, err: ['beamwire: unknown option -x'] });
+    expect(await run(['ping', '--toString'])).toMatchObject({ code: 2, err: ['beamwire: unknown option --toString'] });
     expect(await run(['gen', 'extra'])).toMatchObject({ code: 2, err: ['beamwire: gen takes options only: [--schemas DIR] [--out DIR] [--check] (see beamwire gen --help)'] });
     expect(await run(['ping', 'nohost', '--cookie', 'c'])).toMatchObject({ code: 2, err: ['beamwire: the node name "nohost" must be alive@host'] });
     expect(await run(['rpc', 'a@b', 'm', 'f', '[1,', '--cookie', 'c'])).toMatchObject({ code: 2 });
