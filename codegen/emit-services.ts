@@ -5,7 +5,9 @@
  * `<module>` (each method takes the caller, the target node, the typed
  * arguments and options); the server interface `<Module>Server` and
  * `expose<Module>(impl)`, the record node.expose takes. Everything that
- * converts or checks lives in runtime/stubs; this file only writes tables.
+ * converts or checks lives in runtime/stubs, reached through one entry
+ * (runtime/codegen/v1.ts): relatively in this repository, as
+ * `beamwire/codegen/v1` in a user's project; this file only writes tables.
  */
 import { StructureKind, VariableDeclarationKind, type CodeBlockWriter } from 'ts-morph';
 import { stubNames } from '../runtime/stubs/names.js';
@@ -69,15 +71,18 @@ function typeOrder(types: Readonly<Record<string, { type: ServiceType }>>): stri
 
 const docLine = (s: string): string => s.replace(/\*\//g, '*\\/').replace(/\s*\n\s*/g, ' ').trim();
 
-export function emitServices(v: ValidatedService): Statement[] {
+/** The stubs' runtime entry from generated/services/ in this repository; `beamwire gen` passes `beamwire/codegen/v1`. */
+export const REPO_RUNTIME = '../../runtime/codegen/v1.js';
+
+export function emitServices(v: ValidatedService, runtime = REPO_RUNTIME): Statement[] {
   const s = v.service;
   const { stub: mod, table, server, expose } = stubNames(tsModule(s));
   const types = s.types ?? {};
   const out: Statement[] = [
-    { kind: StructureKind.ImportDeclaration, moduleSpecifier: '../../runtime/stubs/index.js', namespaceImport: 'C' },
+    { kind: StructureKind.ImportDeclaration, moduleSpecifier: runtime, namespaceImport: 'C' },
     {
       kind: StructureKind.ImportDeclaration,
-      moduleSpecifier: '../../runtime/term/values.js',
+      moduleSpecifier: runtime,
       namedImports: [{ name: 'Pid', isTypeOnly: true }, { name: 'Reference', isTypeOnly: true }, { name: 'Term', isTypeOnly: true }],
     },
   ];

@@ -8,7 +8,8 @@
  * (runtime/stubs/names.ts lists both, for `beamwire stubs` too).
  */
 import { readFileSync } from 'node:fs';
-import { posix } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, posix } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
@@ -63,11 +64,12 @@ export const tsName = (f: ServiceFunction): string => f.ts ?? camel(f.name);
 export const tsModule = (s: ServiceSchema): string => s.ts ?? camel(s.module);
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
+/** schemas/service.schema.json of this package: codegen/ sits one level deeper once built (dist/codegen/), so ask the package's own name where its root is. */
+const metaSchemaPath = (): string => join(dirname(createRequire(import.meta.url).resolve('beamwire/package.json')), 'schemas', 'service.schema.json');
+
 let compiled: ValidateFunction<ServiceSchema> | undefined;
 function metaValidator(): ValidateFunction<ServiceSchema> {
-  compiled ??= new Ajv2020({ allErrors: true, strict: true }).compile<ServiceSchema>(
-    JSON.parse(readFileSync(new URL('../schemas/service.schema.json', import.meta.url), 'utf8')) as object,
-  );
+  compiled ??= new Ajv2020({ allErrors: true, strict: true }).compile<ServiceSchema>(JSON.parse(readFileSync(metaSchemaPath(), 'utf8')) as object);
   return compiled;
 }
 

@@ -2,14 +2,17 @@
 /**
  * `beamwire`: the command line. `ping`, `rpc` and `stubs` start a hidden
  * beamwire node (on a running epmd, else the embedded one; $ERL_EPMD_PORT
- * or --epmd-port), `names` asks EPMD. Errors are one line on stderr and a
- * non-zero exit (2: usage, 1: everything else); --debug adds the stack and
- * the node's debug lines.
+ * or --epmd-port), `names` asks EPMD, `gen` turns the schemas `stubs`
+ * writes into typed stubs (runtime/cli/gen.ts). Errors are one line on
+ * stderr and a non-zero exit (2: usage, 1: everything else); --debug adds
+ * the stack and the node's debug lines.
  */
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir, hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseArgs as parseCommandLine, type ParseArgsConfig } from 'node:util';
 import { EpmdClient, portFromEnv } from '../epmd/index.js';
 import { Node } from '../node/node.js';
 import { splitName } from '../node/names.js';
@@ -18,6 +21,7 @@ import { Atom, atom } from '../term/atom.js';
 import { format } from '../term/format.js';
 import { Tuple, type Term } from '../term/values.js';
 import { BeamwireError } from '../wire/errors.js';
+import { gen, GEN_HELP } from './gen.js';
 import { buildStubs, collectForms, MODULE_NAME, toYaml, type Forms } from './specs.js';
 import { parseArgs, TermSyntaxError } from './term-parser.js';
 
@@ -47,8 +51,9 @@ commands:
   rpc NODE M F [ARGS] erpc:call(NODE, M, F, ARGS), ARGS an Erlang list literal such as '[1, "two", three]'
   names               the names EPMD knows (epmd -names)
   stubs               reads a module's exports and -specs from a running node and writes schemas/services/<M>.service.yaml
+  gen                 turns schemas/services/*.service.yaml into typed stubs (generated/services/<M>.ts)
 
-\`beamwire <command> --help\` for each.`,
+\`beamwire <command> --help\` for each; \`beamwire --version\` (-v) prints the version.`,
   ping: `usage: beamwire ping NODE [--cookie C] [--epmd-port P] [--timeout MS]
 
 Connects a hidden node to NODE and asks its net_kernel (net_adm:ping/1).
@@ -56,7 +61,7 @@ Prints pong and exits 0, or pang and exits 1.
 
 ${COMMON}
   --timeout MS      how long to wait for the answer (default 7000)`,
-  rpc: `usage: beamwire rpc NODE MODULE FUNCTION [ARGS] [--cookie C] [--epmd-port P] [--timeout MS]
+  rpc: `usage: beamwire rpc NODE MODULE FUNCTION [ARGS] [--elixir] [--cookie C] [--epmd-port P] [--timeout MS]
 
 Calls MODULE:FUNCTION(ARGS...) on NODE with erpc:call and prints the result
 in Erlang syntax. ARGS is an Erlang list literal (default []): integers,
@@ -65,6 +70,7 @@ floats, atoms, 'quoted atoms', "strings" (charlists), <<"binaries">>,
 An exception prints as "MODULE:FUNCTION/N on NODE raised CLASS: REASON", exit 1.
 
 ${COMMON}
+  --elixir          ARGS in Elixir syntax: "binaries", :atoms, %{maps}, keyword lists
   --timeout MS      give up after MS milliseconds (default: wait as erpc does)`,
   names: `usage: beamwire names [--epmd-port P] [--host H]
 
@@ -81,16 +87,34 @@ docs chunk's signatures) from the running node NODE, and writes
 <out>/M.service.yaml in the service schema format (schemas/service.schema.json).
 Erlang types the schema cannot say become term, with a "# any term for ..."
 comment naming them; functions without a -spec take and return terms.
-Then \`npm run gen\` turns the file into generated/services/M.ts.
+Then \`npx beamwire gen\` turns the file into generated/services/M.ts.
 
   --node NODE       the node that runs M
   --module M        the module: an Erlang one, or an Elixir one as Elixir.MyApp.Greeter
   --out DIR         where to write (default schemas/services); - writes the YAML to stdout
 ${COMMON}`,
+  gen: GEN_HELP,
 };
 
-const VALUE_OPTIONS = new Set(['cookie', 'epmd-port', 'name', 'timeout', 'node', 'module', 'out', 'host']);
-const FLAG_OPTIONS = new Set(['help', 'debug']);
+const COMMANDS = 'ping, rpc, names, stubs or gen';
+
+/** Every option of every command; a command ignores the ones it does not read. */
+const OPTIONS = {
+  cookie: { type: 'string' },
+  'epmd-port': { type: 'string' },
+  name: { type: 'string' },
+  timeout: { type: 'string' },
+  node: { type: 'string' },
+  module: { type: 'string' },
+  out: { type: 'string' },
+  host: { type: 'string' },
+  schemas: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  debug: { type: 'boolean' },
+  elixir: { type: 'boolean' },
+  check: { type: 'boolean' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 interface Parsed {
   command: string;
@@ -99,26 +123,31 @@ interface Parsed {
   flags: Set<string>;
 }
 
-/** argv (without node and the script) → command, positionals, `--key value`/`--key=value` options and flags. */
+/**
+ * argv (without node and the script) → command, positionals, `--key value`/`--key=value` options and flags.
+ * parseArgs runs non-strict and its tokens are checked here, so each usage error is one short line
+ * naming the option as typed (its strict errors are paragraphs).
+ */
 export function parseArgv(argv: readonly string[]): Parsed {
+  const { tokens } = parseCommandLine({ args: [...argv], options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
   const positional: string[] = [];
   const options = new Map<string, string>();
   const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-h') flags.add('help');
-    else if (a.startsWith('--') && a.length > 2) {
-      const eq = a.indexOf('=');
-      const key = eq < 0 ? a.slice(2) : a.slice(2, eq);
-      if (FLAG_OPTIONS.has(key)) {
-        if (eq >= 0) throw new UsageError(`--${key} takes no value`);
-        flags.add(key);
-      } else if (VALUE_OPTIONS.has(key)) {
-        const value = eq >= 0 ? a.slice(eq + 1) : argv[++i];
-        if (value === undefined) throw new UsageError(`--${key} needs a value`);
-        options.set(key, value);
-      } else throw new UsageError(`unknown option --${key}`);
-    } else positional.push(a);
+  for (const t of tokens) {
+    if (t.kind === 'positional') positional.push(t.value);
+    else if (t.kind === 'option') {
+      const spec = Object.hasOwn(OPTIONS, t.name) ? (OPTIONS as Record<string, { type: 'string' | 'boolean' }>)[t.name] : undefined;
+      if (spec === undefined) throw new UsageError(`unknown option ${t.rawName}`);
+      if (spec.type === 'boolean') {
+        if (t.value !== undefined) throw new UsageError(`${t.rawName} takes no value`);
+        flags.add(t.name);
+      } else {
+        if (t.value === undefined) throw new UsageError(`${t.rawName} needs a value`);
+        // `--cookie --debug` is a forgotten value more likely than a cookie (parseArgs' strict mode says so too); `--out -` is stdout.
+        if (!t.inlineValue && /^(--.|-[A-Za-z]$)/.test(t.value)) throw new UsageError(`${t.rawName} needs a value, not the option ${t.value} (write ${t.rawName}=${t.value} if that is the value)`);
+        options.set(t.name, t.value);
+      }
+    }
   }
   const [command = '', ...rest] = positional;
   return { command, positional: rest, options, flags };
@@ -192,7 +221,9 @@ async function rpc(p: Parsed, io: Io): Promise<number> {
   const peer = peerName(nodeText);
   let args: Term[];
   try {
-    args = argsText === undefined ? [] : parseArgs(argsText);
+    // TODO(lead): once term-parser.ts takes options, call parseArgs(argsText, syntax) directly and drop this cast.
+    const parse = parseArgs as (text: string, options?: { syntax?: 'erlang' | 'elixir' | 'auto' }) => Term[];
+    args = argsText === undefined ? [] : parse(argsText, p.flags.has('elixir') ? { syntax: 'elixir' } : {});
   } catch (e) {
     if (e instanceof TermSyntaxError) throw new UsageError(`ARGS ${JSON.stringify(argsText)}: ${e.message}`);
     throw e;
@@ -233,7 +264,7 @@ async function stubs(p: Parsed, io: Io): Promise<number> {
   if (!MODULE_NAME.test(module) || module.length > 255)
     throw new UsageError(`module ${JSON.stringify(module)} cannot have a service schema: its name must match ${MODULE_NAME.source} (schemas/service.schema.json)`);
   const peer = peerName(nodeText);
-  const outDir = p.options.get('out') ?? join('schemas', 'services');
+  const outDir = p.options.get('out') ?? DEFAULT_SCHEMAS;
   const m = atom(module);
   const { exports, forms, source } = await withNode(p, peer, io, async (node) => {
     await mustConnect(node, peer);
@@ -267,7 +298,8 @@ async function stubs(p: Parsed, io: Io): Promise<number> {
   io.out(`${replaced ? 'replaced' : 'wrote'} ${shown.startsWith('..') ? file : shown}: ${model.functions.length} functions (${specced} with a -spec), ${model.types.size} named types, from ${source}`);
   if (notes) io.out(`${notes} Erlang types have no equivalent in the schema and became term: see the "# any term for" comments`);
   if (model.skipped.length) io.out(`left out ${model.skipped.length} exports whose names the schema cannot hold (listed as comments)`);
-  io.out(`next: review it, then \`npm run gen\` writes generated/services/${module}.ts (the typed stub)`);
+  const genArgs = outDir === DEFAULT_SCHEMAS ? '' : ` --schemas ${outDir}`;
+  io.out(`next: review it, then \`npx beamwire gen${genArgs}\` writes generated/services/${module}.ts (the typed stub)`);
   return 0;
 }
 
@@ -304,15 +336,31 @@ async function readForms(node: Node, peer: string, m: Atom): Promise<{ forms: Fo
   return { forms: empty, source: 'exports only: no debug_info and no docs with signatures, so every type is term' };
 }
 
+const DEFAULT_SCHEMAS = join('schemas', 'services');
+
+function genCommand(p: Parsed, io: Io): Promise<number> {
+  if (p.positional.length) throw new UsageError('gen takes options only: [--schemas DIR] [--out DIR] [--check] (see beamwire gen --help)');
+  return gen({ schemas: p.options.get('schemas') ?? DEFAULT_SCHEMAS, out: p.options.get('out') ?? join('generated', 'services'), check: p.flags.has('check') }, io);
+}
+
+/** The installed package's version: its own package.json, found by the package's name (the depth below it differs in dist/). */
+export function version(): string {
+  return (createRequire(import.meta.url)('beamwire/package.json') as { version: string }).version;
+}
+
 /** Runs one command line; resolves with the exit code. */
 export async function main(argv: readonly string[], io: Io = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<number> {
   let debug = argv.includes('--debug');
   try {
     const p = parseArgv(argv);
     debug = p.flags.has('debug');
+    if (p.flags.has('version') && !p.flags.has('help')) {
+      io.out(version());
+      return 0;
+    }
     if (p.flags.has('help') || p.command === '' || p.command === 'help') {
       const topic = p.command === 'help' ? (p.positional[0] ?? '') : p.command;
-      if (HELP[topic] === undefined) throw new UsageError(`unknown command ${JSON.stringify(topic)}: ping, rpc, names or stubs`);
+      if (HELP[topic] === undefined) throw new UsageError(`unknown command ${JSON.stringify(topic)}: ${COMMANDS}`);
       io.out(HELP[topic]);
       return p.command === '' && !p.flags.has('help') ? 2 : 0;
     }
@@ -325,8 +373,10 @@ export async function main(argv: readonly string[], io: Io = { out: (l) => conso
         return await names(p, io);
       case 'stubs':
         return await stubs(p, io);
+      case 'gen':
+        return await genCommand(p, io);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(p.command)}: ping, rpc, names or stubs (beamwire --help)`);
+        throw new UsageError(`unknown command ${JSON.stringify(p.command)}: ${COMMANDS} (beamwire --help)`);
     }
   } catch (e) {
     io.err(`beamwire: ${oneLine(e)}`);
@@ -352,7 +402,5 @@ function isEntry(): boolean {
   }
 }
 
-if (isEntry()) {
-  const code = await main(process.argv.slice(2));
-  process.exit(code);
-}
+// No top-level await: the module stays loadable through require() (Node 20.19 refuses ESM that awaits at the top).
+if (isEntry()) void main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -229,7 +229,7 @@ describe('beamwire stubs', () => {
     const r = await cli(['stubs', '--node', peer.name, '--module', 'bw_cli_demo', '--out', dir, ...common()]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('npm run gen');
+    expect(r.stdout).toContain(`next: review it, then \`npx beamwire gen --schemas ${dir}\` writes`);
     expect(r.stdout).toContain('from debug_info');
     expect(r.stdout).toMatch(/^wrote .*bw_cli_demo\.service\.yaml: 14 functions \(12 with a -spec\), 2 named types/);
     const again = await cli(['stubs', '--node', peer.name, '--module', 'bw_cli_demo', '--out', dir, ...common()]);

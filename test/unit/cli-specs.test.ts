@@ -5,6 +5,7 @@
  * vocabulary; the YAML passes codegen's checks; odd forms never throw.
  * Also the argv reader and the exit codes of usage errors (runtime/cli/main.ts).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { validateServices } from '../../codegen/services.js';
@@ -208,6 +209,13 @@ describe('argv and usage errors', () => {
     expect([...p.flags]).toEqual(['debug']);
   });
 
+  it('-h, -v and --elixir are flags; after -- everything is positional', () => {
+    expect([...parseArgv(['rpc', '-h', '--elixir', '-v']).flags]).toEqual(['help', 'elixir', 'version']);
+    expect(parseArgv(['rpc', 'a@b', '--', '--cookie']).positional).toEqual(['a@b', '--cookie']);
+    expect(Object.fromEntries(parseArgv(['gen', '--schemas=s', '--out', 'o']).options)).toEqual({ schemas: 's', out: 'o' });
+    expect(parseArgv(['stubs', '--out', '-']).options.get('out')).toBe('-');
+  });
+
   it('usage errors are one line on stderr and exit 2; --help exits 0', async () => {
     const run = async (argv: string[]) => {
       const out: string[] = [];
@@ -215,9 +223,14 @@ describe('argv and usage errors', () => {
       const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
       return { code, out, err };
     };
-    expect(await run(['frobnicate'])).toMatchObject({ code: 2, err: ['beamwire: unknown command "frobnicate": ping, rpc, names or stubs (beamwire --help)'] });
+    expect(await run(['frobnicate'])).toMatchObject({ code: 2, err: ['beamwire: unknown command "frobnicate": ping, rpc, names, stubs or gen (beamwire --help)'] });
     expect(await run(['ping', '--nope'])).toMatchObject({ code: 2, err: ['beamwire: unknown option --nope'] });
     expect(await run(['ping', 'a@b', '--cookie'])).toMatchObject({ code: 2, err: ['beamwire: --cookie needs a value'] });
+    expect(await run(['ping', 'a@b', '--cookie', '--name', 'n'])).toMatchObject({ code: 2, err: ['beamwire: --cookie needs a value, not the option --name (write --cookie=--name if that is the value)'] });
+    expect(await run(['ping', 'a@b', '--debug=yes'])).toMatchObject({ code: 2, err: ['beamwire: --debug takes no value'] });
+    expect(await run(['ping', '-x'])).toMatchObject({ code: 2, err: ['beamwire: unknown option -x'] });
+    expect(await run(['ping', '--toString'])).toMatchObject({ code: 2, err: ['beamwire: unknown option --toString'] });
+    expect(await run(['gen', 'extra'])).toMatchObject({ code: 2, err: ['beamwire: gen takes options only: [--schemas DIR] [--out DIR] [--check] (see beamwire gen --help)'] });
     expect(await run(['ping', 'nohost', '--cookie', 'c'])).toMatchObject({ code: 2, err: ['beamwire: the node name "nohost" must be alive@host'] });
     expect(await run(['rpc', 'a@b', 'm', 'f', '[1,', '--cookie', 'c'])).toMatchObject({ code: 2 });
     expect(await run(['ping', 'a@b', '--cookie', 'c', '--epmd-port', 'x'])).toMatchObject({ code: 2, err: ['beamwire: --epmd-port must be an integer in 0..65535, not "x"'] });
@@ -227,5 +240,15 @@ describe('argv and usage errors', () => {
     expect(help.code).toBe(0);
     expect(help.out[0]).toMatch(/^usage: beamwire stubs/);
     expect((await run(['help', 'rpc'])).out[0]).toMatch(/^usage: beamwire rpc/);
+    expect((await run(['gen', '--help'])).out[0]).toMatch(/^usage: beamwire gen/);
+  });
+
+  it('--version and -v print the version in package.json and exit 0', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    for (const argv of [['--version'], ['-v'], ['ping', '-v']]) {
+      const out: string[] = [];
+      expect(await main(argv, { out: (l) => out.push(l), err: () => {} })).toBe(0);
+      expect(out).toEqual([version]);
+    }
   });
 });
