@@ -1,4 +1,5 @@
 import { Atom } from './atom.js';
+import { floatText } from './float-text.js';
 import { BitBinary, ExportFun, Float, Fun, ImproperList, LocalTerm, Pid, Port, Reference, Tuple, type Term } from './values.js';
 
 const quoteAtom = (name: string): string => (/^[a-z][A-Za-z0-9_@]*$/.test(name) ? name : `'${name.replace(/[\\']/g, '\\$&')}'`);
@@ -14,7 +15,9 @@ function formatBinary(b: Uint8Array): string {
 export function format(t: Term): string {
   switch (typeof t) {
     case 'number':
-      return String(t);
+      // The term model: an integral number is an integer (in full, never 1e+21), any other a float.
+      if (Number.isInteger(t)) return Number.isSafeInteger(t) ? String(t) : BigInt(t).toString();
+      return floatText(t);
     case 'bigint':
       return t.toString();
     case 'boolean':
@@ -27,7 +30,7 @@ export function format(t: Term): string {
   if (Array.isArray(t)) return `[${t.map(format).join(',')}]`;
   if (t instanceof Uint8Array) return formatBinary(t);
   if (t instanceof Map) return `#{${[...t].map(([k, v]) => `${format(k)} => ${format(v)}`).join(',')}}`;
-  if (t instanceof Float) return t.toString();
+  if (t instanceof Float) return floatText(t.value);
   if (t instanceof ImproperList) return `[${t.elements.map(format).join(',')}|${format(t.tail)}]`;
   if (t instanceof BitBinary) {
     const head = [...t.bytes.subarray(0, -1)];
