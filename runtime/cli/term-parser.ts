@@ -1,31 +1,48 @@
 /**
- * A small reader for Erlang term literals, as `beamwire rpc` takes its
- * argument list: integers (`-12`, `16#ff`, `1_000`, `$a`), floats (`1.5`,
- * `2.0e-3`), atoms (`ok`, `'quoted atom'`, `true`/`false` as booleans),
- * strings (`"abc"`, a charlist: a list of code points; adjacent strings
- * join), binaries (`<<"text">>`, `<<"é"/utf8>>`, `<<1,2,3>>`), lists
+ * Term literals as `beamwire rpc` takes its argument list, in Erlang's syntax
+ * or Elixir's (elixir-literals.ts), chosen by `syntax` or detected
+ * (term-syntax.ts). Erlang: integers (`-12`, `16#ff`, `1_000`, `$a`),
+ * floats (`1.5`, `2.0e-3`), atoms (`ok`, `'quoted atom'`, `true`/`false` as
+ * booleans), strings (`"abc"`, a charlist: a list of code points; adjacent
+ * strings join), binaries (`<<"text">>`, `<<"é"/utf8>>`, `<<1,2,3>>`), lists
  * (`[a, b | T]` included), tuples and maps (`#{k => v}`). An optional
  * trailing `.` is allowed. Anything else is a TermSyntaxError naming the
  * offset. No variables, funs, pids or expressions: the text is data.
  */
 import { atom } from '../term/atom.js';
 import { equals } from '../term/compare.js';
-import { Float, ImproperList, Tuple, type Term } from '../term/values.js';
+import { ImproperList, Tuple, type Term } from '../term/values.js';
+import { parseElixir } from './elixir-literals.js';
+import { Cursor, integer, isDigit, isLower, isNameChar, MAX_DEPTH, TermSyntaxError } from './term-text.js';
+import { detectSyntax, type Syntax } from './term-syntax.js';
 
-export class TermSyntaxError extends Error {
-  override readonly name = 'TermSyntaxError';
-  constructor(
-    readonly offset: number,
-    message: string,
-  ) {
-    super(`${message} at offset ${offset}`);
-  }
+export { TermSyntaxError } from './term-text.js';
+export { detectSyntax, type Detected, type Syntax } from './term-syntax.js';
+
+export interface ParseOptions {
+  /** Which language the text is in; 'auto' (the default) decides by detectSyntax's rule. */
+  readonly syntax?: Syntax | 'auto';
 }
 
-const MAX_DEPTH = 1000;
+/** Parses one term literal. */
+export function parseTerm(text: string, options: ParseOptions = {}): Term {
+  const syntax = options.syntax ?? 'auto';
+  if (syntax === 'elixir' || (syntax === 'auto' && detectSyntax(text).syntax === 'elixir')) return parseElixir(text);
+  return parseErlang(text);
+}
 
-/** Parses one Erlang term literal (an optional trailing `.` included). */
-export function parseTerm(text: string): Term {
+/** Parses an argument list: the text must be a proper list (`[]`, `[1, a]`; Elixir: `[1, :a]`, `[a: 1]`). */
+export function parseTermList(text: string, options: ParseOptions = {}): Term[] {
+  const t = parseTerm(text, options);
+  if (!Array.isArray(t)) throw new TermSyntaxError(0, 'the arguments must be a list, such as [1, "two", three] (Erlang) or [1, "two", :three] (Elixir)');
+  return t;
+}
+
+/** The name parseTermList had; kept so callers written against it still work. Prefer parseTermList (node:util has a parseArgs). */
+export const parseArgs = parseTermList;
+
+/** One Erlang term literal, an optional trailing `.` included. */
+function parseErlang(text: string): Term {
   const p = new Parser(text);
   p.skip();
   const t = p.term(0);
@@ -38,24 +55,7 @@ export function parseTerm(text: string): Term {
   return t;
 }
 
-/** Parses an argument list: the text must be a proper list (`[]`, `[1, a]`). */
-export function parseArgs(text: string): Term[] {
-  const t = parseTerm(text);
-  if (!Array.isArray(t)) throw new TermSyntaxError(0, 'the arguments must be a list, such as [1, "two", three]');
-  return t;
-}
-
-const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
-const isAtomStart = (c: string | undefined): boolean => c !== undefined && /\p{Ll}/u.test(c);
-const isNameChar = (c: string | undefined): boolean => c !== undefined && /[\p{L}\p{N}_@]/u.test(c);
-
-class Parser {
-  pos = 0;
-  constructor(private readonly s: string) {}
-
-  peek(): string | undefined {
-    return this.s[this.pos];
-  }
+class Parser extends Cursor {
 
   /** Whitespace and `%` comments. */
   skip(): void {
@@ -74,11 +74,6 @@ class Parser {
     this.pos++;
   }
 
-  private fail(message: string): TermSyntaxError {
-    const got = this.s[this.pos];
-    return new TermSyntaxError(this.pos, `${message}, got ${got === undefined ? 'the end of the text' : JSON.stringify(got)}`);
-  }
-
   term(depth: number): Term {
     if (depth > MAX_DEPTH) throw new TermSyntaxError(this.pos, `nested deeper than ${MAX_DEPTH}`);
     this.skip();
@@ -91,7 +86,7 @@ class Parser {
     if (c === "'") return atom(this.quoted("'"));
     if (c === '$') return this.char();
     if (c === '-' || c === '+' || isDigit(c)) return this.number();
-    if (isAtomStart(c)) {
+    if (isLower(c)) {
       const start = this.pos;
       while (isNameChar(this.peek())) this.pos++;
       const name = this.s.slice(start, this.pos);
@@ -328,12 +323,7 @@ class Parser {
       this.skip();
     }
     const digitsAt = this.pos;
-    const digits = (): string => {
-      const from = this.pos;
-      while (isDigit(this.peek()) || (this.peek() === '_' && isDigit(this.s[this.pos - 1]) && isDigit(this.s[this.pos + 1]))) this.pos++;
-      return this.s.slice(from, this.pos).replaceAll('_', '');
-    };
-    const whole = digits();
+    const whole = this.digits();
     if (whole === '') throw new TermSyntaxError(start, 'expected a number');
     if (this.peek() === '#') {
       const base = Number(whole);
@@ -351,29 +341,7 @@ class Parser {
       if (text === '') throw new TermSyntaxError(from, `expected base-${base} digits`);
       return integer(sign * n);
     }
-    if (this.peek() === '.' && isDigit(this.s[this.pos + 1])) {
-      this.pos++;
-      const frac = digits();
-      let exp = '';
-      if (this.peek() === 'e' || this.peek() === 'E') {
-        const save = this.pos;
-        this.pos++;
-        let es = '';
-        if (this.peek() === '-' || this.peek() === '+') es = this.s[this.pos++]!;
-        const ed = digits();
-        if (ed === '') this.pos = save;
-        else exp = `e${es}${ed}`;
-      }
-      const v = Number(`${whole}.${frac}${exp}`) * Number(sign);
-      if (!Number.isFinite(v)) throw new TermSyntaxError(start, 'the float is out of range');
-      return Number.isInteger(v) || Object.is(v, -0) ? new Float(v) : v; // the term model: Float only where a number would read as an integer
-    }
+    if (this.peek() === '.' && isDigit(this.s[this.pos + 1])) return this.fraction(start, whole, sign);
     return integer(sign * BigInt(whole));
   }
 }
-
-/** Numbers within ±(2^53-1) as number, beyond as bigint (the term model's rule). */
-function integer(n: bigint): Term {
-  return n >= -9007199254740991n && n <= 9007199254740991n ? Number(n) : n;
-}
-
