@@ -12,7 +12,7 @@
 import { atom } from '../term/atom.js';
 import { equals } from '../term/compare.js';
 import { BitBinary, ImproperList, Tuple, type Term } from '../term/values.js';
-import { Cursor, integer, isDigit, isLower, isNameChar, isUpper, MAX_DEPTH, TermSyntaxError } from './term-text.js';
+import { Cursor, integer, isDigit, isNameChar, isUpper, MAX_DEPTH, TermSyntaxError } from './term-text.js';
 
 export function parseElixir(text: string): Term {
   const p = new ElixirParser(text);
@@ -24,6 +24,11 @@ export function parseElixir(text: string): Term {
 }
 
 const utf8 = new TextEncoder();
+/** Elixir's identifiers: a lowercase (or caseless: 日本) start makes an atom name or variable, an uppercase one an alias. */
+const isNameStart = (c: string | undefined): boolean => c !== undefined && /[\p{Ll}\p{Lo}\p{Lm}\p{Nl}_]/u.test(c);
+const isIdentChar = (c: string | undefined): boolean => c !== undefined && /[\p{L}\p{N}\p{Mn}\p{Mc}_@]/u.test(c);
+/** Operator atoms (:+, :==), longest first; also keyword keys (+: 1) as inspect/2 prints them. */
+const OPERATOR = /^(===|!==|==|!=|=~|<=|>=|&&&|\|\|\||<<<|>>>|~~~|&&|\|\||<>|\+\+|--|->|<-|\.\.|\|>|[-+*/<>!&|^@])/;
 const chars = (s: string): number[] => [...s].map((ch) => ch.codePointAt(0)!);
 const SIGIL_CLOSE: Record<string, string> = { '(': ')', '[': ']', '{': '}', '<': '>', '"': '"', "'": "'", '/': '/', '|': '|' };
 
@@ -54,7 +59,7 @@ class ElixirParser extends Cursor {
     if (c === '~') return this.sigil();
     if (c === '-' || c === '+' || isDigit(c)) return this.number();
     if (isUpper(c)) return atom(this.alias());
-    if (isLower(c) || c === '_') {
+    if (isNameStart(c)) {
       const at = this.pos;
       const name = this.name();
       if (name === 'true') return true;
@@ -69,7 +74,7 @@ class ElixirParser extends Cursor {
   /** `a`, `ok?`, `save!`: a name as Elixir spells atoms and keys. */
   private name(): string {
     const from = this.pos;
-    while (isNameChar(this.peek()) && this.peek() !== '@') this.pos++;
+    while (isIdentChar(this.peek())) this.pos++;
     if (this.peek() === '?' || this.peek() === '!') this.pos++;
     return this.s.slice(from, this.pos);
   }
@@ -79,7 +84,7 @@ class ElixirParser extends Cursor {
     const parts: string[] = [];
     for (;;) {
       const from = this.pos;
-      while (isNameChar(this.peek()) && this.peek() !== '@') this.pos++;
+      while (isIdentChar(this.peek()) && this.peek() !== '@') this.pos++;
       parts.push(this.s.slice(from, this.pos));
       if (this.peek() === '.' && isUpper(this.peek(1))) this.pos++;
       else break;
@@ -95,14 +100,9 @@ class ElixirParser extends Cursor {
     const c = this.peek();
     let name: string;
     if (c === '"' || c === "'") name = this.quoted(c);
-    else if (isLower(c) || isUpper(c) || c === '_') {
-      name = this.name();
-      while (this.peek() === '@') {
-        this.pos++;
-        name += '@' + this.name(); // :node@host
-      }
-    } else {
-      const op = /^(===|!==|==|!=|<=|>=|&&|\|\||<>|\+\+|--|->|<-|\.\.|[-+*/<>!&|^@])/.exec(this.s.slice(this.pos))?.[0];
+    else if (isNameStart(c) || isUpper(c)) name = this.name();
+    else {
+      const op = OPERATOR.exec(this.s.slice(this.pos))?.[0];
       if (op === undefined) throw new TermSyntaxError(at, 'expected an atom name after ":"');
       this.pos += op.length;
       name = op;
@@ -160,8 +160,15 @@ class ElixirParser extends Cursor {
     const save = this.pos;
     const c = this.peek();
     let name: string | undefined;
-    if (isLower(c) || isUpper(c) || c === '_') name = this.name();
+    if (isNameStart(c) || isUpper(c)) name = this.name();
     else if (c === '"' || c === "'") name = this.quoted(c);
+    else {
+      const op = OPERATOR.exec(this.s.slice(this.pos))?.[0];
+      if (op !== undefined && this.s.startsWith(': ', this.pos + op.length)) {
+        this.pos += op.length;
+        name = op;
+      }
+    }
     if (name !== undefined && this.peek() === ':' && this.peek(1) !== ':' && /\s/u.test(this.peek(1) ?? '')) {
       this.pos++;
       return name === 'true' ? true : name === 'false' ? false : atom(name);

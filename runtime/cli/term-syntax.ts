@@ -52,9 +52,10 @@ export function detectSyntax(text: string): Detected {
     if (c === '"' || c === "'") skipQuoted(c);
     else if (c === ':') {
       i++;
-      if (text[i] === ':') i++;
-      else while (i < n && isNameChar(text[i])) i++;
-      mark('elixir', at, Math.max(i, at + 1));
+      const type = text[i] === ':'; // <<x::size(4)>>: the type (size, utf8) is no bare atom
+      if (type) i++;
+      while (i < n && isNameChar(text[i])) i++;
+      mark('elixir', at, type ? at + 2 : Math.max(i, at + 1));
     } else if (c === '%') {
       if (text[i + 1] === '{' || isUpper(text[i + 1])) {
         mark('elixir', at, at + 2);
@@ -86,7 +87,7 @@ export function detectSyntax(text: string): Detected {
       const num = text.slice(at, i);
       if (num.includes('#')) mark('erlang', at, i);
       else if (/^0[xob]/.test(num)) mark('elixir', at, i);
-    } else if (isLower(c) || c === '_') {
+    } else if (isLower(c) || c === '_' || /[\p{Lo}\p{Lm}]/u.test(c)) {
       while (i < n && isNameChar(text[i])) i++;
       if (text[i] === '?' || text[i] === '!') i++;
       const name = text.slice(at, i);

@@ -72,6 +72,9 @@ describe("parseTerm(text, { syntax: 'elixir' })", () => {
     same('{}', tuple());
     same('{:ok, {1, "a"}}', tuple(atom('ok'), tuple(1, bin('a'))));
     same('[[a: 1], %{}]', [[tuple(atom('a'), 1)], new Map()]);
+    // Keys as inspect/2 prints them: caseless letters, @, operators, quoted.
+    same('[日本: 1, node@host: 2, +: 3, "\\n": 4]', [tuple(atom('日本'), 1), tuple(atom('node@host'), 2), tuple(atom('+'), 3), tuple(atom('\n'), 4)]);
+    expect(ex(':日本')).toBe(atom('日本'));
   });
 
   it('maps: %{k => v}, %{a: 1}, both kinds together, and %Struct{}', () => {
@@ -149,6 +152,7 @@ describe("syntax 'auto' (the default)", () => {
       ['[0xff]', '0xff'],
       ['[~c"x"]', '~c'],
       ['[<<1::4>>]', '::'],
+      ['[<<1::size(4)>>]', '::'],
     ]) {
       expect(detectSyntax(text!), text).toEqual({ syntax: 'elixir', mark: { offset: text!.indexOf(mark!), text: mark } });
     }
