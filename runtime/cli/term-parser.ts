@@ -345,3 +345,15 @@ class Parser extends Cursor {
     return integer(sign * BigInt(whole));
   }
 }
+
+/**
+ * The module atom a MODULE argument names. Elixir (and 'auto') read
+ * `MyApp.Foo` as its alias `Elixir.MyApp.Foo` and `:lists` as `lists`;
+ * anything else, and every name in 'erlang' mode, is taken as written.
+ */
+export function moduleName(text: string, options: ParseOptions = {}): string {
+  if ((options.syntax ?? 'auto') === 'erlang') return text;
+  if (text.startsWith(':') && text.length > 1) return text.slice(1);
+  if (/^\p{Lu}[\p{L}\p{N}_]*(\.\p{Lu}[\p{L}\p{N}_]*)*$/u.test(text) && !text.startsWith('Elixir.')) return `Elixir.${text}`;
+  return text;
+}

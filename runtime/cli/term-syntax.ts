@@ -1,17 +1,18 @@
 /**
- * Which language a term literal is written in, for `syntax: 'auto'`. The
- * rule, outside quoted text:
+ * Which language a term literal is written in, for `syntax: 'auto'`. A mark
+ * is text only one of the two languages can read as data; outside quoted
+ * text:
  *
- * - Elixir, if it has an Elixir-only mark: a `:` (`:ok`, `:"a b"`, `key:`,
- *   `::`), `%{` or `%Name{`, `nil`, a capitalised name (`MyApp.Foo`), `?a`,
- *   `0x`/`0o`/`0b`, or a `~` sigil.
- * - Erlang, if it has an Erlang-only mark: `#` (`#{`), a bare lowercase atom
- *   (`ok`, `node@host`: a variable in Elixir), `$a`, `16#ff`, a `/` (as in
- *   `<<"é"/utf8>>`) or a `%` comment.
- * - Both kinds of mark: a TermSyntaxError naming one of each; say which.
- * - Neither (numbers, `true`, `false`, strings, lists, tuples, `<<1, 2>>`):
- *   Erlang, as before Elixir was accepted, so `["abc"]` stays a charlist.
- *   Add a mark or pick the syntax to get Elixir's binary.
+ * - Elixir marks: a `:` (`:ok`, `:"a b"`, `key:`, `::`), `%{` or `%Name{`,
+ *   a capitalised name (`MyApp.Foo`), `?a`, `0x`/`0o`/`0b`, a `~` sigil, or
+ *   a `#` comment.
+ * - Erlang marks: `#{`, a bare lowercase atom (`ok`, `node@host`: a variable
+ *   in Elixir), `$a`, `16#ff`, a `/` (as in `<<"é"/utf8>>`) or a `%` comment.
+ * - Marks of both: a TermSyntaxError naming one of each.
+ * - No mark (numbers, `true`, `false`, `nil`, strings, lists, tuples,
+ *   `<<1, 2>>`): Erlang, as before Elixir was accepted, so `["abc"]` stays a
+ *   charlist and `['a']` an atom. Add a mark or name the syntax for Elixir's
+ *   binary and charlist.
  */
 import { isDigit, isLower, isNameChar, isUpper, TermSyntaxError } from './term-text.js';
 
@@ -65,8 +66,13 @@ export function detectSyntax(text: string): Detected {
         while (i < n && text[i] !== '\n') i++;
       }
     } else if (c === '#') {
-      mark('erlang', at, at + 2);
-      i++;
+      if (text[i + 1] === '{') {
+        mark('erlang', at, at + 2);
+        i++;
+      } else {
+        mark('elixir', at, at + 1); // a comment
+        while (i < n && text[i] !== '\n') i++;
+      }
     } else if (c === '$') {
       i++;
       skipChar();
@@ -92,8 +98,7 @@ export function detectSyntax(text: string): Detected {
       if (text[i] === '?' || text[i] === '!') i++;
       const name = text.slice(at, i);
       if (text[i] === ':' && text[i + 1] !== ':') mark('elixir', at, i + 1); // a keyword key
-      else if (name === 'nil') mark('elixir', at, i);
-      else if (name !== 'true' && name !== 'false') mark('erlang', at, i);
+      else if (name !== 'true' && name !== 'false' && name !== 'nil') mark('erlang', at, i); // nil: the atom nil in both
     } else if (isUpper(c)) {
       while (i < n && (isNameChar(text[i]) || (text[i] === '.' && isUpper(text[i + 1])))) i++;
       mark('elixir', at, i);

@@ -5,7 +5,7 @@
  * file test/interop/elixir-literals.test.ts checks the same against elixir.
  */
 import { describe, expect, it } from 'vitest';
-import { detectSyntax, parseArgs, parseTerm, parseTermList, TermSyntaxError } from '../../runtime/cli/term-parser.js';
+import { detectSyntax, moduleName, parseArgs, parseTerm, parseTermList, TermSyntaxError } from '../../runtime/cli/term-parser.js';
 import { atom, BitBinary, equals, Float, ImproperList, isBeamwireError, tuple, type Term } from '../../runtime/index.js';
 
 const chars = (s: string): number[] => [...s].map((c) => c.codePointAt(0)!);
@@ -146,7 +146,7 @@ describe("syntax 'auto' (the default)", () => {
       ['[:ok]', ':ok'],
       ['[a: 1]', 'a:'],
       ['%{"k" => 1}', '%{'],
-      ['[nil]', 'nil'],
+      ['[1, # one\n 2]', '#'],
       ['[MyApp.Foo]', 'MyApp.Foo'],
       ['[?a]', '?a'],
       ['[0xff]', '0xff'],
@@ -176,9 +176,10 @@ describe("syntax 'auto' (the default)", () => {
   });
 
   it('no mark at all is Erlang: "abc" stays a charlist', () => {
-    for (const text of ['["abc"]', '[1, 2.5, {true, false}]', "['x']", '[<<1, 2>>]', '[]', '[1 | 2]']) expect(detectSyntax(text), text).toEqual({ syntax: 'erlang' });
+    for (const text of ['["abc"]', '[1, 2.5, {true, false, nil}]', "['x']", '[<<1, 2>>]', '[]', '[1 | 2]']) expect(detectSyntax(text), text).toEqual({ syntax: 'erlang' });
     expect(parseTermList('["abc"]')).toEqual([chars('abc')]);
     expect(parseTermList("['a b']")).toEqual([atom('a b')]);
+    expect(parseTermList('[nil, ok]')).toEqual([atom('nil'), atom('ok')]); // nil is the same atom in both
   });
 
   it('marks inside quotes do not count', () => {
@@ -200,5 +201,17 @@ describe("syntax 'auto' (the default)", () => {
     expect(parseArgs).toBe(parseTermList);
     expect(parseArgs('[a: 1]')).toEqual([tuple(atom('a'), 1)]);
     expect(() => parseTermList('%{}')).toThrow(/the arguments must be a list/);
+  });
+});
+
+describe('moduleName', () => {
+  it('an alias is its Elixir. atom, :name the plain atom, except in erlang mode', () => {
+    expect(moduleName('Enum')).toBe('Elixir.Enum');
+    expect(moduleName('MyApp.Foo', { syntax: 'elixir' })).toBe('Elixir.MyApp.Foo');
+    expect(moduleName('Elixir.Enum')).toBe('Elixir.Enum');
+    expect(moduleName(':lists')).toBe('lists');
+    expect(moduleName('lists')).toBe('lists');
+    expect(moduleName('Enum', { syntax: 'erlang' })).toBe('Enum');
+    expect(moduleName(':lists', { syntax: 'erlang' })).toBe(':lists');
   });
 });
