@@ -3,8 +3,9 @@
  * `"abc"` is a UTF-8 binary, `'abc'` a charlist, `:ok` / `:"a b"` atoms,
  * `true`/`false` booleans and `nil` the atom nil, `MyApp.Foo` the atom
  * `'Elixir.MyApp.Foo'`, `[a: 1]` the list `[{a, 1}]` (keywords last, as in
- * Elixir), `%{"k" => v, a: 1}` maps (the two kinds of entry in any order)
- * and `%Name{a: 1}` a map with `__struct__`, `{...}` tuples, integers with
+ * Elixir), `%{"k" => v, a: 1}` maps (the two kinds of entry in any order,
+ * which Elixir does not allow), `%Name{a: 1}` a map of the fields written
+ * plus `__struct__` (no module here to fill defaults), `{...}` tuples, integers with
  * `_`, `0x`/`0o`/`0b` and `?a`, floats, `<<1, 2, "text", x::size(4)>>`
  * bitstrings, and the `~c`, `~s`, `~w` sigils. `#` starts a comment.
  * No variables, calls or interpolation: the text is data.

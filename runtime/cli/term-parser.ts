@@ -1,7 +1,7 @@
 /**
  * Term literals as `beamwire rpc` takes its argument list, in Erlang's syntax
  * or Elixir's (elixir-literals.ts), chosen by `syntax` or detected
- * (term-syntax.ts). Erlang: integers (`-12`, `16#ff`, `1_000`, `$a`),
+ * (term-syntax.ts). Erlang, read here: integers (`-12`, `16#ff`, `1_000`, `$a`),
  * floats (`1.5`, `2.0e-3`), atoms (`ok`, `'quoted atom'`, `true`/`false` as
  * booleans), strings (`"abc"`, a charlist: a list of code points; adjacent
  * strings join), binaries (`<<"text">>`, `<<"é"/utf8>>`, `<<1,2,3>>`), lists
@@ -43,7 +43,7 @@ export const parseArgs = parseTermList;
 
 /** One Erlang term literal, an optional trailing `.` included. */
 function parseErlang(text: string): Term {
-  const p = new Parser(text);
+  const p = new ErlangParser(text);
   p.skip();
   const t = p.term(0);
   p.skip();
@@ -55,8 +55,7 @@ function parseErlang(text: string): Term {
   return t;
 }
 
-class Parser extends Cursor {
-
+class ErlangParser extends Cursor {
   /** Whitespace and `%` comments. */
   skip(): void {
     for (;;) {
