@@ -12,8 +12,8 @@
  */
 import { atom } from '../term/atom.js';
 import { equals } from '../term/compare.js';
-import { BitBinary, ImproperList, Tuple, type Term } from '../term/values.js';
-import { Cursor, integer, isDigit, isNameChar, isUpper, MAX_DEPTH, TermSyntaxError } from './term-text.js';
+import { ImproperList, Tuple, type Term } from '../term/values.js';
+import { BitWriter, Cursor, integer, isDigit, isNameChar, isUpper, MAX_DEPTH, MAX_SEGMENT_BITS, TermSyntaxError } from './term-text.js';
 
 export function parseElixir(text: string): Term {
   const p = new ElixirParser(text);
@@ -255,6 +255,7 @@ class ElixirParser extends Cursor {
         if (spec === null) throw this.fail('expected a segment type (size(N), N, utf8, binary, integer)');
         this.pos += spec[0].length;
         if (spec[2] !== undefined || spec[3] !== undefined) size = Number(spec[2] ?? spec[3]);
+        if (size !== undefined && size > MAX_SEGMENT_BITS) throw new TermSyntaxError(at, `a segment of more than ${MAX_SEGMENT_BITS} bits`);
         else type = spec[1]!;
       }
       if (typeof value === 'string') {
@@ -384,28 +385,5 @@ class ElixirParser extends Cursor {
     if (this.peek() === '.' && isDigit(this.peek(1))) return this.fraction(start, whole, sign);
     if (isNameChar(this.peek())) throw this.fail('expected a digit');
     return integer(sign * BigInt(whole));
-  }
-}
-
-/** Segments of any bit size, most significant bit first, as a binary or (if the bits do not fill the last byte) a BitBinary. */
-class BitWriter {
-  private readonly bytes: number[] = [];
-  private acc = 0;
-  private used = 0; // bits in acc
-
-  push(value: bigint, size: number): void {
-    for (let i = size - 1; i >= 0; i--) {
-      this.acc = (this.acc << 1) | Number((value >> BigInt(i)) & 1n);
-      if (++this.used === 8) {
-        this.bytes.push(this.acc);
-        this.acc = 0;
-        this.used = 0;
-      }
-    }
-  }
-
-  done(): Uint8Array | BitBinary {
-    if (this.used === 0) return Uint8Array.from(this.bytes);
-    return new BitBinary(Uint8Array.from([...this.bytes, this.acc << (8 - this.used)]), this.used);
   }
 }

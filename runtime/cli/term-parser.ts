@@ -13,7 +13,7 @@ import { atom } from '../term/atom.js';
 import { equals } from '../term/compare.js';
 import { ImproperList, Tuple, type Term } from '../term/values.js';
 import { parseElixir } from './elixir-literals.js';
-import { Cursor, integer, isDigit, isLower, isNameChar, MAX_DEPTH, TermSyntaxError } from './term-text.js';
+import { BitWriter, Cursor, integer, isDigit, isLower, isNameChar, MAX_DEPTH, MAX_SEGMENT_BITS, TermSyntaxError } from './term-text.js';
 import { detectSyntax, type Syntax } from './term-syntax.js';
 
 export { TermSyntaxError } from './term-text.js';
@@ -40,6 +40,8 @@ export function parseTermList(text: string, options: ParseOptions = {}): Term[] 
 
 /** The name parseTermList had; kept so callers written against it still work. Prefer parseTermList (node:util has a parseArgs). */
 export const parseArgs = parseTermList;
+
+const utf8 = new TextEncoder();
 
 /** One Erlang term literal, an optional trailing `.` included. */
 function parseErlang(text: string): Term {
@@ -183,10 +185,10 @@ class ErlangParser extends Cursor {
     }
   }
 
-  /** `<<"text">>`, `<<"text"/utf8>>`, `<<1, 2, 255>>` and mixes of them. */
+  /** `<<"text">>`, `<<"text"/utf8>>`, `<<1, 2, 255>>`, `<<5:3>>`, `<<233/utf8>>` and mixes of them. */
   private binary(): Term {
     this.pos += 2; // <<
-    const bytes: number[] = [];
+    const out = new BitWriter();
     this.skip();
     if (this.s.startsWith('>>', this.pos)) {
       this.pos += 2;
@@ -200,18 +202,27 @@ class ErlangParser extends Cursor {
         this.skip();
         if (this.s.startsWith('/utf8', this.pos)) {
           this.pos += 5;
-          bytes.push(...new TextEncoder().encode(text));
+          for (const b of utf8.encode(text)) out.push(BigInt(b), 8);
         } else {
           for (const ch of text) {
             const cp = ch.codePointAt(0)!;
             if (cp > 255) throw new TermSyntaxError(at, `${JSON.stringify(ch)} does not fit a byte: write <<"..."/utf8>> for UTF-8`);
-            bytes.push(cp);
+            out.push(BigInt(cp), 8);
           }
         }
       } else {
-        const n = this.integerOnly();
-        if (typeof n !== 'number' || n < 0 || n > 255) throw new TermSyntaxError(at, 'a binary segment must be a byte (0..255) or a string');
-        bytes.push(n);
+        const n = BigInt(this.integerOnly() as number | bigint);
+        if (this.peek() === ':' && isDigit(this.peek(1))) {
+          this.pos++;
+          const size = Number(this.digits());
+          if (size > MAX_SEGMENT_BITS) throw new TermSyntaxError(at, `a segment of more than ${MAX_SEGMENT_BITS} bits`);
+          out.push(n, size); // truncated to Size bits, as Erlang does
+        } else if (this.s.startsWith('/utf8', this.pos)) {
+          this.pos += 5;
+          if (n < 0n || n > 0x10ffffn || (n >= 0xd800n && n <= 0xdfffn)) throw new TermSyntaxError(at, `${n} is not a code point`);
+          for (const b of utf8.encode(String.fromCodePoint(Number(n)))) out.push(BigInt(b), 8);
+        } else if (n < 0n || n > 255n) throw new TermSyntaxError(at, 'a binary segment must be a byte (0..255), Value:Size or a string');
+        else out.push(n, 8);
       }
       this.skip();
       if (this.peek() === ',') {
@@ -220,7 +231,7 @@ class ErlangParser extends Cursor {
       }
       if (this.s.startsWith('>>', this.pos)) {
         this.pos += 2;
-        return Uint8Array.from(bytes);
+        return out.done();
       }
       throw this.fail("expected ',' or '>>' in a binary");
     }

@@ -7,7 +7,8 @@
  *   a capitalised name (`MyApp.Foo`), `?a`, `0x`/`0o`/`0b`, a `~` sigil, or
  *   a `#` comment.
  * - Erlang marks: `#{`, a bare lowercase atom (`ok`, `node@host`: a variable
- *   in Elixir), `$a`, `16#ff`, a `/` (as in `<<"é"/utf8>>`) or a `%` comment.
+ *   in Elixir), `$a`, `16#ff`, `Value:Size` (`<<5:3>>`), a `/` (as in
+ *   `<<"é"/utf8>>`) or a `%` comment.
  * - Marks of both: a TermSyntaxError naming one of each.
  * - No mark (numbers, `true`, `false`, `nil`, strings, lists, tuples,
  *   `<<1, 2>>`): Erlang, as before Elixir was accepted, so `["abc"]` stays a
@@ -93,6 +94,10 @@ export function detectSyntax(text: string): Detected {
       const num = text.slice(at, i);
       if (num.includes('#')) mark('erlang', at, i);
       else if (/^0[xob]/.test(num)) mark('elixir', at, i);
+      if (text[i] === ':' && isDigit(text[i + 1])) {
+        mark('erlang', i, i + 1); // <<5:3>>: Value:Size
+        i++;
+      }
     } else if (isLower(c) || c === '_' || /[\p{Lo}\p{Lm}]/u.test(c)) {
       while (i < n && isNameChar(text[i])) i++;
       if (text[i] === '?' || text[i] === '!') i++;

@@ -1,6 +1,6 @@
 /** What the Erlang and the Elixir literal readers share: the error, the cursor, number helpers. */
 import { BeamwireError } from '../wire/errors.js';
-import { Float, type Term } from '../term/values.js';
+import { BitBinary, Float, type Term } from '../term/values.js';
 
 /** Text that is not a term literal, and where: `offset` counts UTF-16 units from the start. */
 export class TermSyntaxError extends BeamwireError {
@@ -15,6 +15,8 @@ export class TermSyntaxError extends BeamwireError {
 }
 
 export const MAX_DEPTH = 1000;
+/** Bits in one Value:Size segment: enough for any literal, too few to stall on `<<1:999999999>>`. */
+export const MAX_SEGMENT_BITS = 1 << 16;
 
 export const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
 export const isLower = (c: string | undefined): boolean => c !== undefined && /\p{Ll}/u.test(c);
@@ -69,3 +71,26 @@ export class Cursor {
 
 /** The term model: a Float only where a number would read as an integer (or is -0.0). */
 export const floatTerm = (v: number): Term => (Number.isInteger(v) || Object.is(v, -0) ? new Float(v) : v);
+
+/** Segments of any bit size, most significant bit first, as a binary or (if the bits do not fill the last byte) a BitBinary. */
+export class BitWriter {
+  private readonly bytes: number[] = [];
+  private acc = 0;
+  private used = 0; // bits in acc
+
+  push(value: bigint, size: number): void {
+    for (let i = size - 1; i >= 0; i--) {
+      this.acc = (this.acc << 1) | Number((value >> BigInt(i)) & 1n);
+      if (++this.used === 8) {
+        this.bytes.push(this.acc);
+        this.acc = 0;
+        this.used = 0;
+      }
+    }
+  }
+
+  done(): Uint8Array | BitBinary {
+    if (this.used === 0) return Uint8Array.from(this.bytes);
+    return new BitBinary(Uint8Array.from([...this.bytes, this.acc << (8 - this.used)]), this.used);
+  }
+}

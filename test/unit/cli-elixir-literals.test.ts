@@ -167,6 +167,7 @@ describe("syntax 'auto' (the default)", () => {
       ['[$a]', '$a'],
       ['[16#ff]', '16#ff'],
       ['[<<"é"/utf8>>]', '/'],
+      ['[<<5:3>>]', ':'],
       ['[1, % comment\n 2]', '%'],
       ['[node@host]', 'node@host'],
     ]) {
