@@ -2,7 +2,24 @@ import { Atom } from './atom.js';
 import { floatText } from './float-text.js';
 import { BitBinary, ExportFun, Float, Fun, ImproperList, LocalTerm, Pid, Port, Reference, Tuple, type Term } from './values.js';
 
-const quoteAtom = (name: string): string => (/^[a-z][A-Za-z0-9_@]*$/.test(name) ? name : `'${name.replace(/[\\']/g, '\\$&')}'`);
+// As OTP 25's io_lib:write_atom: bare when it starts with a latin-1 lowercase letter, continues with latin-1 letters,
+// digits, _ or @, and is no reserved word; otherwise quoted, with the escapes ~w uses (checked by test/interop/format.test.ts).
+const BARE_ATOM = /^[a-z\xdf-\xf6\xf8-\xff][a-zA-Z0-9_@\xc0-\xd6\xd8-\xf6\xf8-\xff]*$/;
+const RESERVED = new Set('after and andalso band begin bnot bor bsl bsr bxor case catch cond div end fun if let not of or orelse receive rem try when xor'.split(' '));
+const ESCAPES: Record<number, string> = { 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 27: '\\e', 39: "\\'", 92: '\\\\', 127: '\\d' };
+
+function quoteAtom(name: string): string {
+  if (BARE_ATOM.test(name) && !RESERVED.has(name)) return name;
+  let out = "'";
+  for (const ch of name) {
+    const c = ch.codePointAt(0)!;
+    if (ESCAPES[c] !== undefined) out += ESCAPES[c];
+    else if (c < 0x20 || (c >= 0x80 && c < 0xa0)) out += `\\${c.toString(8).padStart(3, '0')}`;
+    else if (c > 0xff) out += `\\x{${c.toString(16).toUpperCase()}}`;
+    else out += ch;
+  }
+  return `${out}'`;
+}
 
 function formatBinary(b: Uint8Array): string {
   let printable = b.length > 0;

@@ -1,9 +1,9 @@
 /**
- * format() prints floats as Erlang does: one `erl -noshell` reads a batch of
- * doubles (as raw IEEE bytes, so no parsing stands between the two sides)
- * and prints `float_to_list(X, [short])`, `io_lib:format("~p", [X])` and
- * `io_lib:format("~w", [X])` for each; every line must equal format(). Never
- * skipped: without erl it fails.
+ * format() prints floats and atoms as Erlang's ~w does. For each, one
+ * `erl -noshell` reads a batch of values from a file (doubles as raw IEEE
+ * bytes, atom names as length-prefixed UTF-8, so no parsing stands between
+ * the two sides) and prints what Erlang prints for each, one line per value;
+ * every line must equal format(). Never skipped: without erl it fails.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,36 +11,48 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Float, format } from '../../runtime/index.js';
+import { atom, Float, format } from '../../runtime/index.js';
 import { requireErl } from '../support/erl-node.js';
 
 const SEED = 20261207;
 
-const PRINT_ALL = `
+const PRINT_FLOATS = `
   [File] = init:get_plain_arguments(),
   {ok, Bin} = file:read_file(File),
   Line = fun(X) -> [float_to_list(X, [short]), $\\t, io_lib:format("~p", [X]), $\\t, io_lib:format("~w", [X]), $\\n] end,
   ok = file:write(standard_io, [Line(X) || <<X:64/float>> <= Bin]),
   halt().`;
 
-/** What erl prints for each value: [short, ~p, ~w]. */
-async function erlPrints(values: number[]): Promise<string[][]> {
+const PRINT_ATOMS = `
+  [File] = init:get_plain_arguments(),
+  {ok, Bin} = file:read_file(File),
+  Line = fun(Name) -> [base64:encode(unicode:characters_to_binary(io_lib:format("~w", [binary_to_atom(Name, utf8)]))), $\\n] end,
+  ok = file:write(standard_io, [Line(Name) || <<Len:16, Name:Len/binary>> <= Bin]),
+  halt().`;
+
+/** Runs `script` on one erl with `input` in a file; its output lines. */
+async function erlLines(script: string, input: Uint8Array): Promise<string[]> {
   requireErl();
-  const dir = await mkdtemp(join(tmpdir(), 'beamwire-floats-'));
+  const dir = await mkdtemp(join(tmpdir(), 'beamwire-format-'));
   try {
-    const file = join(dir, 'floats.bin');
-    const bytes = Buffer.alloc(values.length * 8);
-    values.forEach((v, i) => bytes.writeDoubleBE(v, i * 8));
-    await writeFile(file, bytes);
+    const file = join(dir, 'input');
+    await writeFile(file, input);
     const out = await new Promise<string>((resolve, reject) =>
-      execFile('erl', ['-noshell', '-eval', PRINT_ALL, '-extra', file], { timeout: 60_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
+      execFile('erl', ['-noshell', '-eval', script, '-extra', file], { timeout: 60_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
         error ? reject(new Error(`erl failed: ${error.message}\n${stderr}`)) : resolve(stdout),
       ),
     );
-    return out.trimEnd().split('\n').map((l) => l.split('\t'));
+    return out.trimEnd().split('\n');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** What erl prints for each value: [short, ~p, ~w]. */
+async function erlPrints(values: number[]): Promise<string[][]> {
+  const bytes = Buffer.alloc(values.length * 8);
+  values.forEach((v, i) => bytes.writeDoubleBE(v, i * 8));
+  return (await erlLines(PRINT_FLOATS, bytes)).map((l) => l.split('\t'));
 }
 
 /** The next double up (toward +infinity), by bits. */
@@ -100,5 +112,27 @@ describe('format(float) against float_to_list(X, [short]), io_lib:format("~p") a
     expect(format(1e21)).toBe('1000000000000000000000');
     expect(format(-(2 ** 70))).toBe('-1180591620717411303424');
     expect(format(42)).toBe('42');
+  });
+});
+
+describe('format(atom) against io_lib:format("~w")', () => {
+  it('every code point up to U+017F alone and after an a, reserved words, and random names quote and escape as erl does', async () => {
+    const single = Array.from({ length: 0x180 }, (_, c) => String.fromCodePoint(c));
+    const names = [
+      '', ...single, ...single.map((c) => `a${c}`), ...single.map((c) => `${c}a`),
+      '\u65e5\u672c', 'b\u65e5', '\u{1f600}', '\ufffd', 'node@host', 'Elixir.Foo', 'with space', "it's", 'a\\b',
+      ...'after and andalso band begin bnot bor bsl bsr bxor case catch cond div end fun if let not of or orelse receive rem try when xor maybe else query spec'.split(' '),
+      ...fc.sample(fc.string({ unit: 'grapheme', maxLength: 12 }), { seed: SEED, numRuns: 200 }),
+    ];
+    const input = Buffer.concat(names.map((n) => {
+      const b = Buffer.from(n, 'utf8');
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(b.length);
+      return Buffer.concat([len, b]);
+    }));
+    const erl = (await erlLines(PRINT_ATOMS, input)).map((l) => Buffer.from(l, 'base64').toString('utf8'));
+    expect(erl).toHaveLength(names.length);
+    const mismatches = names.flatMap((n, i) => (format(atom(n)) === erl[i] ? [] : [`${JSON.stringify(n)}: erl ${erl[i]}, format ${format(atom(n))}`]));
+    expect(mismatches, `seed ${SEED}`).toEqual([]);
   });
 });
