@@ -19,6 +19,8 @@ import { isDigit, isLower, isNameChar, isUpper, TermSyntaxError } from './term-t
 
 export type Syntax = 'erlang' | 'elixir';
 
+const SIGIL_CLOSE: Record<string, string> = { '(': ')', '[': ']', '{': '}', '<': '>', '"': '"', "'": "'", '/': '/', '|': '|' };
+
 export interface Detected {
   readonly syntax: Syntax;
   /** The first mark that decided it, absent when none did (Erlang by default). */
@@ -35,7 +37,7 @@ export function detectSyntax(text: string): Detected {
   };
   let i = 0;
   const n = text.length;
-  /** Past a quoted run starting at the quote at `i`. */
+  /** Past a quoted run from the opening quote at `i` to `q`. */
   const skipQuoted = (q: string): void => {
     i++;
     while (i < n && text[i] !== q) i += text[i] === '\\' ? 2 : 1;
@@ -85,7 +87,11 @@ export function detectSyntax(text: string): Detected {
     } else if (c === '~') {
       mark('elixir', at, at + 2);
       i += 2;
-      if (text[i - 1] !== undefined && /[a-zA-Z]/.test(text[i - 1]!) && (text[i] === '"' || text[i] === "'")) skipQuoted(text[i]!);
+      const close = SIGIL_CLOSE[text[i] ?? ''];
+      if (/[a-zA-Z]/.test(text[i - 1] ?? '') && close !== undefined) {
+        skipQuoted(close); // the body: ~w(a b) holds no bare atoms
+        while (i < n && /[a-zA-Z]/.test(text[i]!)) i++; // modifiers, as in ~w(a b)a
+      }
     } else if (c === '/') {
       mark('erlang', at, at + 1);
       i++;
