@@ -9,9 +9,11 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { formatElixir } from '../../runtime/cli/elixir-format.js';
 import { parseTerm, parseTermList } from '../../runtime/cli/term-parser.js';
-import { decode, equals, format } from '../../runtime/index.js';
+import { atom, decode, equals, format, tuple } from '../../runtime/index.js';
 import { requireElixir } from '../support/erl-node.js';
 
 const SEED = 8;
@@ -64,14 +66,23 @@ for _ <- 1..String.to_integer(count) do
 end
 `;
 
-async function runElixir(literals: string[]): Promise<string[]> {
+const INSPECT_ATOMS = `
+[file] = System.argv()
+bin = File.read!(file)
+for <<len::16, name::binary-size(len) <- bin>> do
+  a = String.to_atom(name)
+  IO.puts(Base.encode64(inspect(a)) <> " " <> Base.encode64(inspect([{a, 1}])))
+end
+`;
+
+async function elixirLines(script: string, input: Uint8Array, args: string[] = []): Promise<string[]> {
   requireElixir();
   const dir = await mkdtemp(join(tmpdir(), 'beamwire-elixir-'));
   try {
-    const file = join(dir, 'literals');
-    await writeFile(file, literals.join('\0') + '\0');
+    const file = join(dir, 'input');
+    await writeFile(file, input);
     const out = await new Promise<string>((resolve, reject) =>
-      execFile('elixir', ['-e', SCRIPT, file, String(SEED), String(RANDOM_TERMS)], { timeout: 120_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
+      execFile('elixir', ['-e', script, file, ...args], { timeout: 120_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
         error ? reject(new Error(`elixir failed: ${error.message}\n${stderr}`)) : resolve(stdout),
       ),
     );
@@ -81,10 +92,14 @@ async function runElixir(literals: string[]): Promise<string[]> {
   }
 }
 
+async function runElixir(literals: string[]): Promise<string[]> {
+  return elixirLines(SCRIPT, Buffer.from(literals.join('\0') + '\0'), [String(SEED), String(RANDOM_TERMS)]);
+}
+
 const fromB64 = (s: string) => decode(Uint8Array.from(Buffer.from(s, 'base64')));
 
 describe('Elixir literals against elixir (Code.eval_string, inspect/2, :erlang.term_to_binary)', () => {
-  it('fixed literals and inspect/2 of random terms read as the terms Elixir built', async () => {
+  it('fixed literals and inspect/2 of random terms read as the terms Elixir built; formatElixir prints what inspect/2 printed', async () => {
     const lines = await runElixir(LITERALS);
     expect(lines).toHaveLength(LITERALS.length + RANDOM_TERMS);
     const wrong: string[] = [];
@@ -103,10 +118,46 @@ describe('Elixir literals against elixir (Code.eval_string, inspect/2, :erlang.t
         // Wrapped in a list, 'auto' must find it Elixir (or, with no mark, read it the same as Erlang would).
         const auto = parseTermList(`[${text}]`);
         if (!equals(auto[0]!, want) && !equals(auto[0]!, parseTerm(text, { syntax: 'erlang' }))) wrong.push(`auto: ${text}: ${format(auto[0]!)}`);
+        // And formatElixir prints the decoded term as inspect/2 did.
+        if (formatElixir(want) !== text) wrong.push(`formatElixir: inspect ${text}, beamwire ${formatElixir(want)}`);
       } catch (e) {
         wrong.push(`${text}: ${(e as Error).message}`);
       }
     }
     expect(wrong, `seed ${SEED}`).toEqual([]);
   }, 180_000);
+});
+
+describe('formatElixir(atom) against inspect/2', () => {
+  it('operators, aliases, every code point up to U+017F alone and after an a, and random names, bare and as keyword keys', async () => {
+    const single = Array.from({ length: 0x180 }, (_, c) => String.fromCodePoint(c));
+    const operators = '@ ! ^ not + - ~~~ & === !== == != <= >= && || <> ++ -- +++ --- ** // :: <- .. ... |> =~ < > -> * / = | . and or when in ~>> <<~ ~> <~ <~> <|> >>> <<< ||| &&& ^^^ \\\\ % %{} {} <<>> ..// ? ?? ;'.split(' ');
+    const names = [
+      '', ...single, ...single.map((c) => `a${c}`), ...operators, 'nil', 'true', 'false', 'Elixir', 'Elixir.', 'Elixir.Foo', 'Elixir.Foo.Bar', 'Elixir.foo', 'Elixir.Foo..Bar', 'Elixir.Éa', 'Elixir.Foo_Bar1', 'Foo.Bar',
+      'ok?', 'save!', 'a?b', 'a@', 'A@b', '@a', '日本', 'éa?', '9x', 'a-b', 'with"quote', 'a#{b}', 'a\u2028', '\ufffe',
+      ...fc.sample(fc.string({ unit: 'grapheme', maxLength: 8 }), { seed: SEED, numRuns: 200 }),
+    ];
+    const input = Buffer.concat(names.map((n) => {
+      const b = Buffer.from(n, 'utf8');
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(b.length);
+      return Buffer.concat([len, b]);
+    }));
+    const lines = await elixirLines(INSPECT_ATOMS, input);
+    expect(lines).toHaveLength(names.length);
+    let quotedWhereBare = 0;
+    const wrong = names.flatMap((n, i) => {
+      const [bare, keyword] = lines[i]!.split(' ').map((x) => Buffer.from(x, 'base64').toString('utf8')) as [string, string];
+      const ours = [formatElixir(atom(n)), formatElixir([tuple(atom(n), 1)])] as const;
+      if (ours[0] === bare && ours[1] === keyword) return [];
+      // The one divergence allowed: a name quoted that inspect/2 leaves bare (a script past Latin and Han/kana).
+      if (ours[0] === `:"${bare.slice(1)}"` && ours[1] === `["${keyword.slice(1, keyword.indexOf(':'))}"${keyword.slice(keyword.indexOf(':'))}` && !/^[\x00-\x7f]*$/.test(n)) {
+        quotedWhereBare++;
+        return parseTerm(ours[0], { syntax: 'elixir' }) === atom(n) ? [] : [`${JSON.stringify(n)}: ${ours[0]} does not read back`];
+      }
+      return [`${JSON.stringify(n)}: inspect ${bare} ${keyword}, beamwire ${ours[0]} ${ours[1]}`];
+    });
+    expect(wrong, `seed ${SEED}`).toEqual([]);
+    expect(quotedWhereBare, 'most names print exactly as inspect/2 prints them').toBeLessThan(names.length / 10);
+  });
 });

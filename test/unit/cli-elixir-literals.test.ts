@@ -5,6 +5,7 @@
  * file test/interop/elixir-literals.test.ts checks the same against elixir.
  */
 import { describe, expect, it } from 'vitest';
+import { formatElixir } from '../../runtime/cli/elixir-format.js';
 import { detectSyntax, moduleName, parseArgs, parseTerm, parseTermList, TermSyntaxError } from '../../runtime/cli/term-parser.js';
 import { atom, BitBinary, equals, Float, ImproperList, isBeamwireError, tuple, type Term } from '../../runtime/index.js';
 
@@ -215,5 +216,32 @@ describe('moduleName', () => {
     expect(moduleName('lists')).toBe('lists');
     expect(moduleName('Enum', { syntax: 'erlang' })).toBe('Enum');
     expect(moduleName(':lists', { syntax: 'erlang' })).toBe(':lists');
+  });
+});
+
+describe('formatElixir (what inspect/2 prints; test/interop/elixir-literals.test.ts checks it against elixir)', () => {
+  it('scalars, atoms, aliases, strings and charlists', () => {
+    const cases: [Term, string][] = [
+      [1000, '1000'], [new Float(1000), '1000.0'], [new Float(1e15), '1000000000000000.0'], [new Float(1e16), '1.0e16'], [0.1, '0.1'], [new Float(-0), '-0.0'], [1e-7, '1.0e-7'],
+      [2n ** 70n, '1180591620717411303424'], [true, 'true'], [atom('nil'), 'nil'], [atom('ok'), ':ok'], [atom('a b'), ':"a b"'], [atom('Elixir.Foo.Bar'), 'Foo.Bar'],
+      [atom('Elixir.foo'), ':"Elixir.foo"'], [atom('Foo'), ':Foo'], [atom('+'), ':+'], [atom('::'), ':"::"'], [atom('ok?'), ':ok?'], [atom('日本'), ':日本'], [atom('\0\x01'), ':"\\0\\x01"'],
+      [bin('héllo\n"#{x}"'), '"héllo\\n\\"\\#{x}\\""'], [Uint8Array.of(0xff, 1), '<<255, 1>>'], [bin(''), '""'], [chars('abc'), "'abc'"], [chars("it's"), "'it\\'s'"], [[233], '[233]'],
+    ];
+    for (const [t, want] of cases) expect(formatElixir(t), want).toBe(want);
+  });
+
+  it('lists, keyword lists, tuples, maps in key order, bitstrings', () => {
+    expect(formatElixir([tuple(atom('a'), 1), tuple(atom('b c'), 2), tuple(atom('nil'), 3)])).toBe('[a: 1, "b c": 2, nil: 3]');
+    expect(formatElixir([tuple(atom('Elixir.Foo'), 1)])).toBe('[{Foo, 1}]');
+    expect(formatElixir(new ImproperList([1], 2))).toBe('[1 | 2]');
+    expect(formatElixir(tuple())).toBe('{}');
+    expect(formatElixir(new Map<Term, Term>([[bin('b'), 1], [atom('a'), 2], [1, 3], [new Float(1), 4], [[], 5]]))).toBe('%{1 => 3, 1.0 => 4, :a => 2, [] => 5, "b" => 1}');
+    expect(formatElixir(new Map<Term, Term>([[atom('b'), 1], [atom('a'), 2]]))).toBe('%{a: 2, b: 1}');
+    expect(formatElixir(new BitBinary(Uint8Array.of(1, 0b0100_0000), 3))).toBe('<<1, 2::size(3)>>');
+  });
+
+  it('what it prints, the Elixir reader reads back', () => {
+    const t: Term = [tuple(atom('ok'), new Map<Term, Term>([[atom('k'), [bin('v'), chars('cl'), atom('Elixir.A.B'), new Float(1e300)]]])), tuple(atom('x y'), new ImproperList([1], atom('t')))];
+    expect(equals(ex(formatElixir(t)), t)).toBe(true);
   });
 });
