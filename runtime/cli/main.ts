@@ -23,7 +23,8 @@ import { Tuple, type Term } from '../term/values.js';
 import { BeamwireError } from '../wire/errors.js';
 import { gen, GEN_HELP } from './gen.js';
 import { buildStubs, collectForms, MODULE_NAME, toYaml, type Forms } from './specs.js';
-import { parseArgs, TermSyntaxError } from './term-parser.js';
+import { formatElixir } from './elixir-format.js';
+import { detectSyntax, moduleName, parseTermList, TermSyntaxError, type Syntax } from './term-parser.js';
 
 export interface Io {
   out(line: string): void;
@@ -61,16 +62,25 @@ Prints pong and exits 0, or pang and exits 1.
 
 ${COMMON}
   --timeout MS      how long to wait for the answer (default 7000)`,
-  rpc: `usage: beamwire rpc NODE MODULE FUNCTION [ARGS] [--elixir] [--cookie C] [--epmd-port P] [--timeout MS]
+  rpc: `usage: beamwire rpc NODE MODULE FUNCTION [ARGS] [--elixir | --erlang] [--cookie C] [--epmd-port P] [--timeout MS]
 
-Calls MODULE:FUNCTION(ARGS...) on NODE with erpc:call and prints the result
-in Erlang syntax. ARGS is an Erlang list literal (default []): integers,
-floats, atoms, 'quoted atoms', "strings" (charlists), <<"binaries">>,
-[lists], {tuples}, #{maps}, e.g. '[[3, 1, 2]]' or '[<<"key">>, #{a => 1}]'.
+Calls MODULE:FUNCTION(ARGS...) on NODE with erpc:call and prints the result.
+ARGS is a list literal (default []) in Erlang's or Elixir's syntax:
+  Erlang: integers, floats, atoms, 'quoted atoms', "strings" (charlists),
+    <<"binaries">>, [lists], {tuples}, #{maps}: '[[3, 1, 2]]', '[<<"key">>, #{a => 1}]'
+  Elixir: "binaries", :atoms, 'charlists', keyword lists, %{maps}, MyApp.Foo:
+    '[[3, 1, 2]]', '["key", %{a: 1}]', '[name: "x"]'
+Without a flag the syntax is detected: Elixir if ARGS has something only
+Elixir reads (:atom, key: value, %{...}, MyApp.Foo, ?a, 0xFF, ~c"..."),
+Erlang if it has something only Erlang reads (a bare atom, #{...}, $a, 16#ff,
+<<"x"/utf8>>); with neither it is Erlang, so "abc" is a charlist. Both at
+once is an error. Read as Elixir, MODULE may be an alias (Enum is
+'Elixir.Enum') and the result prints in Elixir's syntax, else in Erlang's.
 An exception prints as "MODULE:FUNCTION/N on NODE raised CLASS: REASON", exit 1.
 
 ${COMMON}
-  --elixir          ARGS in Elixir syntax: "binaries", :atoms, %{maps}, keyword lists
+  --elixir          read ARGS and MODULE as Elixir, print the result as Elixir
+  --erlang          read ARGS as Erlang whatever they look like
   --timeout MS      give up after MS milliseconds (default: wait as erpc does)`,
   names: `usage: beamwire names [--epmd-port P] [--host H]
 
@@ -113,6 +123,7 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'v' },
   debug: { type: 'boolean' },
   elixir: { type: 'boolean' },
+  erlang: { type: 'boolean' },
   check: { type: 'boolean' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
@@ -217,13 +228,20 @@ async function ping(p: Parsed, io: Io): Promise<number> {
 async function rpc(p: Parsed, io: Io): Promise<number> {
   needPositional(p, 3, 'NODE MODULE FUNCTION');
   if (p.positional.length > 4) throw new UsageError(`rpc takes NODE MODULE FUNCTION [ARGS]: quote ARGS as one argument, e.g. '[1, 2]'`);
-  const [nodeText, module, fun, argsText] = p.positional as [string, string, string, string | undefined];
+  const [nodeText, moduleText, fun, argsText] = p.positional as [string, string, string, string | undefined];
   const peer = peerName(nodeText);
+  if (p.flags.has('elixir') && p.flags.has('erlang')) throw new UsageError('--elixir and --erlang: choose one');
+  const asked: Syntax | 'auto' = p.flags.has('elixir') ? 'elixir' : p.flags.has('erlang') ? 'erlang' : 'auto';
   let args: Term[];
+  let syntax: Syntax = asked === 'auto' ? 'erlang' : asked;
   try {
-    // TODO(lead): once term-parser.ts takes options, call parseArgs(argsText, syntax) directly and drop this cast.
-    const parse = parseArgs as (text: string, options?: { syntax?: 'erlang' | 'elixir' | 'auto' }) => Term[];
-    args = argsText === undefined ? [] : parse(argsText, p.flags.has('elixir') ? { syntax: 'elixir' } : {});
+    if (argsText !== undefined && asked === 'auto') {
+      const detected = detectSyntax(argsText);
+      syntax = detected.syntax;
+      // Only a string tells the two apart here, and no mark says which: say which reading was taken.
+      if (detected.mark === undefined && argsText.includes('"')) io.err('read ARGS as Erlang: "abc" is a charlist; --elixir reads it as a binary');
+    }
+    args = argsText === undefined ? [] : parseTermList(argsText, { syntax });
   } catch (e) {
     if (e instanceof TermSyntaxError) throw new UsageError(`ARGS ${JSON.stringify(argsText)}: ${e.message}`);
     throw e;
@@ -231,9 +249,9 @@ async function rpc(p: Parsed, io: Io): Promise<number> {
   const timeout = intOption(p, 'timeout', 1, 2 ** 31 - 1);
   const value = await withNode(p, peer, io, async (node) => {
     await mustConnect(node, peer);
-    return node.rpc(peer, module, fun, args, timeout === undefined ? {} : { timeout });
+    return node.rpc(peer, moduleName(moduleText, { syntax: asked }), fun, args, timeout === undefined ? {} : { timeout });
   });
-  io.out(format(value));
+  io.out(syntax === 'elixir' ? formatElixir(value) : format(value));
   return 0;
 }
 

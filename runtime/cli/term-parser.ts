@@ -1,35 +1,51 @@
 /**
- * A small reader for Erlang term literals, as `beamwire rpc` takes its
- * argument list: integers (`-12`, `16#ff`, `1_000`, `$a`), floats (`1.5`,
- * `2.0e-3`), atoms (`ok`, `'quoted atom'`, `true`/`false` as booleans),
- * strings (`"abc"`, a charlist: a list of code points; adjacent strings
- * join), binaries (`<<"text">>`, `<<"é"/utf8>>`, `<<1,2,3>>`), lists
+ * Term literals as `beamwire rpc` takes its argument list, in Erlang's syntax
+ * or Elixir's (elixir-literals.ts), chosen by `syntax` or detected
+ * (term-syntax.ts). Erlang, read here: integers (`-12`, `16#ff`, `1_000`, `$a`),
+ * floats (`1.5`, `2.0e-3`), atoms (`ok`, `'quoted atom'`, `true`/`false` as
+ * booleans), strings (`"abc"`, a charlist: a list of code points; adjacent
+ * strings join), binaries (`<<"text">>`, `<<"é"/utf8>>`, `<<1,2,3>>`), lists
  * (`[a, b | T]` included), tuples and maps (`#{k => v}`). An optional
  * trailing `.` is allowed. Anything else is a TermSyntaxError naming the
  * offset. No variables, funs, pids or expressions: the text is data.
  */
 import { atom } from '../term/atom.js';
 import { equals } from '../term/compare.js';
-import { Float, ImproperList, Tuple, type Term } from '../term/values.js';
-import { BeamwireError } from '../wire/errors.js';
+import { ImproperList, Tuple, type Term } from '../term/values.js';
+import { parseElixir } from './elixir-literals.js';
+import { BitWriter, Cursor, integer, isDigit, isLower, isNameChar, MAX_DEPTH, MAX_SEGMENT_BITS, TermSyntaxError } from './term-text.js';
+import { detectSyntax, type Syntax } from './term-syntax.js';
 
-/** Text that is not an Erlang term literal, with the offset where reading stopped. Code 'TERM_SYNTAX'. */
-export class TermSyntaxError extends BeamwireError {
-  override readonly name = 'TermSyntaxError';
-  readonly code = 'TERM_SYNTAX';
-  constructor(
-    readonly offset: number,
-    message: string,
-  ) {
-    super(`${message} at offset ${offset}`);
-  }
+export { TermSyntaxError } from './term-text.js';
+export { detectSyntax, type Detected, type Syntax } from './term-syntax.js';
+
+export interface ParseOptions {
+  /** Which language the text is in; 'auto' (the default) decides by detectSyntax's rule. */
+  readonly syntax?: Syntax | 'auto';
 }
 
-const MAX_DEPTH = 1000;
+/** Parses one term literal. */
+export function parseTerm(text: string, options: ParseOptions = {}): Term {
+  const syntax = options.syntax ?? 'auto';
+  if (syntax === 'elixir' || (syntax === 'auto' && detectSyntax(text).syntax === 'elixir')) return parseElixir(text);
+  return parseErlang(text);
+}
 
-/** Parses one Erlang term literal (an optional trailing `.` included). */
-export function parseTerm(text: string): Term {
-  const p = new Parser(text);
+/** Parses an argument list: the text must be a proper list (`[]`, `[1, a]`; Elixir: `[1, :a]`, `[a: 1]`). */
+export function parseTermList(text: string, options: ParseOptions = {}): Term[] {
+  const t = parseTerm(text, options);
+  if (!Array.isArray(t)) throw new TermSyntaxError(0, 'the arguments must be a list, such as [1, "two", three] (Erlang) or [1, "two", :three] (Elixir)');
+  return t;
+}
+
+/** The name parseTermList had; kept so callers written against it still work. Prefer parseTermList (node:util has a parseArgs). */
+export const parseArgs = parseTermList;
+
+const utf8 = new TextEncoder();
+
+/** One Erlang term literal, an optional trailing `.` included. */
+function parseErlang(text: string): Term {
+  const p = new ErlangParser(text);
   p.skip();
   const t = p.term(0);
   p.skip();
@@ -41,25 +57,7 @@ export function parseTerm(text: string): Term {
   return t;
 }
 
-/** Parses an argument list: the text must be a proper list (`[]`, `[1, a]`). */
-export function parseArgs(text: string): Term[] {
-  const t = parseTerm(text);
-  if (!Array.isArray(t)) throw new TermSyntaxError(0, 'the arguments must be a list, such as [1, "two", three]');
-  return t;
-}
-
-const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
-const isAtomStart = (c: string | undefined): boolean => c !== undefined && /\p{Ll}/u.test(c);
-const isNameChar = (c: string | undefined): boolean => c !== undefined && /[\p{L}\p{N}_@]/u.test(c);
-
-class Parser {
-  pos = 0;
-  constructor(private readonly s: string) {}
-
-  peek(): string | undefined {
-    return this.s[this.pos];
-  }
-
+class ErlangParser extends Cursor {
   /** Whitespace and `%` comments. */
   skip(): void {
     for (;;) {
@@ -77,11 +75,6 @@ class Parser {
     this.pos++;
   }
 
-  private fail(message: string): TermSyntaxError {
-    const got = this.s[this.pos];
-    return new TermSyntaxError(this.pos, `${message}, got ${got === undefined ? 'the end of the text' : JSON.stringify(got)}`);
-  }
-
   term(depth: number): Term {
     if (depth > MAX_DEPTH) throw new TermSyntaxError(this.pos, `nested deeper than ${MAX_DEPTH}`);
     this.skip();
@@ -94,7 +87,7 @@ class Parser {
     if (c === "'") return atom(this.quoted("'"));
     if (c === '$') return this.char();
     if (c === '-' || c === '+' || isDigit(c)) return this.number();
-    if (isAtomStart(c)) {
+    if (isLower(c)) {
       const start = this.pos;
       while (isNameChar(this.peek())) this.pos++;
       const name = this.s.slice(start, this.pos);
@@ -192,10 +185,10 @@ class Parser {
     }
   }
 
-  /** `<<"text">>`, `<<"text"/utf8>>`, `<<1, 2, 255>>` and mixes of them. */
+  /** `<<"text">>`, `<<"text"/utf8>>`, `<<1, 2, 255>>`, `<<5:3>>`, `<<233/utf8>>` and mixes of them. */
   private binary(): Term {
     this.pos += 2; // <<
-    const bytes: number[] = [];
+    const out = new BitWriter();
     this.skip();
     if (this.s.startsWith('>>', this.pos)) {
       this.pos += 2;
@@ -209,18 +202,27 @@ class Parser {
         this.skip();
         if (this.s.startsWith('/utf8', this.pos)) {
           this.pos += 5;
-          bytes.push(...new TextEncoder().encode(text));
+          for (const b of utf8.encode(text)) out.push(BigInt(b), 8);
         } else {
           for (const ch of text) {
             const cp = ch.codePointAt(0)!;
             if (cp > 255) throw new TermSyntaxError(at, `${JSON.stringify(ch)} does not fit a byte: write <<"..."/utf8>> for UTF-8`);
-            bytes.push(cp);
+            out.push(BigInt(cp), 8);
           }
         }
       } else {
-        const n = this.integerOnly();
-        if (typeof n !== 'number' || n < 0 || n > 255) throw new TermSyntaxError(at, 'a binary segment must be a byte (0..255) or a string');
-        bytes.push(n);
+        const n = BigInt(this.integerOnly() as number | bigint);
+        if (this.peek() === ':' && isDigit(this.peek(1))) {
+          this.pos++;
+          const size = Number(this.digits());
+          if (size > MAX_SEGMENT_BITS) throw new TermSyntaxError(at, `a segment of more than ${MAX_SEGMENT_BITS} bits`);
+          out.push(n, size); // truncated to Size bits, as Erlang does
+        } else if (this.s.startsWith('/utf8', this.pos)) {
+          this.pos += 5;
+          if (n < 0n || n > 0x10ffffn || (n >= 0xd800n && n <= 0xdfffn)) throw new TermSyntaxError(at, `${n} is not a code point`);
+          for (const b of utf8.encode(String.fromCodePoint(Number(n)))) out.push(BigInt(b), 8);
+        } else if (n < 0n || n > 255n) throw new TermSyntaxError(at, 'a binary segment must be a byte (0..255), Value:Size or a string');
+        else out.push(n, 8);
       }
       this.skip();
       if (this.peek() === ',') {
@@ -229,7 +231,7 @@ class Parser {
       }
       if (this.s.startsWith('>>', this.pos)) {
         this.pos += 2;
-        return Uint8Array.from(bytes);
+        return out.done();
       }
       throw this.fail("expected ',' or '>>' in a binary");
     }
@@ -331,12 +333,7 @@ class Parser {
       this.skip();
     }
     const digitsAt = this.pos;
-    const digits = (): string => {
-      const from = this.pos;
-      while (isDigit(this.peek()) || (this.peek() === '_' && isDigit(this.s[this.pos - 1]) && isDigit(this.s[this.pos + 1]))) this.pos++;
-      return this.s.slice(from, this.pos).replaceAll('_', '');
-    };
-    const whole = digits();
+    const whole = this.digits();
     if (whole === '') throw new TermSyntaxError(start, 'expected a number');
     if (this.peek() === '#') {
       const base = Number(whole);
@@ -354,29 +351,19 @@ class Parser {
       if (text === '') throw new TermSyntaxError(from, `expected base-${base} digits`);
       return integer(sign * n);
     }
-    if (this.peek() === '.' && isDigit(this.s[this.pos + 1])) {
-      this.pos++;
-      const frac = digits();
-      let exp = '';
-      if (this.peek() === 'e' || this.peek() === 'E') {
-        const save = this.pos;
-        this.pos++;
-        let es = '';
-        if (this.peek() === '-' || this.peek() === '+') es = this.s[this.pos++]!;
-        const ed = digits();
-        if (ed === '') this.pos = save;
-        else exp = `e${es}${ed}`;
-      }
-      const v = Number(`${whole}.${frac}${exp}`) * Number(sign);
-      if (!Number.isFinite(v)) throw new TermSyntaxError(start, 'the float is out of range');
-      return Number.isInteger(v) || Object.is(v, -0) ? new Float(v) : v; // the term model: Float only where a number would read as an integer
-    }
+    if (this.peek() === '.' && isDigit(this.s[this.pos + 1])) return this.fraction(start, whole, sign);
     return integer(sign * BigInt(whole));
   }
 }
 
-/** Numbers within ±(2^53-1) as number, beyond as bigint (the term model's rule). */
-function integer(n: bigint): Term {
-  return n >= -9007199254740991n && n <= 9007199254740991n ? Number(n) : n;
+/**
+ * The module atom a MODULE argument names. Elixir (and 'auto') read
+ * `MyApp.Foo` as its alias `Elixir.MyApp.Foo` and `:lists` as `lists`;
+ * anything else, and every name in 'erlang' mode, is taken as written.
+ */
+export function moduleName(text: string, options: ParseOptions = {}): string {
+  if ((options.syntax ?? 'auto') === 'erlang') return text;
+  if (text.startsWith(':') && text.length > 1) return text.slice(1);
+  if (/^\p{Lu}[\p{L}\p{N}_]*(\.\p{Lu}[\p{L}\p{N}_]*)*$/u.test(text) && !text.startsWith('Elixir.')) return `Elixir.${text}`;
+  return text;
 }
-

@@ -1,7 +1,25 @@
 import { Atom } from './atom.js';
+import { floatText } from './float-text.js';
 import { BitBinary, ExportFun, Float, Fun, ImproperList, LocalTerm, Pid, Port, Reference, Tuple, type Term } from './values.js';
 
-const quoteAtom = (name: string): string => (/^[a-z][A-Za-z0-9_@]*$/.test(name) ? name : `'${name.replace(/[\\']/g, '\\$&')}'`);
+// As OTP 25's io_lib:write_atom: bare when it starts with a latin-1 lowercase letter, continues with latin-1 letters,
+// digits, _ or @, and is no reserved word; otherwise quoted, with the escapes ~w uses (checked by test/interop/format.test.ts).
+const BARE_ATOM = /^[a-z\xdf-\xf6\xf8-\xff][a-zA-Z0-9_@\xc0-\xd6\xd8-\xf6\xf8-\xff]*$/;
+const RESERVED = new Set('after and andalso band begin bnot bor bsl bsr bxor case catch cond div end fun if let not of or orelse receive rem try when xor'.split(' '));
+const ESCAPES: Record<number, string> = { 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 27: '\\e', 39: "\\'", 92: '\\\\', 127: '\\d' };
+
+function quoteAtom(name: string): string {
+  if (BARE_ATOM.test(name) && !RESERVED.has(name)) return name;
+  let out = "'";
+  for (const ch of name) {
+    const c = ch.codePointAt(0)!;
+    if (ESCAPES[c] !== undefined) out += ESCAPES[c];
+    else if (c < 0x20 || (c >= 0x80 && c < 0xa0)) out += `\\${c.toString(8).padStart(3, '0')}`;
+    else if (c > 0xff) out += `\\x{${c.toString(16).toUpperCase()}}`;
+    else out += ch;
+  }
+  return `${out}'`;
+}
 
 function formatBinary(b: Uint8Array): string {
   let printable = b.length > 0;
@@ -14,7 +32,9 @@ function formatBinary(b: Uint8Array): string {
 export function format(t: Term): string {
   switch (typeof t) {
     case 'number':
-      return String(t);
+      // The term model: an integral number is an integer (in full, never 1e+21), any other a float.
+      if (Number.isInteger(t)) return Number.isSafeInteger(t) ? String(t) : BigInt(t).toString();
+      return floatText(t);
     case 'bigint':
       return t.toString();
     case 'boolean':
@@ -27,7 +47,7 @@ export function format(t: Term): string {
   if (Array.isArray(t)) return `[${t.map(format).join(',')}]`;
   if (t instanceof Uint8Array) return formatBinary(t);
   if (t instanceof Map) return `#{${[...t].map(([k, v]) => `${format(k)} => ${format(v)}`).join(',')}}`;
-  if (t instanceof Float) return t.toString();
+  if (t instanceof Float) return floatText(t.value);
   if (t instanceof ImproperList) return `[${t.elements.map(format).join(',')}|${format(t.tail)}]`;
   if (t instanceof BitBinary) {
     const head = [...t.bytes.subarray(0, -1)];

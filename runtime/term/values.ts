@@ -1,4 +1,5 @@
 import type { Atom } from './atom.js';
+import { floatText } from './float-text.js';
 
 /**
  * An Erlang float. JavaScript numbers cannot tell `1` from `1.0` or keep
@@ -12,7 +13,7 @@ export class Float {
     return this.value;
   }
   toString(): string {
-    return Object.is(this.value, -0) ? '-0.0' : Number.isInteger(this.value) ? `${this.value}.0` : String(this.value);
+    return floatText(this.value);
   }
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();

@@ -2,7 +2,6 @@ import { DecodeError } from './errors.js';
 
 // ignoreBOM: a leading U+FEFF is part of the text (an atom may start with it), not a marker to strip.
 const fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const latin1 = new TextDecoder('latin1');
 const encoder = new TextEncoder();
 
 /**
@@ -60,10 +59,17 @@ function slowUtf8(buf: Uint8Array, start: number, end: number): string {
   }
 }
 
-/** ISO-8859-1: every byte is a code point, so it cannot fail. */
+/**
+ * ISO-8859-1: every byte is its own code point, so it cannot fail. Not
+ * TextDecoder('latin1'): WHATWG makes that label windows-1252 (0x80 is
+ * U+20AC), and Node versions disagree on following it. Buffer's 'latin1' is
+ * byte = code point everywhere, and beats a String.fromCharCode loop past
+ * the cached lengths (bench/latin1.ts).
+ */
 export function latin1Decode(buf: Uint8Array, start: number, end: number): string {
   if (end - start <= CACHED_MAX) return cachedDecode(buf, start, end - start, true);
-  return latin1.decode(buf.subarray(start, end));
+  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  return b.toString('latin1', start, end);
 }
 
 /**

@@ -193,6 +193,20 @@ describe('beamwire rpc', () => {
     expect((await cli(['rpc', peer.name, 'erlang', 'node', ...common()])).stdout).toBe(`${peer.name}\n`);
   });
 
+  it('reads ARGS (and MODULE) as Elixir with --elixir or when only Elixir reads them, and answers in the same syntax', async () => {
+    const elixir = await cli(['rpc', peer.name, ':lists', 'reverse', '[[1, "ab", :x, %{a: 1.0e-7}]]', '--elixir', ...common()]);
+    expect(elixir.stdout).toBe('[%{a: 1.0e-7}, :x, "ab", 1]\n');
+    const detected = await cli(['rpc', peer.name, 'lists', 'reverse', '[[1, :x, key: "v"]]', ...common()]);
+    expect(detected.stdout).toBe('[{:key, "v"}, :x, 1]\n');
+    const erlang = await cli(['rpc', peer.name, 'lists', 'reverse', '[["ab"]]', ...common()]);
+    expect(erlang.stdout).toBe('[[97,98]]\n');
+    expect(erlang.stderr).toMatch(/read ARGS as Erlang: "abc" is a charlist; --elixir reads it as a binary/);
+    const forced = await cli(['rpc', peer.name, 'lists', 'reverse', '[["ab"]]', '--elixir', ...common()]);
+    expect(forced.stdout).toBe('["ab"]\n');
+    const floats = await cli(['rpc', peer.name, 'erlang', 'list_to_tuple', '[[1.0e300, 1.0e-7, 0.1]]', ...common()]);
+    expect(floats.stdout).toBe('{1.0e300,1.0e-7,0.1}\n');
+  });
+
   it('an Erlang exception is one line on stderr and exit 1, no stack trace', async () => {
     const r = await cli(['rpc', peer.name, 'erlang', 'error', '[badarg]', ...common()]);
     expect(r.code).toBe(1);

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseArgs, parseTerm, TermSyntaxError } from '../../runtime/cli/term-parser.js';
-import { atom, equals, Float, format, ImproperList, tuple } from '../../runtime/index.js';
+import { atom, BitBinary, equals, Float, format, ImproperList, tuple } from '../../runtime/index.js';
 
 const chars = (s: string): number[] => [...s].map((c) => c.codePointAt(0)!);
 
@@ -70,6 +70,10 @@ describe('parseTerm', () => {
     expect(parseTerm('<<"a", 0, "b">>')).toEqual(Uint8Array.of(97, 0, 98));
     expect(() => parseTerm('<<"€">>')).toThrow(/does not fit a byte: write <<"\.\.\."\/utf8>>/);
     expect(() => parseTerm('<<256>>')).toThrow(/a binary segment must be a byte/);
+    expect(parseTerm('<<1, 5:3>>')).toEqual(new BitBinary(Uint8Array.of(1, 0b1010_0000), 3));
+    expect(parseTerm('<<-1:16, 256:8>>')).toEqual(Uint8Array.of(255, 255, 0));
+    expect(parseTerm('<<233/utf8, 0:0>>')).toEqual(Uint8Array.of(0xc3, 0xa9));
+    expect(() => parseTerm('<<1:100000>>')).toThrow(/a segment of more than 65536 bits/);
   });
 
   it('lists (proper and improper), tuples, maps, nesting, comments and a trailing dot', () => {
@@ -87,7 +91,7 @@ describe('parseTerm', () => {
     expect(format(parseTerm("[{a,'B c'},<<\"x\">>,2.5,-1]"))).toBe("[{a,'B c'},<<\"x\">>,2.5,-1]");
   });
 
-  it('malformed text is a TermSyntaxError with the offset', () => {
+  it('malformed Erlang is a TermSyntaxError with the offset', () => {
     const bad: [string, RegExp][] = [
       ['', /expected a term, got the end of the text at offset 0/],
       ['[1, 2', /expected ',', '\|' or '\]' in a list, got the end of the text at offset 5/],
@@ -105,7 +109,7 @@ describe('parseTerm', () => {
     for (const [text, message] of bad) {
       let caught: unknown;
       try {
-        parseTerm(text);
+        parseTerm(text, { syntax: 'erlang' }); // in auto mode Var is an Elixir alias
       } catch (e) {
         caught = e;
       }
