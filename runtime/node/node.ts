@@ -508,11 +508,17 @@ export class Node extends EventEmitter<NodeEvents> {
           cookie: this.options.cookie,
           cookieFor: this.cookieFor,
           hidden: this.options.hidden ?? false,
+          // 'alive': the peer still has a connection to us. As net_kernel's is_pending: go on (it is stale)
+          // unless the peer's own attempt came up here meanwhile; that one stays, and this attempt ends.
+          isAlive: (name) => !this.links.has(name),
         });
       } catch (e) {
         if (this.stopped) throw new NodeStopped(this.name, `connect to ${peer}`);
         // Simultaneous connect, and the peer's name sorts above ours: its attempt to us wins (dist_util). Wait for it.
         if (e instanceof HandshakeError && e.reason === 'nok') return await this.peerAttempt(peer);
+        // We answered 'alive' with false: the connection the peer made is up, and is the one to use.
+        const kept = e instanceof HandshakeError && e.reason === 'alive' ? this.links.get(peer) : undefined;
+        if (kept !== undefined) return kept;
         if (e instanceof HandshakeError) this.emit('handshakeError', e, 'out');
         throw e;
       }

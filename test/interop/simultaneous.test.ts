@@ -85,6 +85,7 @@ describe('simultaneous connect with a real erl', () => {
   }, 120_000);
 
   it(`our name above the peer's (we answer nok; erl waits for ours): ${TRIES} tries, nothing lost, no false DOWN`, async () => {
-    await tries('zzz', /ours wins/);
+    // erl either reaches our acceptor (we answer nok) or drops its own attempt before sending its name (its acceptor answered ours ok_simultaneous first).
+    await tries('zzz', /ours wins|failed at recv_name: closed/);
   }, 120_000);
 });
