@@ -47,10 +47,46 @@ export {
   type ProcessFn,
   type Destination,
   type MonitorTarget,
+  // Types the values above take or give, so that users can name them.
+  type Pattern,
+  type Rest,
+  type Clause,
+  type ClauseResult,
+  type PatternLike,
+  type ValueOf,
+  type BindingsOf,
+  type Bindings,
+  type ReceiveOptions,
+  type AfterOptions,
+  type Clauses,
+  type ReceiveResult,
+  type ProcessErrorCode,
+  type ProcessTableOptions,
+  type NodeIdentity,
+  type RemoteSignals,
+  type RemoteInbound,
 } from './process/index.js';
-export { EpmdClient, EpmdServer, EpmdError, findEpmd } from './epmd/index.js';
-export { HandshakeError } from './handshake/index.js';
-export { Connection, ConnectionClosed } from './connection/connection.js';
+export {
+  EpmdClient,
+  EpmdServer,
+  EpmdError,
+  EpmdPresence,
+  findEpmd,
+  type EpmdErrorCode,
+  type EpmdClientOptions,
+  type EpmdServerOptions,
+  type EpmdMode,
+  type EpmdPresenceEvents,
+  type EpmdPresenceOptions,
+  type PresenceInfo,
+  type NamesResult,
+  type NodeInfo,
+  type RegisterOptions,
+  type Registration,
+  type RegisteredNode,
+} from './epmd/index.js';
+export { HandshakeError, type HandshakeReason, type HandshakeStep } from './handshake/index.js';
+export { Connection, ConnectionClosed, type ConnectionClosedReason, type ConnectionOptions, type ConnectionSink } from './connection/connection.js';
 export {
   RpcError,
   CallTimeoutError,

@@ -126,7 +126,7 @@ export class Node extends EventEmitter<NodeEvents> {
     );
     this.outbound = new Outbound({
       connected: (n) => this.links.get(n),
-      connect: (n) => this.connect(n),
+      connect: (n) => this.connection(n),
       unreachable: (n, e) => this.unreachable(atom(n), e),
     });
     this.inbound = this.table.attachRemote(this.outbound);
@@ -370,7 +370,7 @@ export class Node extends EventEmitter<NodeEvents> {
     let link = this.links.get(node.name);
     if (link === undefined) {
       try {
-        link = await this.connect(node.name);
+        link = await this.connection(node.name);
       } catch (e) {
         this.unreachable(node, e);
         return;
@@ -474,8 +474,18 @@ export class Node extends EventEmitter<NodeEvents> {
 
   private cookieFor = (peer: string): string | undefined => this.options.cookies?.[peer];
 
+  /**
+   * net_kernel:connect_node/1: connects to `peer` unless already connected
+   * (concurrent callers share one attempt). Rejects with why it could not
+   * (a HandshakeError, an EpmdError, NodeStopped, ...). Sending connects on
+   * demand anyway; this is for failing early and clearly.
+   */
+  async connect(peer: string): Promise<void> {
+    await this.connection(fullName(peer));
+  }
+
   /** The connection to `peer`, made on demand; concurrent callers share one attempt. */
-  connect(peer: string): Promise<Link> {
+  private connection(peer: string): Promise<Link> {
     if (this.stopped) return Promise.reject(new NodeStopped(this.name, `connect to ${peer}`));
     const up = this.links.get(peer);
     if (up) return Promise.resolve(up);
