@@ -4,16 +4,27 @@
  * PAYLOAD_EXIT or EXIT, ...), connecting on demand. Signals sent while a
  * connection is being set up wait for it, in order; if it cannot be made they
  * are dropped and every link and monitor to that node fires `noconnection`,
- * as in Erlang.
+ * as in Erlang. `busy` and `drain` are the back-pressure: a connection over
+ * its high-water mark, or one being set up with many signals waiting, makes
+ * a sender wait (a process at its next receive, see RemoteSignals.busy).
  */
 import { control } from '../../generated/control.js';
 import { Dflag } from '../../generated/handshake.js';
 import type { Connection } from '../connection/connection.js';
 import type { RemoteSignals } from '../process/remote.js';
-import type { Atom } from '../term/atom.js';
+import { atom, type Atom } from '../term/atom.js';
 import type { Pid, Reference, Term } from '../term/values.js';
 
 type Signal = (c: Connection, flags: bigint) => void;
+
+/** Signals waiting for a connection to be set up; past this many, senders are asked to wait for it. */
+const WAITING_LIMIT = 16 * 1024;
+
+interface Waiting {
+  readonly signals: Signal[];
+  /** Settles when the signals went out or were dropped; made for the first sender that waits. */
+  sent?: { readonly promise: Promise<void>; readonly resolve: () => void };
+}
 
 export interface Links {
   /** The connection to `node` if it is up. */
@@ -25,7 +36,7 @@ export interface Links {
 }
 
 export class Outbound implements RemoteSignals {
-  private readonly waiting = new Map<string, Signal[]>();
+  private readonly waiting = new Map<string, Waiting>();
 
   constructor(private readonly links: Links) {}
 
@@ -33,14 +44,13 @@ export class Outbound implements RemoteSignals {
     const name = node.name;
     const up = this.links.connected(name);
     if (up) return signal(up.connection, up.flags);
-    let queue = this.waiting.get(name);
-    if (queue) return void queue.push(signal);
-    queue = [signal];
-    this.waiting.set(name, queue);
+    const queue = this.waiting.get(name);
+    if (queue) return void queue.signals.push(signal);
+    this.waiting.set(name, { signals: [signal] });
     this.links.connect(name).then(
       () => this.flush(name),
       (e: unknown) => {
-        this.waiting.delete(name);
+        this.release(name);
         this.links.unreachable(name, e);
       },
     );
@@ -51,8 +61,44 @@ export class Outbound implements RemoteSignals {
     const queue = this.waiting.get(node);
     const up = this.links.connected(node);
     if (!queue || !up) return;
+    this.release(node);
+    for (const s of queue.signals) s(up.connection, up.flags);
+  }
+
+  private release(node: string): void {
+    this.waiting.get(node)?.sent?.resolve();
     this.waiting.delete(node);
-    for (const s of queue) s(up.connection, up.flags);
+  }
+
+  /**
+   * What a sender to `node` should wait for (Erlang's busy dist port): the
+   * connection's `drained()` while it is at or above its high-water mark,
+   * the end of the setup while more than WAITING_LIMIT signals wait for it;
+   * otherwise undefined, and nobody waits.
+   */
+  busy(node: Atom): Promise<void> | undefined {
+    const up = this.links.connected(node.name);
+    if (up) return up.connection.needsDrain ? up.connection.drained() : undefined;
+    const queue = this.waiting.get(node.name);
+    if (queue === undefined || queue.signals.length < WAITING_LIMIT) return undefined;
+    if (queue.sent === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      queue.sent = { promise, resolve };
+    }
+    return queue.sent.promise;
+  }
+
+  /**
+   * Resolves once nothing makes a sender to `node` wait (see `busy`): at
+   * once when it is not connected, or connected below the mark. Never
+   * rejects: it paces a sender and says nothing of delivery; a connection
+   * that goes down (or cannot be made) settles it, and links, monitors and
+   * 'nodedown' say what was lost.
+   */
+  async drain(node: string): Promise<void> {
+    const n = atom(node);
+    for (let wait = this.busy(n); wait !== undefined; wait = this.busy(n)) await wait;
   }
 
   send(from: Pid, to: Pid, message: Term): void {
