@@ -145,6 +145,20 @@ export class Node extends EventEmitter {
     this.table.send(destination(dest), msg);
   }
 
+  /**
+   * Waits until the connection to `peer` can take more: resolves at once when
+   * its queued bytes are below the high-water mark (8 MiB) or it is not
+   * connected, else once they are (or its setup ends, or it goes down).
+   * `send` never waits; a loop of sends to a slow peer awaits this now and
+   * then to keep memory bounded. Never rejects: it paces, it does not confirm
+   * delivery (`monitor` and 'nodedown' tell what was lost). Processes need not
+   * call it: a `self.send` that found the connection busy suspends the process
+   * at its next `receive` until it drains.
+   */
+  drain(peer: string): Promise<void> {
+    return this.outbound.drain(fullName(peer));
+  }
+
   /** exit(Pid, Reason) from the node itself. */
   exit(pid: Pid, reason: Term): void {
     this.table.exit(pid, reason);
