@@ -7,7 +7,7 @@
  *   options: --n N (burst size, 1000000)  --seconds S (slow/stopped, 20)
  *
  * Each scenario runs in a child process of its own (so its peak RSS is its
- * own) against a real `erl` node loaded with bench/burst_sink.erl, registered
+ * own) against a real `erl` node loaded with test/support/burst_sink.erl, registered
  * with an embedded EPMD on a random port. The sink counts `{seq, I, _}` and
  * checks I = 0, 1, 2, ... Scenarios:
  *
@@ -92,7 +92,7 @@ function runChild(s: Scenario): Result | string {
 
 async function child(s: Scenario): Promise<Result> {
   const beamDir = mkdtempSync(join(tmpdir(), 'beamwire-burst-'));
-  const erlc = spawnSync('erlc', ['-o', beamDir, join(HERE, 'burst_sink.erl')], { encoding: 'utf8' });
+  const erlc = spawnSync('erlc', ['-o', beamDir, join(HERE, '..', 'test', 'support', 'burst_sink.erl')], { encoding: 'utf8' });
   if (erlc.status !== 0) throw new Error(`erlc burst_sink.erl failed: ${erlc.error?.message ?? erlc.stderr}`);
   const epmdPort = 40_000 + Math.floor(Math.random() * 20_000);
   let erl: ErlNode | undefined;

@@ -1,4 +1,4 @@
-%% The Erlang half of bench/burst-rss.ts: a registered `sink` that counts the
+%% The Erlang half of bench/burst-rss.ts and test/interop/backpressure.test.ts: a registered `sink` that counts the
 %% {seq, I, _} messages it gets and checks they come in order (I = 0, 1, 2...).
 %% start(Every, Seconds) makes it sleep 1 ms after every Every messages (0:
 %% never) for its first Seconds, a receiver slower than its sender, and fast
