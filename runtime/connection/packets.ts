@@ -2,16 +2,16 @@
  * Connected-phase packets (erl_dist_protocol.md "Protocol between Connected
  * Nodes", erl_ext_dist.md "Distribution Header"): reading every form a peer
  * may send, and writing the one the negotiated flags require — the 131 68
- * header (no atom-cache refs: atoms inline) when DIST_HDR_ATOM_CACHE or
- * FRAGMENTS was negotiated, the pass-through 'p' form otherwise. The wrong
- * form makes OTP drop the connection, so it comes from the flags, never from
- * what the peer sent.
+ * header when DIST_HDR_ATOM_CACHE or FRAGMENTS was negotiated (with
+ * atom-cache refs only under DIST_HDR_ATOM_CACHE, else atoms inline), the
+ * pass-through 'p' form otherwise. The wrong form makes OTP drop the
+ * connection, so it comes from the flags, never from what the peer sent.
  */
 import { Dflag } from '../../generated/handshake.js';
 import { decodePacketTerms, encodePacket, type DecodeOptions } from '../etf/codec.js';
 import type { Term } from '../term/values.js';
 import { DecodeError } from '../wire/errors.js';
-import { AtomCache } from './atom-cache.js';
+import { AtomCache, OutAtomCache } from './atom-cache.js';
 import { FRAGMENT_SIZE, fragmentPackets, Reassembler } from './fragments.js';
 
 export type Inbound =
@@ -78,22 +78,49 @@ export class PacketReader {
 export class PacketWriter {
   readonly header: boolean;
   readonly fragments: boolean;
+  private readonly atoms: OutAtomCache | undefined;
   private seq = 0n;
 
   constructor(flags: bigint) {
     this.fragments = (flags & Dflag.FRAGMENTS) !== 0n;
     this.header = this.fragments || (flags & Dflag.DIST_HDR_ATOM_CACHE) !== 0n;
+    if ((flags & Dflag.DIST_HDR_ATOM_CACHE) !== 0n) this.atoms = new OutAtomCache();
   }
 
-  /** The framed packet(s) carrying `control` and, when given, `payload`. */
+  /**
+   * The framed packet(s) carrying `control` and, when given, `payload`, as
+   * runs of bytes to send in order (with the atom cache, a packet's header
+   * and its terms are two runs).
+   */
   write(control: Term, payload?: Term): Uint8Array[] {
     const terms = payload === undefined ? [control] : [control, payload];
     if (!this.header) return [encodePacket([PASS_THROUGH], terms, true)];
-    const packet = encodePacket([VERSION, DIST_HEADER, 0], terms, false);
-    const body = packet.length - 4 - 3;
-    if (!this.fragments || body <= FRAGMENT_SIZE) return [packet];
+    if (this.atoms === undefined) {
+      const packet = encodePacket([VERSION, DIST_HEADER, 0], terms, false);
+      if (!this.fragments || packet.length - 4 - 3 <= FRAGMENT_SIZE) return [packet];
+      return fragmentPackets(this.nextSeq(), packet.subarray(7));
+    }
+    this.atoms.begin();
+    let body: Uint8Array;
+    try {
+      body = encodePacket([], terms, false, this.atoms).subarray(4);
+    } catch (e) {
+      this.atoms.abort();
+      throw e;
+    }
+    const refs = this.atoms.header();
+    if (this.fragments && body.length > FRAGMENT_SIZE) return fragmentPackets(this.nextSeq(), body, refs);
+    const head = new Uint8Array(4 + 2 + refs.length);
+    new DataView(head.buffer).setUint32(0, 2 + refs.length + body.length);
+    head[4] = VERSION;
+    head[5] = DIST_HEADER;
+    head.set(refs, 6);
+    return [head, body];
+  }
+
+  private nextSeq(): bigint {
     this.seq = (this.seq + 1n) & 0xffffffffffffffffn;
-    return fragmentPackets(this.seq, packet.subarray(7));
+    return this.seq;
   }
 
   /** A tick: a packet of length 0. */
