@@ -64,65 +64,76 @@ export class AtomCache {
  * The send side: atoms get slots in the order first sent, until the 2048
  * slots are full; later atoms stay inline (nothing is evicted, so a slot
  * never changes meaning and a peer can never read a stale one). Atoms
- * over 255 UTF-8 bytes stay inline too, so the header never needs
- * LongAtoms. For one packet: `begin`, encode with this as the encoder's
- * AtomRefs, then `header` (or `abort` if the encode failed).
+ * over 85 UTF-16 units (which may exceed 255 UTF-8 bytes) stay inline too,
+ * so the header never needs LongAtoms. For one packet: `begin`, encode with
+ * this as the encoder's AtomRefs, then `headerSize` and `writeHeader` (or
+ * `abort` if the encode failed).
  */
 export class OutAtomCache implements AtomRefs {
   private readonly slots = new Map<Atom, number>();
+  private readonly atoms: Atom[] = [];
   /** For each slot, the packet it was last referred to in, and its ref index there. */
   private readonly inPacket = new Int32Array(SLOTS).fill(-1);
   private readonly refIndex = new Uint8Array(SLOTS);
   private packet = 0;
-  private refs: number[] = [];
-  /** Slots first given out in this packet: their text goes in its header. */
-  private fresh: number[] = [];
-  private readonly atoms: Atom[] = [];
+  /** This packet's refs (slots), in ref order. */
+  private readonly refs = new Uint16Array(MAX_REFS);
+  private count = 0;
+  /** Slots from here on were first given out in this packet: their text goes in its header. */
+  private firstNew = 0;
 
   begin(): void {
     this.packet = this.packet === 0x7fffffff ? 0 : this.packet + 1;
-    this.refs = [];
-    this.fresh = [];
+    this.count = 0;
+    this.firstNew = this.slots.size;
   }
 
   ref(a: Atom): number {
     let slot = this.slots.get(a);
+    if (slot !== undefined && this.inPacket[slot] === this.packet) return this.refIndex[slot]!;
+    if (this.count === MAX_REFS) return -1;
     if (slot === undefined) {
-      if (this.slots.size === SLOTS || this.refs.length === MAX_REFS || a.name.length > 85) return -1;
+      if (this.slots.size === SLOTS || a.name.length > 85) return -1;
       slot = this.slots.size;
       this.slots.set(a, slot);
       this.atoms[slot] = a;
-      this.fresh.push(slot);
-    } else if (this.inPacket[slot] === this.packet) return this.refIndex[slot]!;
-    else if (this.refs.length === MAX_REFS) return -1;
+    }
     this.inPacket[slot] = this.packet;
-    this.refIndex[slot] = this.refs.length;
-    this.refs.push(slot);
-    return this.refs.length - 1;
+    this.refIndex[slot] = this.count;
+    this.refs[this.count] = slot;
+    return this.count++;
   }
 
   /** The encode failed: the slots it gave out were never announced, so they are taken back. */
   abort(): void {
-    for (const slot of this.fresh) this.slots.delete(this.atoms[slot]!);
-    this.fresh = [];
-    this.refs = [];
+    for (let slot = this.firstNew; slot < this.atoms.length; slot++) this.slots.delete(this.atoms[slot]!);
+    this.atoms.length = this.firstNew;
+    this.count = 0;
   }
 
-  /** This packet's header part from NumberOfAtomCacheRefs on: flags, then each ref's index (and text, the first time). */
-  header(): Uint8Array {
-    const n = this.refs.length;
-    if (n === 0) return NO_REFS;
-    const freshSet = this.fresh.length === 0 ? undefined : new Set(this.fresh);
+  /** Bytes `writeHeader` needs at most. */
+  headerSize(): number {
+    const n = this.count;
+    if (n === 0) return 1;
     let size = 1 + (n >> 1) + 1 + n;
-    if (freshSet) for (const slot of freshSet) size += 1 + 3 * this.atoms[slot]!.name.length;
-    const out = new Uint8Array(size);
-    out[0] = n;
-    let pos = 2 + (n >> 1);
+    for (let slot = this.firstNew; slot < this.slots.size; slot++) size += 1 + 3 * this.atoms[slot]!.name.length;
+    return size;
+  }
+
+  /** Writes this packet's header part from NumberOfAtomCacheRefs on (flags, then each ref's index, and text the first time); returns the end. */
+  writeHeader(out: Uint8Array, pos: number): number {
+    const n = this.count;
+    out[pos] = n;
+    if (n === 0) return pos + 1;
+    const flags = pos + 1;
+    const flagBytes = (n >> 1) + 1;
+    out.fill(0, flags, flags + flagBytes); // the nibble after the last ref (LongAtoms) stays 0
+    pos = flags + flagBytes;
     for (let k = 0; k < n; k++) {
       const slot = this.refs[k]!;
-      const isNew = freshSet?.has(slot) === true;
-      // Nibble k: NewCacheEntryFlag and SegmentIndex; the nibble after the last (LongAtoms) stays 0.
-      out[1 + (k >> 1)]! |= ((isNew ? 8 : 0) | (slot >> 8)) << (k & 1 ? 4 : 0);
+      const isNew = slot >= this.firstNew;
+      // Nibble k: NewCacheEntryFlag and SegmentIndex.
+      out[flags + (k >> 1)]! |= ((isNew ? 8 : 0) | (slot >> 8)) << (k & 1 ? 4 : 0);
       out[pos++] = slot & 0xff;
       if (isNew) {
         // At most 85 UTF-16 units (see ref): at most 255 bytes.
@@ -131,8 +142,6 @@ export class OutAtomCache implements AtomRefs {
         pos = end;
       }
     }
-    return out.subarray(0, pos);
+    return pos;
   }
 }
-
-const NO_REFS = Uint8Array.of(0);

@@ -74,11 +74,15 @@ export class PacketReader {
   }
 }
 
+const HEAD_SLAB = 16 * 1024;
+
 /** Writes one connection's packets in the form its negotiated flags require. */
 export class PacketWriter {
   readonly header: boolean;
   readonly fragments: boolean;
   private readonly atoms: OutAtomCache | undefined;
+  private slab = new Uint8Array(0);
+  private slabPos = 0;
   private seq = 0n;
 
   constructor(flags: bigint) {
@@ -108,14 +112,28 @@ export class PacketWriter {
       this.atoms.abort();
       throw e;
     }
-    const refs = this.atoms.header();
-    if (this.fragments && body.length > FRAGMENT_SIZE) return fragmentPackets(this.nextSeq(), body, refs);
-    const head = new Uint8Array(4 + 2 + refs.length);
-    new DataView(head.buffer).setUint32(0, 2 + refs.length + body.length);
-    head[4] = VERSION;
-    head[5] = DIST_HEADER;
-    head.set(refs, 6);
-    return [head, body];
+    if (this.fragments && body.length > FRAGMENT_SIZE) {
+      const refs = new Uint8Array(this.atoms.headerSize());
+      return fragmentPackets(this.nextSeq(), body, refs.subarray(0, this.atoms.writeHeader(refs, 0)));
+    }
+    // The head (length, 131 68, atom-cache refs) from a slab, as the encoder's results: views never written again.
+    const room = 6 + this.atoms.headerSize();
+    if (this.slab.length - this.slabPos < room) {
+      this.slab = new Uint8Array(Math.max(HEAD_SLAB, room));
+      this.slabPos = 0;
+    }
+    const slab = this.slab;
+    const at = this.slabPos;
+    const end = this.atoms.writeHeader(slab, at + 6);
+    const length = end - at - 4 + body.length;
+    slab[at] = length >>> 24;
+    slab[at + 1] = (length >>> 16) & 0xff;
+    slab[at + 2] = (length >>> 8) & 0xff;
+    slab[at + 3] = length & 0xff;
+    slab[at + 4] = VERSION;
+    slab[at + 5] = DIST_HEADER;
+    this.slabPos = end;
+    return [slab.subarray(at, end), body];
   }
 
   private nextSeq(): bigint {
