@@ -15,17 +15,6 @@ import type { RemoteSignals } from '../process/remote.js';
 import { atom, type Atom } from '../term/atom.js';
 import type { Pid, Reference, Term } from '../term/values.js';
 
-type Signal = (c: Connection, flags: bigint) => void;
-
-/** Signals waiting for a connection to be set up; past this many, senders are asked to wait for it. */
-const WAITING_LIMIT = 16 * 1024;
-
-interface Waiting {
-  readonly signals: Signal[];
-  /** Settles when the signals went out or were dropped; made for the first sender that waits. */
-  sent?: { readonly promise: Promise<void>; readonly resolve: () => void };
-}
-
 export interface Links {
   /** The connection to `node` if it is up. */
   connected(node: string): { connection: Connection; flags: bigint } | undefined;
@@ -35,18 +24,44 @@ export interface Links {
   unreachable(node: string, error: unknown): void;
 }
 
+/** The signals, as numbers: a waiting signal is its kind and up to four arguments in a flat array, not a closure. */
+const enum K {
+  send,
+  regSend,
+  aliasSend,
+  link,
+  unlink,
+  unlinkAck,
+  exit,
+  exit2,
+  monitor,
+  demonitor,
+  down,
+}
+const WIDTH = 5;
+
+/** Signals waiting for a connection to be set up; past this many, senders are asked to wait for it. */
+const WAITING_LIMIT = 16 * 1024;
+
+interface Waiting {
+  /** WIDTH slots per signal: kind, then its arguments. */
+  readonly signals: unknown[];
+  /** Settles when the signals went out or were dropped; made for the first sender that waits. */
+  sent?: { readonly promise: Promise<void>; readonly resolve: () => void };
+}
+
 export class Outbound implements RemoteSignals {
   private readonly waiting = new Map<string, Waiting>();
 
   constructor(private readonly links: Links) {}
 
-  private to(node: Atom, signal: Signal): void {
+  private to(node: Atom, kind: K, a: unknown, b?: unknown, c?: unknown, d?: unknown): void {
     const name = node.name;
     const up = this.links.connected(name);
-    if (up) return signal(up.connection, up.flags);
+    if (up) return emit(up.connection, up.flags, kind, a, b, c, d);
     const queue = this.waiting.get(name);
-    if (queue) return void queue.signals.push(signal);
-    this.waiting.set(name, { signals: [signal] });
+    if (queue) return void queue.signals.push(kind, a, b, c, d);
+    this.waiting.set(name, { signals: [kind, a, b, c, d] });
     this.links.connect(name).then(
       () => this.flush(name),
       (e: unknown) => {
@@ -56,13 +71,22 @@ export class Outbound implements RemoteSignals {
     );
   }
 
-  /** Sends what waited for `node`, in order (also called when the peer connected to us first). */
+  /** Sends what waited for `node`, in order (also called when the peer connected to us first); each signal's slots are let go as it is sent. */
   flush(node: string): void {
     const queue = this.waiting.get(node);
     const up = this.links.connected(node);
     if (!queue || !up) return;
     this.release(node);
-    for (const s of queue.signals) s(up.connection, up.flags);
+    const q = queue.signals;
+    for (let i = 0; i < q.length; i += WIDTH) {
+      const kind = q[i] as K;
+      const a = q[i + 1];
+      const b = q[i + 2];
+      const c = q[i + 3];
+      const d = q[i + 4];
+      q.fill(undefined, i, i + WIDTH);
+      emit(up.connection, up.flags, kind, a, b, c, d);
+    }
   }
 
   private release(node: string): void {
@@ -80,7 +104,7 @@ export class Outbound implements RemoteSignals {
     const up = this.links.connected(node.name);
     if (up) return up.connection.needsDrain ? up.connection.drained() : undefined;
     const queue = this.waiting.get(node.name);
-    if (queue === undefined || queue.signals.length < WAITING_LIMIT) return undefined;
+    if (queue === undefined || queue.signals.length < WAITING_LIMIT * WIDTH) return undefined;
     if (queue.sent === undefined) {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
@@ -102,38 +126,66 @@ export class Outbound implements RemoteSignals {
   }
 
   send(from: Pid, to: Pid, message: Term): void {
-    this.to(to.node, (c, f) => (f & Dflag.SEND_SENDER ? c.send(control.sendSender(from, to), message) : c.send(control.send(to), message)));
+    this.to(to.node, K.send, from, to, message);
   }
   regSend(from: Pid, name: Atom, node: Atom, message: Term): void {
-    this.to(node, (c) => c.send(control.regSend(from, name), message));
+    this.to(node, K.regSend, from, name, message);
   }
   aliasSend(from: Pid, alias: Reference, message: Term): void {
-    this.to(alias.node, (c) => c.send(control.aliasSend(from, alias), message));
+    this.to(alias.node, K.aliasSend, from, alias, message);
   }
   link(from: Pid, to: Pid): void {
-    this.to(to.node, (c) => c.send(control.link(from, to)));
+    this.to(to.node, K.link, from, to);
   }
   unlink(from: Pid, to: Pid, id: bigint): void {
-    this.to(to.node, (c) => c.send(control.unlinkId(id, from, to)));
+    this.to(to.node, K.unlink, from, to, id);
   }
   unlinkAck(from: Pid, to: Pid, id: bigint): void {
-    this.to(to.node, (c) => c.send(control.unlinkIdAck(id, from, to)));
+    this.to(to.node, K.unlinkAck, from, to, id);
   }
   exit(from: Pid, to: Pid, reason: Term): void {
-    this.to(to.node, (c, f) => (f & Dflag.EXIT_PAYLOAD ? c.send(control.payloadExit(from, to), reason) : c.send(control.exit(from, to, reason))));
+    this.to(to.node, K.exit, from, to, reason);
   }
   exit2(from: Pid, to: Pid, reason: Term): void {
-    this.to(to.node, (c, f) => (f & Dflag.EXIT_PAYLOAD ? c.send(control.payloadExit2(from, to), reason) : c.send(control.exit2(from, to, reason))));
+    this.to(to.node, K.exit2, from, to, reason);
   }
   monitor(from: Pid, target: Pid | Atom, node: Atom, ref: Reference): void {
-    this.to(node, (c) => c.send(control.monitorP(from, target, ref)));
+    this.to(node, K.monitor, from, target, ref);
   }
   demonitor(from: Pid, target: Pid | Atom, node: Atom, ref: Reference): void {
-    this.to(node, (c) => c.send(control.demonitorP(from, target, ref)));
+    this.to(node, K.demonitor, from, target, ref);
   }
   down(target: Pid | Atom, watcher: Pid, ref: Reference, reason: Term): void {
-    this.to(watcher.node, (c, f) =>
-      f & Dflag.EXIT_PAYLOAD ? c.send(control.payloadMonitorPExit(target, watcher, ref), reason) : c.send(control.monitorPExit(target, watcher, ref, reason)),
-    );
+    this.to(watcher.node, K.down, target, watcher, ref, reason);
+  }
+}
+
+/** One signal as the control message the negotiated flags call for. */
+function emit(c: Connection, f: bigint, kind: K, a: unknown, b: unknown, x: unknown, d: unknown): void {
+  switch (kind) {
+    case K.send:
+      return void (f & Dflag.SEND_SENDER ? c.send(control.sendSender(a as Pid, b as Pid), x as Term) : c.send(control.send(b as Pid), x as Term));
+    case K.regSend:
+      return void c.send(control.regSend(a as Pid, b as Atom), x as Term);
+    case K.aliasSend:
+      return void c.send(control.aliasSend(a as Pid, b as Reference), x as Term);
+    case K.link:
+      return void c.send(control.link(a as Pid, b as Pid));
+    case K.unlink:
+      return void c.send(control.unlinkId(x as bigint, a as Pid, b as Pid));
+    case K.unlinkAck:
+      return void c.send(control.unlinkIdAck(x as bigint, a as Pid, b as Pid));
+    case K.exit:
+      return void (f & Dflag.EXIT_PAYLOAD ? c.send(control.payloadExit(a as Pid, b as Pid), x as Term) : c.send(control.exit(a as Pid, b as Pid, x as Term)));
+    case K.exit2:
+      return void (f & Dflag.EXIT_PAYLOAD ? c.send(control.payloadExit2(a as Pid, b as Pid), x as Term) : c.send(control.exit2(a as Pid, b as Pid, x as Term)));
+    case K.monitor:
+      return void c.send(control.monitorP(a as Pid, b as Pid | Atom, x as Reference));
+    case K.demonitor:
+      return void c.send(control.demonitorP(a as Pid, b as Pid | Atom, x as Reference));
+    case K.down:
+      return void (f & Dflag.EXIT_PAYLOAD
+        ? c.send(control.payloadMonitorPExit(a as Pid | Atom, b as Pid, x as Reference), d as Term)
+        : c.send(control.monitorPExit(a as Pid | Atom, b as Pid, x as Reference, d as Term)));
   }
 }

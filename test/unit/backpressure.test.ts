@@ -7,10 +7,10 @@
  */
 import { createServer, connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { control } from '../../generated/control.js';
+import { control, parseControl } from '../../generated/control.js';
 import { Dflag } from '../../generated/handshake.js';
 import { Connection, type ConnectionClosed, type ConnectionSink } from '../../runtime/connection/connection.js';
-import { atom, Pid, tuple, type Term } from '../../runtime/index.js';
+import { atom, Pid, Reference, tuple, type Term, type Tuple } from '../../runtime/index.js';
 import { Outbound, type Links } from '../../runtime/node/remote.js';
 import { on, P, ProcessTable, type RemoteSignals } from '../../runtime/process/index.js';
 
@@ -167,6 +167,36 @@ describe('Outbound busy/drain', () => {
     l.fail();
     await drained;
     expect(out.busy(atom('b@h'))).toBeUndefined();
+  });
+
+  it('signals that waited for the connection go out in order, each as the flags call for, and later ones after them', async () => {
+    const sent: unknown[] = [];
+    const fake = { send: (ctl: Term, payload?: Term) => (sent.push(parseControl(ctl as Tuple).kind, payload ?? null), true), needsDrain: false };
+    let up: { connection: Connection; flags: bigint } | undefined;
+    let connected!: () => void;
+    const out = new Outbound({
+      connected: () => up,
+      connect: () => new Promise<void>((r) => (connected = r)),
+      unreachable: () => {},
+    });
+    const b = new Pid(atom('b@h'), 1, 0, 1);
+    const ref = new Reference(atom('a@h'), 4, [1, 2, 3]);
+    out.send(pid, b, 'm1');
+    out.link(pid, b);
+    out.regSend(pid, atom('reg'), atom('b@h'), 'm2');
+    out.exit(pid, b, atom('boom'));
+    out.monitor(pid, b, atom('b@h'), ref);
+    out.down(pid, b, ref, atom('normal'));
+    out.unlink(pid, b, 7n);
+    expect(sent).toEqual([]);
+    up = { connection: fake as unknown as Connection, flags: Dflag.SEND_SENDER | Dflag.EXIT_PAYLOAD | Dflag.UNLINK_ID };
+    connected();
+    await new Promise((r) => setTimeout(r, 0));
+    out.send(pid, b, 'm3');
+    expect(sent).toEqual([
+      'send_sender', 'm1', 'link', null, 'reg_send', 'm2', 'payload_exit', atom('boom'),
+      'monitor_p', null, 'payload_monitor_p_exit', atom('normal'), 'unlink_id', null, 'send_sender', 'm3',
+    ]);
   });
 
   it('drain resolves at once for a node that is neither connected nor being connected', async () => {
