@@ -128,7 +128,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    */
   send(control: Term, payload?: Term): boolean {
     if (this.closedWith) throw this.closedWith;
-    for (const p of this.writer.write(control, payload)) this.append(p);
+    return this.queue(this.writer.write(control, payload));
+  }
+
+  /** As `send`, with the payload already encoded (`encode`'s bytes): for signals that waited for the connection. */
+  sendEncoded(control: Term, payload: Uint8Array): boolean {
+    if (this.closedWith) throw this.closedWith;
+    return this.queue(this.writer.writeEncoded(control, payload));
+  }
+
+  private queue(runs: Uint8Array[]): boolean {
+    for (const p of runs) this.append(p);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       // One write once the current callback and every promise job it sets off

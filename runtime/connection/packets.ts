@@ -76,6 +76,18 @@ export class PacketReader {
 
 const HEAD_SLAB = 16 * 1024;
 
+function u32(n: number): Uint8Array {
+  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}
+
+function join(a: Uint8Array, b: Uint8Array | undefined): Uint8Array {
+  if (b === undefined) return a;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 /** Writes one connection's packets in the form its negotiated flags require. */
 export class PacketWriter {
   readonly header: boolean;
@@ -97,12 +109,26 @@ export class PacketWriter {
    * and its terms are two runs).
    */
   write(control: Term, payload?: Term): Uint8Array[] {
-    const terms = payload === undefined ? [control] : [control, payload];
-    if (!this.header) return [encodePacket([PASS_THROUGH], terms, true)];
+    return this.frame(payload === undefined ? [control] : [control, payload], undefined);
+  }
+
+  /** As `write`, with the payload already encoded (`encode`'s bytes, 131 first; its atoms stay inline). */
+  writeEncoded(control: Term, payload: Uint8Array): Uint8Array[] {
+    return this.frame([control], payload);
+  }
+
+  /** `terms`, then the body of `encoded` (an encoded term) when given. */
+  private frame(terms: Term[], encoded: Uint8Array | undefined): Uint8Array[] {
+    const tail = encoded?.subarray(1);
+    const extra = tail === undefined ? 0 : tail.length;
+    if (!this.header) {
+      const p = encodePacket([PASS_THROUGH], terms, true);
+      return encoded === undefined ? [p] : [u32(p.length - 4 + encoded.length), p.subarray(4), encoded];
+    }
     if (this.atoms === undefined) {
       const packet = encodePacket([VERSION, DIST_HEADER, 0], terms, false);
-      if (!this.fragments || packet.length - 4 - 3 <= FRAGMENT_SIZE) return [packet];
-      return fragmentPackets(this.nextSeq(), packet.subarray(7));
+      if (this.fragments && packet.length - 7 + extra > FRAGMENT_SIZE) return fragmentPackets(this.nextSeq(), join(packet.subarray(7), tail));
+      return tail === undefined ? [packet] : [u32(packet.length - 4 + extra), packet.subarray(4), tail];
     }
     this.atoms.begin();
     let body: Uint8Array;
@@ -112,9 +138,9 @@ export class PacketWriter {
       this.atoms.abort();
       throw e;
     }
-    if (this.fragments && body.length > FRAGMENT_SIZE) {
+    if (this.fragments && body.length + extra > FRAGMENT_SIZE) {
       const refs = new Uint8Array(this.atoms.headerSize());
-      return fragmentPackets(this.nextSeq(), body, refs.subarray(0, this.atoms.writeHeader(refs, 0)));
+      return fragmentPackets(this.nextSeq(), join(body, tail), refs.subarray(0, this.atoms.writeHeader(refs, 0)));
     }
     // The head (length, 131 68, atom-cache refs) from a slab, as the encoder's results: views never written again.
     const room = 6 + this.atoms.headerSize();
@@ -125,7 +151,7 @@ export class PacketWriter {
     const slab = this.slab;
     const at = this.slabPos;
     const end = this.atoms.writeHeader(slab, at + 6);
-    const length = end - at - 4 + body.length;
+    const length = end - at - 4 + body.length + extra;
     slab[at] = length >>> 24;
     slab[at + 1] = (length >>> 16) & 0xff;
     slab[at + 2] = (length >>> 8) & 0xff;
@@ -133,7 +159,7 @@ export class PacketWriter {
     slab[at + 4] = VERSION;
     slab[at + 5] = DIST_HEADER;
     this.slabPos = end;
-    return [slab.subarray(at, end), body];
+    return tail === undefined ? [slab.subarray(at, end), body] : [slab.subarray(at, end), body, tail];
   }
 
   private nextSeq(): bigint {

@@ -9,6 +9,7 @@
  * a sender wait (a process at its next receive, see RemoteSignals.busy).
  */
 import { control } from '../../generated/control.js';
+import { encode } from '../etf/codec.js';
 import { Dflag } from '../../generated/handshake.js';
 import type { Connection } from '../connection/connection.js';
 import type { RemoteSignals } from '../process/remote.js';
@@ -44,8 +45,10 @@ const WIDTH = 5;
 const WAITING_LIMIT = 16 * 1024;
 
 interface Waiting {
-  /** WIDTH slots per signal: kind, then its arguments. */
+  /** WIDTH slots per signal: kind, then its arguments (for a message, its encoded length in `bytes`). */
   readonly signals: unknown[];
+  /** The waiting messages, encoded: bytes are smaller than the terms they came from. */
+  readonly bytes: WaitingBytes;
   /** Settles when the signals went out or were dropped; made for the first sender that waits. */
   sent?: { readonly promise: Promise<void>; readonly resolve: () => void };
 }
@@ -59,9 +62,18 @@ export class Outbound implements RemoteSignals {
     const name = node.name;
     const up = this.links.connected(name);
     if (up) return emit(up.connection, up.flags, kind, a, b, c, d);
-    const queue = this.waiting.get(name);
-    if (queue) return void queue.signals.push(kind, a, b, c, d);
-    this.waiting.set(name, { signals: [kind, a, b, c, d] });
+    // A message is encoded now: an encode error reaches the sender, as on a live connection.
+    const encoded = kind <= K.aliasSend ? encode(c as Term) : undefined;
+    let queue = this.waiting.get(name);
+    if (queue === undefined) {
+      queue = { signals: [], bytes: new WaitingBytes() };
+      this.waiting.set(name, queue);
+      this.connect(name);
+    }
+    queue.signals.push(kind, a, b, encoded === undefined ? c : queue.bytes.add(encoded), d);
+  }
+
+  private connect(name: string): void {
     this.links.connect(name).then(
       () => this.flush(name),
       (e: unknown) => {
@@ -85,7 +97,8 @@ export class Outbound implements RemoteSignals {
       const c = q[i + 3];
       const d = q[i + 4];
       q.fill(undefined, i, i + WIDTH);
-      emit(up.connection, up.flags, kind, a, b, c, d);
+      if (kind <= K.aliasSend) emitEncoded(up.connection, up.flags, kind, a as Pid, b, queue.bytes.take(c as number));
+      else emit(up.connection, up.flags, kind, a, b, c, d);
     }
   }
 
@@ -157,6 +170,53 @@ export class Outbound implements RemoteSignals {
   }
   down(target: Pid | Atom, watcher: Pid, ref: Reference, reason: Term): void {
     this.to(watcher.node, K.down, target, watcher, ref, reason);
+  }
+}
+
+/** A message that waited, already encoded. */
+function emitEncoded(c: Connection, f: bigint, kind: K, from: Pid, to: unknown, bytes: Uint8Array): void {
+  if (kind === K.send) void (f & Dflag.SEND_SENDER ? c.sendEncoded(control.sendSender(from, to as Pid), bytes) : c.sendEncoded(control.send(to as Pid), bytes));
+  else if (kind === K.regSend) c.sendEncoded(control.regSend(from, to as Atom), bytes);
+  else c.sendEncoded(control.aliasSend(from, to as Reference), bytes);
+}
+
+const BYTES_CHUNK = 256 * 1024;
+
+/**
+ * Encoded messages in large chunks, read back in the order added (a message
+ * that did not fit in a chunk's rest starts the next, on both sides); a
+ * chunk read to its end is let go.
+ */
+class WaitingBytes {
+  private readonly chunks: (Uint8Array | undefined)[] = [];
+  private chunk = new Uint8Array(0);
+  private pos = 0;
+  private readChunk = 0;
+  private readPos = 0;
+
+  /** Copies `bytes` in; returns their length, which `take` needs back. */
+  add(bytes: Uint8Array): number {
+    if (bytes.length > this.chunk.length - this.pos) {
+      this.chunk = new Uint8Array(Math.max(BYTES_CHUNK, bytes.length));
+      this.chunks.push(this.chunk);
+      this.pos = 0;
+    }
+    this.chunk.set(bytes, this.pos);
+    this.pos += bytes.length;
+    return bytes.length;
+  }
+
+  /** The next `n` bytes added. */
+  take(n: number): Uint8Array {
+    let c = this.chunks[this.readChunk]!;
+    if (this.readPos + n > c.length) {
+      this.chunks[this.readChunk++] = undefined;
+      c = this.chunks[this.readChunk]!;
+      this.readPos = 0;
+    }
+    const out = c.subarray(this.readPos, this.readPos + n);
+    this.readPos += n;
+    return out;
   }
 }
 

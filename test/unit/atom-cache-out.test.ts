@@ -5,12 +5,14 @@
  * one, what PacketReader (the receive side, checked against OTP's headers)
  * reads back across packets and fragments, the limits (2048 slots, 255 refs
  * a packet, long atoms inline), and a failed encode announcing nothing.
+ * Also writeEncoded (a payload encoded before the connection was up) in
+ * every form.
  */
 import { describe, expect, it } from 'vitest';
 import { control, parseControl } from '../../generated/control.js';
 import { Dflag } from '../../generated/handshake.js';
 import { PacketReader, PacketWriter } from '../../runtime/connection/packets.js';
-import { atom, EncodeError, equals, Pid, tuple, type Term } from '../../runtime/index.js';
+import { atom, encode, EncodeError, equals, Pid, tuple, type Term } from '../../runtime/index.js';
 
 const CACHE = Dflag.DIST_HDR_ATOM_CACHE | Dflag.FRAGMENTS;
 const pid = new Pid(atom('ts@h'), 1, 0, 4);
@@ -73,5 +75,30 @@ describe('PacketWriter with DIST_HDR_ATOM_CACHE', () => {
     expect(() => w.write(control.sendSender(pid, pid), tuple(atom('fresh'), Symbol('no') as unknown as Term))).toThrow(EncodeError);
     const [[, p]] = readAll(reader, w.write(control.sendSender(pid, pid), atom('fresh'))) as [[Term, Term]];
     expect(p).toBe(atom('fresh'));
+  });
+});
+
+describe('PacketWriter.writeEncoded', () => {
+  const forms = [
+    ['p', 0n],
+    ['131 68 without refs', Dflag.FRAGMENTS],
+    ['131 68 with the atom cache', CACHE],
+  ] as const;
+  for (const [form, flags] of forms)
+    it(`in the ${form} form reads back as write's packets do, fragmented too`, () => {
+      const w = new PacketWriter(flags);
+      const reader = new PacketReader();
+      const msgs: Term[] = [tuple(atom('seq'), 1, atom('a')), tuple(atom('blob'), new Uint8Array(200_000).fill(3)), atom('a')];
+      for (const m of msgs) {
+        const [[c, p]] = readAll(reader, w.writeEncoded(control.sendSender(pid, pid), encode(m))) as [[Term, Term]];
+        expect(parseControl(c)).toEqual({ kind: 'send_sender', from: pid, to: pid });
+        expect(equals(p, m)).toBe(true);
+      }
+    });
+
+  it('is byte for byte what write makes, without the atom cache', () => {
+    const m = tuple(atom('$gen_call'), 'user:1', [1, 2]);
+    for (const flags of [0n, Dflag.FRAGMENTS])
+      expect(concat(new PacketWriter(flags).writeEncoded(control.regSend(pid, atom('x')), encode(m)))).toEqual(concat(new PacketWriter(flags).write(control.regSend(pid, atom('x')), m)));
   });
 });

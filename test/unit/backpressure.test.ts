@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { control, parseControl } from '../../generated/control.js';
 import { Dflag } from '../../generated/handshake.js';
 import { Connection, type ConnectionClosed, type ConnectionSink } from '../../runtime/connection/connection.js';
-import { atom, Pid, Reference, tuple, type Term, type Tuple } from '../../runtime/index.js';
+import { atom, decode, EncodeError, Pid, Reference, tuple, type Term, type Tuple } from '../../runtime/index.js';
 import { Outbound, type Links } from '../../runtime/node/remote.js';
 import { on, P, ProcessTable, type RemoteSignals } from '../../runtime/process/index.js';
 
@@ -171,7 +171,12 @@ describe('Outbound busy/drain', () => {
 
   it('signals that waited for the connection go out in order, each as the flags call for, and later ones after them', async () => {
     const sent: unknown[] = [];
-    const fake = { send: (ctl: Term, payload?: Term) => (sent.push(parseControl(ctl as Tuple).kind, payload ?? null), true), needsDrain: false };
+    const fake = {
+      send: (ctl: Term, payload?: Term) => (sent.push(parseControl(ctl as Tuple).kind, payload ?? null), true),
+      // Messages that waited were encoded when sent.
+      sendEncoded: (ctl: Term, bytes: Uint8Array) => (sent.push(parseControl(ctl as Tuple).kind, decode(bytes)), true),
+      needsDrain: false,
+    };
     let up: { connection: Connection; flags: bigint } | undefined;
     let connected!: () => void;
     const out = new Outbound({
@@ -181,9 +186,9 @@ describe('Outbound busy/drain', () => {
     });
     const b = new Pid(atom('b@h'), 1, 0, 1);
     const ref = new Reference(atom('a@h'), 4, [1, 2, 3]);
-    out.send(pid, b, 'm1');
+    out.send(pid, b, atom('m1'));
     out.link(pid, b);
-    out.regSend(pid, atom('reg'), atom('b@h'), 'm2');
+    out.regSend(pid, atom('reg'), atom('b@h'), atom('m2'));
     out.exit(pid, b, atom('boom'));
     out.monitor(pid, b, atom('b@h'), ref);
     out.down(pid, b, ref, atom('normal'));
@@ -192,11 +197,16 @@ describe('Outbound busy/drain', () => {
     up = { connection: fake as unknown as Connection, flags: Dflag.SEND_SENDER | Dflag.EXIT_PAYLOAD | Dflag.UNLINK_ID };
     connected();
     await new Promise((r) => setTimeout(r, 0));
-    out.send(pid, b, 'm3');
+    out.send(pid, b, atom('m3'));
     expect(sent).toEqual([
-      'send_sender', 'm1', 'link', null, 'reg_send', 'm2', 'payload_exit', atom('boom'),
-      'monitor_p', null, 'payload_monitor_p_exit', atom('normal'), 'unlink_id', null, 'send_sender', 'm3',
+      'send_sender', atom('m1'), 'link', null, 'reg_send', atom('m2'), 'payload_exit', atom('boom'),
+      'monitor_p', null, 'payload_monitor_p_exit', atom('normal'), 'unlink_id', null, 'send_sender', atom('m3'),
     ]);
+  });
+
+  it('a message that cannot be encoded throws at the send while the connection is being set up, as on a live one', () => {
+    const out = new Outbound(pendingLinks().links);
+    expect(() => out.send(pid, new Pid(atom('b@h'), 1, 0, 1), Symbol('x') as unknown as Term)).toThrow(EncodeError);
   });
 
   it('drain resolves at once for a node that is neither connected nor being connected', async () => {
