@@ -89,6 +89,8 @@ export class ProcessContext {
    * Selective receive: the first queued message, in arrival order, that
    * matches a clause is removed and that clause's handler result returned;
    * the others keep their places. Without clauses, takes the first message.
+   * After a `send` to a busy connection, it first waits for that connection
+   * to drain (then its timeout starts).
    */
   receive<const C extends Clauses, A>(clauses: C, options: AfterOptions<A>): Promise<ReceiveResult<C> | Awaited<A>>;
   receive<const C extends Clauses = undefined>(clauses?: C, options?: ReceiveOptions): Promise<ReceiveResult<C>>;
