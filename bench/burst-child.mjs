@@ -57,8 +57,12 @@ if (scenario === 'burst' || scenario === 'burst-cold') {
     sent = N;
   }).exited;
 } else {
-  if (scenario === 'stopped') erl.kill('SIGSTOP');
   const until = Date.now() + SECONDS * 1000;
+  // On a timer, not after the loop: a sender suspended by the stopped peer only goes on once it runs again.
+  if (scenario === 'stopped') {
+    erl.kill('SIGSTOP');
+    setTimeout(() => erl.kill('SIGCONT'), SECONDS * 1000);
+  }
   if (scenario === 'slow-node') {
     while (Date.now() < until) {
       for (let k = 0; k < 1000; k++) node.send(['sink', peer], msg(sent++));
@@ -76,7 +80,6 @@ if (scenario === 'burst' || scenario === 'burst-cold') {
       }
     }).exited;
   }
-  if (scenario === 'stopped') erl.kill('SIGCONT');
 }
 const sendMs = Math.round(performance.now() - t0);
 // An erpc call over the same connection, after every message: answered once the sink has taken them all.

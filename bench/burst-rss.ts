@@ -22,7 +22,12 @@
  *                  backlog at full speed, so delivery can be checked)
  *   slow-node      the same from outside any process with node.send, awaiting
  *                  node.drain(peer) between turns when the node has it
- *   stopped        as slow, to a sink whose erl is SIGSTOPped (SIGCONT after)
+ *   stopped        as slow, to a sink whose erl is SIGSTOPped for S seconds
+ *
+ * The slow sink sleeps, but erl's distribution receiver takes messages into
+ * its mailbox as fast as it can decode them, as between Erlang nodes: "slow"
+ * is the erl node as a whole being slower than the sender, and with
+ * back-pressure the backlog waits in the sink's mailbox, not in ours.
  *
  * Peak RSS is getrusage's maxRSS of the child (the true peak, also inside a
  * synchronous loop no timer can interrupt); `base` is the RSS before sending.
