@@ -23,30 +23,26 @@ export class AtomCache {
    * and returns this packet's atoms, in ref order, and where the control message starts.
    */
   readHeader(buf: Uint8Array, pos: number): { atoms: Atom[]; end: number } {
-    const need = (n: number, what: string): void => {
-      if (pos + n > buf.length) throw new DecodeError('TRUNCATED', pos, `distribution header: ${what}`);
-    };
-    need(1, 'NumberOfAtomCacheRefs');
+    // Every packet of a connection with the cache has a header: no closures or views made per packet.
+    if (pos >= buf.length) truncated(pos, 'NumberOfAtomCacheRefs');
     const n = buf[pos++]!;
-    if (n === 0) return { atoms: [], end: pos };
-    const flagBytes = (n >> 1) + 1;
-    need(flagBytes, 'flags');
-    const flags = buf.subarray(pos, pos + flagBytes);
-    pos += flagBytes;
+    if (n === 0) return { atoms: NO_ATOMS, end: pos };
+    const flags = pos;
+    pos += (n >> 1) + 1;
+    if (pos > buf.length) truncated(flags, 'flags');
     // Nibble k: low half of byte k/2 when k is even, high half when odd.
-    const nibble = (k: number): number => (k & 1 ? flags[k >> 1]! >> 4 : flags[k >> 1]! & 0x0f);
-    const longAtoms = (nibble(n) & 1) === 1;
-    const atoms: Atom[] = [];
+    const longAtoms = ((n & 1 ? buf[flags + (n >> 1)]! >> 4 : buf[flags + (n >> 1)]!) & 1) === 1;
+    const atoms: Atom[] = new Array<Atom>(n);
     for (let k = 0; k < n; k++) {
-      const f = nibble(k);
+      const f = (k & 1 ? buf[flags + (k >> 1)]! >> 4 : buf[flags + (k >> 1)]!) & 0x0f;
       const segment = f & 7;
-      need(1, `ref ${k} InternalSegmentIndex`);
+      if (pos >= buf.length) truncated(pos, `ref ${k} InternalSegmentIndex`);
       const slot = segment * 256 + buf[pos++]!;
       if (f & 8) {
-        need(longAtoms ? 2 : 1, `ref ${k} length`);
+        if (pos + (longAtoms ? 2 : 1) > buf.length) truncated(pos, `ref ${k} length`);
         const len = longAtoms ? (buf[pos]! << 8) | buf[pos + 1]! : buf[pos]!;
         pos += longAtoms ? 2 : 1;
-        need(len, `ref ${k} atom text`);
+        if (pos + len > buf.length) truncated(pos, `ref ${k} atom text`);
         const name = utf8Decode(buf, pos, pos + len);
         if (codePointLength(name) > MAX_ATOM_CHARS) throw new DecodeError('ATOM_TOO_LONG', pos, `cached atom of ${codePointLength(name)} characters`);
         pos += len;
@@ -54,10 +50,16 @@ export class AtomCache {
       }
       const atom = this.slots[slot];
       if (atom === undefined) throw new DecodeError('ATOM_CACHE_REF', pos, `ref ${k} names empty cache slot ${segment}/${slot & 255}`);
-      atoms.push(atom);
+      atoms[k] = atom;
     }
     return { atoms, end: pos };
   }
+}
+
+const NO_ATOMS: Atom[] = [];
+
+function truncated(pos: number, what: string): never {
+  throw new DecodeError('TRUNCATED', pos, `distribution header: ${what}`);
 }
 
 /**
