@@ -9,9 +9,9 @@
  * a sender wait (a process at its next receive, see RemoteSignals.busy).
  */
 import { control } from '../../generated/control.js';
-import { encode } from '../etf/codec.js';
 import { Dflag } from '../../generated/handshake.js';
 import type { Connection } from '../connection/connection.js';
+import { encode } from '../etf/codec.js';
 import type { RemoteSignals } from '../process/remote.js';
 import { atom, type Atom } from '../term/atom.js';
 import type { Pid, Reference, Term } from '../term/values.js';
@@ -128,7 +128,8 @@ export class Outbound implements RemoteSignals {
 
   /**
    * Resolves once nothing makes a sender to `node` wait (see `busy`): at
-   * once when it is not connected, or connected below the mark. Never
+   * once when it is connected below the mark, or neither connected nor
+   * being connected with many signals waiting. Never
    * rejects: it paces a sender and says nothing of delivery; a connection
    * that goes down (or cannot be made) settles it, and links, monitors and
    * 'nodedown' say what was lost.
