@@ -8,11 +8,12 @@
  * Also writeEncoded (a payload encoded before the connection was up) in
  * every form.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { control, parseControl } from '../../generated/control.js';
 import { Dflag } from '../../generated/handshake.js';
 import { PacketReader, PacketWriter } from '../../runtime/connection/packets.js';
-import { atom, encode, EncodeError, equals, Pid, tuple, type Term } from '../../runtime/index.js';
+import { atom, DecodeError, encode, EncodeError, equals, Pid, tuple, type Term } from '../../runtime/index.js';
 
 const CACHE = Dflag.DIST_HDR_ATOM_CACHE | Dflag.FRAGMENTS;
 const pid = new Pid(atom('ts@h'), 1, 0, 4);
@@ -100,5 +101,25 @@ describe('PacketWriter.writeEncoded', () => {
     const m = tuple(atom('$gen_call'), 'user:1', [1, 2]);
     for (const flags of [0n, Dflag.FRAGMENTS])
       expect(concat(new PacketWriter(flags).writeEncoded(control.regSend(pid, atom('x')), encode(m)))).toEqual(concat(new PacketWriter(flags).write(control.regSend(pid, atom('x')), m)));
+  });
+});
+
+describe('AtomCache.readHeader on bytes from nowhere', () => {
+  it('a cut or mutated header is a DecodeError, never another error, and the reader still reads a good packet after', () => {
+    const good = concat(new PacketWriter(CACHE).write(control.sendSender(pid, pid), tuple(atom('seq'), 1, atom('ünï'))));
+    fc.assert(
+      fc.property(fc.integer({ min: 4, max: good.length }), fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 4 }), (cut, flips) => {
+        const p = good.slice(4, cut);
+        for (const [at, v] of flips) if (p.length > 2) p[2 + (at % (p.length - 2))] = v;
+        const reader = new PacketReader();
+        try {
+          reader.read(p);
+        } catch (e) {
+          expect(e).toBeInstanceOf(DecodeError);
+        }
+        expect(reader.read(good.subarray(4)).kind).toBe('signal');
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
