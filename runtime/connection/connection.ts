@@ -3,7 +3,12 @@
  * frames, ticks and the tick timeout, inbound packets parsed into typed
  * control messages for a sink, outbound packets batched into one socket write
  * per callback (and the promise jobs it sets off), and back-pressure instead
- * of unbounded buffering.
+ * of unbounded buffering: `send` says when the bytes queued are over the
+ * high-water mark, `drained()` waits for them to go below it again (the
+ * node's `drain(peer)` and a suspended process's next receive wait on it, as
+ * Erlang suspends a sender on a busy dist port).
+ * Outbound bytes are copied into large chunks as they are encoded, so what a
+ * burst leaves queued costs its wire size, not an object per message.
  * It never touches a mailbox: the node layer is its sink (style.md, "One seam
  * between protocol and runtime").
  */
@@ -57,15 +62,38 @@ export class ConnectionClosed extends BeamwireError {
   }
 }
 
-export class Connection extends EventEmitter {
+/**
+ * The events of a Connection. Neither is an 'error': a failure closes the
+ * connection, and the reason comes with 'close' (and the sink's `closed`).
+ */
+export interface ConnectionEvents {
+  /** The bytes queued went below the high-water mark after a `send` had found them at or above it. */
+  drain: [];
+  /** The connection ended (once), with why. */
+  close: [reason: ConnectionClosed];
+}
+
+/** Outbound bytes are copied into chunks of this size; a packet over half of it is queued as it is. */
+const CHUNK = 256 * 1024;
+
+export class Connection extends EventEmitter<ConnectionEvents> {
   readonly peer: string;
+  /** Bytes queued (ours and the socket's) at or above which `send` reports back-pressure. */
+  readonly highWaterMark: number;
   private readonly frames: FrameReader;
   private readonly reader: PacketReader;
   private readonly writer: PacketWriter;
-  private readonly highWaterMark: number;
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  /** The chunk being filled; bytes before `start` were handed to the socket, [start, pos) not yet. */
+  private chunk = new Uint8Array(0);
+  private start = 0;
+  private pos = 0;
+  /** Finished runs of bytes (filled chunks, large packets) not yet handed to the socket, in order. */
+  private segments: Uint8Array[] = [];
+  private segmentBytes = 0;
   private flushScheduled = false;
+  /** A send found the queue at or above the mark; 'drain' is owed once it goes below. */
+  private blocked = false;
+  private drainedPromise: Promise<void> | undefined;
   private wroteSinceTick = false;
   private lastHeard = Date.now();
   private readonly ticker: NodeJS.Timeout;
@@ -89,7 +117,7 @@ export class Connection extends EventEmitter {
     this.ticker = setInterval(() => this.tick(), this.ticktimeMs / 4);
     this.ticker.unref();
     socket.on('data', (chunk: Uint8Array) => this.receive(chunk));
-    socket.on('drain', () => this.emit('drain'));
+    socket.on('drain', this.afterWrite);
     socket.on('end', () => this.close(new ConnectionClosed(this.peer, 'closed')));
     socket.on('close', () => this.close(new ConnectionClosed(this.peer, 'closed')));
     socket.on('error', (e) => this.close(new ConnectionClosed(this.peer, 'socket_error', e)));
@@ -104,15 +132,23 @@ export class Connection extends EventEmitter {
 
   /**
    * Queues a control message (and its payload) for the peer. Returns false
-   * when the queue is over the high-water mark: wait for `drained()` before
-   * sending more. Throws ConnectionClosed once the connection is down.
+   * when the queue is at or above the high-water mark: the message is queued
+   * all the same, but the sender should wait for `drained()` before sending
+   * more. Throws ConnectionClosed once the connection is down.
    */
   send(control: Term, payload?: Term): boolean {
     if (this.closedWith) throw this.closedWith;
-    for (const p of this.writer.write(control, payload)) {
-      this.pending.push(p);
-      this.pendingBytes += p.length;
-    }
+    return this.queue(this.writer.write(control, payload));
+  }
+
+  /** As `send`, with the payload already encoded (`encode`'s bytes): for signals that waited for the connection. */
+  sendEncoded(control: Term, payload: Uint8Array): boolean {
+    if (this.closedWith) throw this.closedWith;
+    return this.queue(this.writer.writeEncoded(control, payload));
+  }
+
+  private queue(runs: Uint8Array[]): boolean {
+    for (const p of runs) this.append(p);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       // One write once the current callback and every promise job it sets off
@@ -122,28 +158,41 @@ export class Connection extends EventEmitter {
       // (setImmediate cost an RPC caller ~7% of its latency, BENCHMARKS.md).
       queueMicrotask(this.flushAfterJobs);
     }
-    return this.queued < this.highWaterMark;
+    if (this.queued < this.highWaterMark) return true;
+    this.blocked = true;
+    return false;
   }
 
   /** Bytes waiting: ours not yet handed to the socket, and the socket's own buffer. */
   get queued(): number {
-    return this.pendingBytes + this.socket.writableLength;
+    return this.segmentBytes + (this.pos - this.start) + this.socket.writableLength;
   }
 
-  /** Resolves once the queue is below the high-water mark again (or the connection closes). */
+  /** True while the queue is at or above the high-water mark (a sender should wait for `drained()`). */
+  get needsDrain(): boolean {
+    return !this.closed && this.queued >= this.highWaterMark;
+  }
+
+  /**
+   * Resolves once the queue is below the high-water mark (at once if it is),
+   * or when the connection closes: it never rejects, since it paces a
+   * sender and says nothing of delivery (a lost connection is reported by
+   * 'close', and by links and monitors as noconnection). Every caller
+   * waiting at the same time shares one promise.
+   */
   drained(): Promise<void> {
-    if (this.queued < this.highWaterMark || this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (this.queued < this.highWaterMark || this.closed) {
-          this.off('drain', check);
-          this.off('close', check);
-          resolve();
-        }
+    if (!this.needsDrain) return Promise.resolve();
+    this.blocked = true;
+    return (this.drainedPromise ??= new Promise<void>((resolve) => {
+      const settle = (): void => {
+        this.off('drain', settle);
+        this.off('close', settle);
+        this.drainedPromise = undefined;
+        resolve();
       };
-      this.on('drain', check);
-      this.on('close', check);
-    });
+      this.on('drain', settle);
+      this.on('close', settle);
+    }));
   }
 
   close(reason: ConnectionClosed = new ConnectionClosed(this.peer, 'local')): void {
@@ -151,8 +200,10 @@ export class Connection extends EventEmitter {
     this.closedWith = reason;
     clearInterval(this.ticker);
     this.reader.fragments.clear();
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.segments = [];
+    this.segmentBytes = 0;
+    this.chunk = new Uint8Array(0);
+    this.start = this.pos = 0;
     this.socket.destroy();
     this.sink.closed(this, reason);
     this.emit('close', reason);
@@ -163,13 +214,58 @@ export class Connection extends EventEmitter {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.closedWith || this.pending.length === 0) return;
-    const batch = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.wroteSinceTick = true;
-    this.socket.write(batch);
+    if (!this.closedWith) this.writeOut();
   }
+
+  /** Copies a packet into the chunk being filled; a full chunk goes to the socket at once, so a long burst does not wait for the flush to start writing. */
+  private append(p: Uint8Array): void {
+    if (p.length > this.chunk.length - this.pos) {
+      this.seal();
+      if (this.segmentBytes >= CHUNK) this.writeOut();
+      if (p.length > CHUNK / 2) {
+        // Large packets are exact-size copies already (runtime/wire/writer.ts): queued as they are.
+        this.segments.push(p);
+        this.segmentBytes += p.length;
+        return;
+      }
+      this.chunk = new Uint8Array(CHUNK);
+      this.start = this.pos = 0;
+    }
+    this.chunk.set(p, this.pos);
+    this.pos += p.length;
+  }
+
+  /** Moves the unwritten bytes of the chunk to `segments`. */
+  private seal(): void {
+    if (this.pos === this.start) return;
+    this.segments.push(this.chunk.subarray(this.start, this.pos));
+    this.segmentBytes += this.pos - this.start;
+    this.start = this.pos;
+  }
+
+  /** Hands every queued byte to the socket: one write, or one writev for several runs. The chunk is never written again under what it handed over. */
+  private writeOut(): void {
+    this.seal();
+    const n = this.segments.length;
+    if (n === 0) return;
+    this.wroteSinceTick = true;
+    const segments = this.segments;
+    this.segments = [];
+    this.segmentBytes = 0;
+    if (n === 1) return void this.socket.write(segments[0]!, this.afterWrite);
+    this.socket.cork();
+    for (let i = 0; i < n - 1; i++) this.socket.write(segments[i]!);
+    this.socket.write(segments[n - 1]!, this.afterWrite);
+    this.socket.uncork();
+  }
+
+  /** After a write reached the kernel (and on the socket's 'drain'): owed 'drain' once below the mark. */
+  private readonly afterWrite = (): void => {
+    if (this.blocked && !this.closedWith && this.queued < this.highWaterMark) {
+      this.blocked = false;
+      this.emit('drain');
+    }
+  };
 
   private receive(chunk: Uint8Array): void {
     if (this.closedWith) return;
@@ -199,7 +295,7 @@ export class Connection extends EventEmitter {
       this.close(new ConnectionClosed(this.peer, 'net_tick_timeout'));
       return;
     }
-    if (!this.wroteSinceTick && this.pending.length === 0) this.socket.write(PacketWriter.TICK);
+    if (!this.wroteSinceTick && this.segmentBytes === 0 && this.pos === this.start) this.socket.write(PacketWriter.TICK);
     this.wroteSinceTick = false;
   }
 }

@@ -77,15 +77,16 @@ export class Reassembler {
 
 /**
  * Splits the terms of one message (`body`, no 131s) into framed fragment
- * packets: 131 69 Seq FragId 0 <chunk>, then 131 70 Seq FragId <chunk>, with
- * FragId counting down to 1.
+ * packets: 131 69 Seq FragId <atom-cache header> <chunk>, then 131 70 Seq
+ * FragId <chunk>, with FragId counting down to 1. `atoms` is the header's
+ * part from NumberOfAtomCacheRefs on (a single 0: none).
  */
-export function fragmentPackets(seq: bigint, body: Uint8Array): Uint8Array[] {
+export function fragmentPackets(seq: bigint, body: Uint8Array, atoms: Uint8Array = NO_ATOMS): Uint8Array[] {
   const count = Math.ceil(body.length / FRAGMENT_SIZE);
   const out: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const chunk = body.subarray(i * FRAGMENT_SIZE, (i + 1) * FRAGMENT_SIZE);
-    const head = i === 0 ? 1 + 1 + 8 + 8 + 1 : 1 + 1 + 8 + 8;
+    const head = i === 0 ? 1 + 1 + 8 + 8 + atoms.length : 1 + 1 + 8 + 8;
     const p = new Uint8Array(4 + head + chunk.length);
     const v = new DataView(p.buffer);
     v.setUint32(0, head + chunk.length);
@@ -93,9 +94,11 @@ export function fragmentPackets(seq: bigint, body: Uint8Array): Uint8Array[] {
     p[5] = i === 0 ? 69 : 70;
     v.setBigUint64(6, seq);
     v.setBigUint64(14, BigInt(count - i));
-    if (i === 0) p[22] = 0; // no atom-cache refs: atoms go inline
+    if (i === 0) p.set(atoms, 22);
     p.set(chunk, 4 + head);
     out.push(p);
   }
   return out;
 }
+
+const NO_ATOMS = Uint8Array.of(0);

@@ -2,16 +2,16 @@
  * Connected-phase packets (erl_dist_protocol.md "Protocol between Connected
  * Nodes", erl_ext_dist.md "Distribution Header"): reading every form a peer
  * may send, and writing the one the negotiated flags require — the 131 68
- * header (no atom-cache refs: atoms inline) when DIST_HDR_ATOM_CACHE or
- * FRAGMENTS was negotiated, the pass-through 'p' form otherwise. The wrong
- * form makes OTP drop the connection, so it comes from the flags, never from
- * what the peer sent.
+ * header when DIST_HDR_ATOM_CACHE or FRAGMENTS was negotiated (with
+ * atom-cache refs only under DIST_HDR_ATOM_CACHE, else atoms inline), the
+ * pass-through 'p' form otherwise. The wrong form makes OTP drop the
+ * connection, so it comes from the flags, never from what the peer sent.
  */
 import { Dflag } from '../../generated/handshake.js';
 import { decodePacketTerms, encodePacket, type DecodeOptions } from '../etf/codec.js';
 import type { Term } from '../term/values.js';
 import { DecodeError } from '../wire/errors.js';
-import { AtomCache } from './atom-cache.js';
+import { AtomCache, OutAtomCache } from './atom-cache.js';
 import { FRAGMENT_SIZE, fragmentPackets, Reassembler } from './fragments.js';
 
 export type Inbound =
@@ -74,26 +74,97 @@ export class PacketReader {
   }
 }
 
+const HEAD_SLAB = 16 * 1024;
+
+function u32(n: number): Uint8Array {
+  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}
+
+function join(a: Uint8Array, b: Uint8Array | undefined): Uint8Array {
+  if (b === undefined) return a;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 /** Writes one connection's packets in the form its negotiated flags require. */
 export class PacketWriter {
   readonly header: boolean;
   readonly fragments: boolean;
+  private readonly atoms: OutAtomCache | undefined;
+  private slab = new Uint8Array(0);
+  private slabPos = 0;
   private seq = 0n;
 
   constructor(flags: bigint) {
     this.fragments = (flags & Dflag.FRAGMENTS) !== 0n;
     this.header = this.fragments || (flags & Dflag.DIST_HDR_ATOM_CACHE) !== 0n;
+    if ((flags & Dflag.DIST_HDR_ATOM_CACHE) !== 0n) this.atoms = new OutAtomCache();
   }
 
-  /** The framed packet(s) carrying `control` and, when given, `payload`. */
+  /**
+   * The framed packet(s) carrying `control` and, when given, `payload`, as
+   * runs of bytes to send in order (with the atom cache, a packet's header
+   * and its terms are two runs).
+   */
   write(control: Term, payload?: Term): Uint8Array[] {
-    const terms = payload === undefined ? [control] : [control, payload];
-    if (!this.header) return [encodePacket([PASS_THROUGH], terms, true)];
-    const packet = encodePacket([VERSION, DIST_HEADER, 0], terms, false);
-    const body = packet.length - 4 - 3;
-    if (!this.fragments || body <= FRAGMENT_SIZE) return [packet];
+    return this.frame(payload === undefined ? [control] : [control, payload], undefined);
+  }
+
+  /** As `write`, with the payload already encoded (`encode`'s bytes, 131 first; its atoms stay inline). */
+  writeEncoded(control: Term, payload: Uint8Array): Uint8Array[] {
+    return this.frame([control], payload);
+  }
+
+  /** `terms`, then the body of `encoded` (an encoded term) when given. */
+  private frame(terms: Term[], encoded: Uint8Array | undefined): Uint8Array[] {
+    const tail = encoded?.subarray(1);
+    const extra = tail === undefined ? 0 : tail.length;
+    if (!this.header) {
+      const p = encodePacket([PASS_THROUGH], terms, true);
+      return encoded === undefined ? [p] : [u32(p.length - 4 + encoded.length), p.subarray(4), encoded];
+    }
+    if (this.atoms === undefined) {
+      const packet = encodePacket([VERSION, DIST_HEADER, 0], terms, false);
+      if (this.fragments && packet.length - 7 + extra > FRAGMENT_SIZE) return fragmentPackets(this.nextSeq(), join(packet.subarray(7), tail));
+      return tail === undefined ? [packet] : [u32(packet.length - 4 + extra), packet.subarray(4), tail];
+    }
+    this.atoms.begin();
+    let body: Uint8Array;
+    try {
+      body = encodePacket([], terms, false, this.atoms).subarray(4);
+    } catch (e) {
+      this.atoms.abort();
+      throw e;
+    }
+    if (this.fragments && body.length + extra > FRAGMENT_SIZE) {
+      const refs = new Uint8Array(this.atoms.headerSize());
+      return fragmentPackets(this.nextSeq(), join(body, tail), refs.subarray(0, this.atoms.writeHeader(refs, 0)));
+    }
+    // The head (length, 131 68, atom-cache refs) from a slab, as the encoder's results: views never written again.
+    const room = 6 + this.atoms.headerSize();
+    if (this.slab.length - this.slabPos < room) {
+      this.slab = new Uint8Array(Math.max(HEAD_SLAB, room));
+      this.slabPos = 0;
+    }
+    const slab = this.slab;
+    const at = this.slabPos;
+    const end = this.atoms.writeHeader(slab, at + 6);
+    const length = end - at - 4 + body.length + extra;
+    slab[at] = length >>> 24;
+    slab[at + 1] = (length >>> 16) & 0xff;
+    slab[at + 2] = (length >>> 8) & 0xff;
+    slab[at + 3] = length & 0xff;
+    slab[at + 4] = VERSION;
+    slab[at + 5] = DIST_HEADER;
+    this.slabPos = end;
+    return tail === undefined ? [slab.subarray(at, end), body] : [slab.subarray(at, end), body, tail];
+  }
+
+  private nextSeq(): bigint {
     this.seq = (this.seq + 1n) & 0xffffffffffffffffn;
-    return fragmentPackets(this.seq, packet.subarray(7));
+    return this.seq;
   }
 
   /** A tick: a packet of length 0. */

@@ -148,6 +148,8 @@ class Encoder implements TermSink {
   readonly w = new Writer();
   /** Offset of the top-level term in the message (LOCAL_EXT is valid only there). */
   start = 0;
+  /** A distribution packet's atom cache, while encodePacket is given one. */
+  refs: AtomRefs | undefined;
   /** Set only while re-running a failed encode to name the bad value's path. */
   path: (string | number)[] | undefined;
 
@@ -230,6 +232,14 @@ class Encoder implements TermSink {
   }
 
   atom(a: Atom): void {
+    if (this.refs !== undefined) {
+      const i = this.refs.ref(a);
+      if (i >= 0) {
+        this.w.ensure(2);
+        this.w.p8(G.Tag.ATOM_CACHE_REF);
+        return this.w.p8(i);
+      }
+    }
     const name = a.name;
     if (!name.isWellFormed()) this.fail('BAD_VALUE', 'atom with a lone surrogate has no UTF-8 form');
     // 85 UTF-16 units are at most 255 UTF-8 bytes: the common case needs no count.
@@ -410,15 +420,26 @@ export function encode(term: Term, options: EncodeOptions = {}): Uint8Array {
 }
 
 /**
+ * A distribution header's atom cache as the encoder sees it: the index of
+ * `a` among this packet's atom-cache refs, written as ATOM_CACHE_REF, or -1
+ * to write the atom inline. The header itself is the caller's to write.
+ */
+export interface AtomRefs {
+  ref(a: Atom): number;
+}
+
+/**
  * One connected-phase packet: the 4-byte length, `prefix` (112 for the 'p'
  * form, 131 68 0 for a header without atom-cache refs), then `terms`, each
  * with its own 131 when `versioned`. Written in one buffer, ready for the socket.
+ * With `refs`, atoms it names become ATOM_CACHE_REFs.
  */
-export function encodePacket(prefix: readonly number[], terms: readonly Term[], versioned: boolean): Uint8Array {
+export function encodePacket(prefix: readonly number[], terms: readonly Term[], versioned: boolean, refs?: AtomRefs): Uint8Array {
   const e = spareEncoder ?? new Encoder();
   spareEncoder = undefined;
   const w = e.w;
   w.begin();
+  e.refs = refs;
   try {
     w.ensure(4 + prefix.length);
     w.p32(0);
@@ -434,6 +455,7 @@ export function encodePacket(prefix: readonly number[], terms: readonly Term[], 
     w.rewind();
     throw err;
   } finally {
+    e.refs = undefined;
     spareEncoder = e;
   }
 }

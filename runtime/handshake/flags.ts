@@ -12,18 +12,20 @@ export type DflagName = keyof typeof Dflag;
 export type OtpLevel = 25 | 26;
 
 /**
- * What beamwire can honour, as a capability set. It is OTP 25's default set
- * (`erts_internal:get_dflags()` default, 16#D07DF7FBC) minus
- * DIST_HDR_ATOM_CACHE: we never fill an atom cache, and leaving the flag out
- * is allowed (it is in DFLAG_DIST_REJECTABLE). FRAGMENTS stays: the connection
- * layer reassembles fragments, and with FRAGMENTS negotiated it must send the
- * 131,68 distribution header (with zero atom refs) rather than 'p' frames.
+ * What beamwire can honour, as a capability set: OTP 25's default set
+ * (`erts_internal:get_dflags()` default, 16#D07DF7FBC). DIST_HDR_ATOM_CACHE
+ * is in it: the connection layer reads a peer's atom-cache headers and fills
+ * its own (runtime/connection/atom-cache.ts), which makes every pid's node
+ * name and every repeated atom two bytes on the wire. FRAGMENTS: the
+ * connection layer reassembles fragments, and with FRAGMENTS negotiated it
+ * must send the 131,68 distribution header rather than 'p' frames.
  * ALTACT_SIG (OTP 28) is left out until op 37 is implemented.
  */
 const CAPABILITIES: readonly DflagName[] = [
   'EXTENDED_REFERENCES',
   'DIST_MONITOR',
   'FUN_TAGS',
+  'DIST_HDR_ATOM_CACHE',
   'DIST_MONITOR_NAME',
   'NEW_FUN_TAGS',
   'EXTENDED_PIDS_PORTS',

@@ -204,6 +204,22 @@ export class Node extends EventEmitter<NodeEvents> {
     this.table.send(destination(dest), msg);
   }
 
+  /**
+   * Waits until the connection to `peer` can take more. Resolves at once
+   * when its queued bytes are below the high-water mark (8 MiB), or when
+   * there is no connection; while one is being set up with more than 16 Ki
+   * signals waiting for it, once they went out; else once the bytes are
+   * below the mark again, or the connection went down. `send` never waits:
+   * a loop of sends to a slow peer awaits this between batches to keep its
+   * memory bounded. Never rejects: it paces, it does not confirm delivery
+   * (`monitor` and 'nodedown' tell what was lost). Processes need not call
+   * it: a `self.send` that found the connection busy suspends the process at
+   * its next `receive` until it drains, as Erlang does on a busy dist port.
+   */
+  drain(peer: string | Atom): Promise<void> {
+    return this.outbound.drain(typeof peer === 'string' ? fullName(peer) : peer.name);
+  }
+
   /** exit(Pid, Reason) from the node itself. */
   exit(pid: Pid, reason: Term): void {
     this.live('exit');

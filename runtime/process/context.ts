@@ -5,7 +5,7 @@
  * still running in it unwinds instead of acting as a dead process.
  */
 import type { Atom } from '../term/atom.js';
-import type { Pid, Reference, Term } from '../term/values.js';
+import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import { ProcessError, ProcessExit, ReceiveTimeout } from './errors.js';
 import { refKey as refKeyOf, type NodeIdentity } from './ids.js';
 import type { MonitorTarget } from './links.js';
@@ -34,6 +34,9 @@ export type ReceiveResult<C> = C extends undefined ? Term : C extends readonly (
 const ANY_MESSAGE: readonly Clause<unknown>[] = [new Clause(P.any, (_b: unknown, m: Term) => m)];
 
 export class ProcessContext {
+  /** Set by a send that found its connection busy: the next receive waits for it first. */
+  #busy: Promise<void> | undefined;
+
   /** @internal made by the table. */
   constructor(
     private readonly table: ProcessTable,
@@ -63,20 +66,41 @@ export class ProcessContext {
     return this.proc.mailbox.size;
   }
 
-  /** `to ! message`. A dead or unknown pid drops it (as Erlang); an unregistered local name throws badarg. */
+  /**
+   * `to ! message`. A dead or unknown pid drops it (as Erlang); an unregistered
+   * local name throws badarg. Never waits; but when the message went to a
+   * connection over its high-water mark, the process is suspended at its next
+   * `receive` until that connection drains, as Erlang suspends a sender on a
+   * busy dist port, so a loop that sends and receives needs no back-pressure
+   * of its own.
+   */
   send(to: Destination, message: Term): void {
     this.#alive();
     this.table.route(this.proc.pid, to, message);
+    const remote = this.table.remote;
+    if (remote?.busy === undefined) return;
+    const node = to instanceof Pid || to instanceof Reference ? to.node : to instanceof Tuple ? to.elements[1] : undefined;
+    if (node === undefined || node === this.table.node.name) return;
+    const busy = remote.busy(node as Atom);
+    if (busy !== undefined) this.#busy = busy;
   }
 
   /**
    * Selective receive: the first queued message, in arrival order, that
    * matches a clause is removed and that clause's handler result returned;
    * the others keep their places. Without clauses, takes the first message.
+   * After a `send` to a busy connection, it first waits for that connection
+   * to drain (then its timeout starts).
    */
   receive<const C extends Clauses, A>(clauses: C, options: AfterOptions<A>): Promise<ReceiveResult<C> | Awaited<A>>;
   receive<const C extends Clauses = undefined>(clauses?: C, options?: ReceiveOptions): Promise<ReceiveResult<C>>;
   receive(clauses?: Clauses, options?: ReceiveOptions & { after?: () => unknown }): Promise<unknown> {
+    const busy = this.#busy;
+    if (busy !== undefined) {
+      // Suspended by a send to a busy connection: the receive (and its timeout) starts once it drained.
+      this.#busy = undefined;
+      return busy.then(() => this.receive(clauses, options as ReceiveOptions));
+    }
     const mb = this.proc.mailbox;
     if (mb.closed !== undefined) return Promise.reject(mb.closed);
     if (mb.waiting)

@@ -44,6 +44,14 @@ export interface RemoteSignals {
    * watcher monitored by name.
    */
   down(target: Pid | Atom, watcher: Pid, ref: Reference, reason: Term): void;
+  /**
+   * Back-pressure, as Erlang suspends a sender on a busy dist port: after a
+   * process sent to `node`, what it must wait for before it goes on (the
+   * connection draining below its high-water mark), or undefined when
+   * nothing is busy. The process waits at its next `receive`. Never rejects.
+   * A layer without it never makes a sender wait.
+   */
+  busy?(node: Atom): Promise<void> | undefined;
 }
 
 /** Inbound signals from other nodes: what the node layer calls. Returned by `ProcessTable.attachRemote`. */

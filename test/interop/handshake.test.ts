@@ -243,7 +243,7 @@ describe('(a) we dial erl: dist_util:handshake_other_started/1', () => {
     expect(r.hidden).toBe(false);
     expect(r.flags & DflagMask.DIST_MANDATORY_25).toBe(DflagMask.DIST_MANDATORY_25);
     expect(r.flags & DflagMask.DIST_MANDATORY).toBe(DflagMask.DIST_MANDATORY); // OTP 25 already offers UNLINK_ID and V4_NC
-    expect(r.flags & Dflag.DIST_HDR_ATOM_CACHE).toBe(0n); // we do not offer it, so the AND drops it
+    expect(r.flags & Dflag.DIST_HDR_ATOM_CACHE).toBe(Dflag.DIST_HDR_ATOM_CACHE); // both offer it
     expect(r.flags & Dflag.FRAGMENTS).toBe(Dflag.FRAGMENTS);
     expect(r.flags).toBe(ourFlags() & r.peerFlags);
 
@@ -325,7 +325,7 @@ describe('(b) erl dials us: dist_util:handshake_we_started/1 via net_kernel:conn
     expect(r.peerName).toBe(`peer@${host}`);
     expect(r.hidden).toBe(false);
     expect(r.flags & DflagMask.DIST_MANDATORY_25).toBe(DflagMask.DIST_MANDATORY_25);
-    expect(r.flags & Dflag.DIST_HDR_ATOM_CACHE).toBe(0n);
+    expect(r.flags & Dflag.DIST_HDR_ATOM_CACHE).toBe(Dflag.DIST_HDR_ATOM_CACHE);
     expect(r.peerCreation).toBeGreaterThan(0);
     expect(await connected).toBe('true');
     const nodes = await erl.eval('nodes(connected)');

@@ -25,13 +25,13 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const md5 = (s: string): string => createHash('md5').update(Buffer.from(s, 'latin1')).digest('hex');
 
 describe('flags', () => {
-  it("offers OTP 25's default set minus DIST_HDR_ATOM_CACHE, PUBLISHED unless hidden", () => {
-    expect(CAPABILITY_FLAGS).toBe(OTP25_DEFAULT & ~Dflag.DIST_HDR_ATOM_CACHE);
+  it("offers OTP 25's default set, PUBLISHED unless hidden", () => {
+    expect(CAPABILITY_FLAGS).toBe(OTP25_DEFAULT);
     expect(ourFlags()).toBe(CAPABILITY_FLAGS | Dflag.PUBLISHED);
     expect(ourFlags({ hidden: true })).toBe(CAPABILITY_FLAGS);
-    for (const f of ['FRAGMENTS', 'HANDSHAKE_23', 'MANDATORY_25_DIGEST', 'UNLINK_ID', 'V4_NC', 'SPAWN', 'ALIAS', 'BIG_CREATION'] as const)
+    for (const f of ['FRAGMENTS', 'DIST_HDR_ATOM_CACHE', 'HANDSHAKE_23', 'MANDATORY_25_DIGEST', 'UNLINK_ID', 'V4_NC', 'SPAWN', 'ALIAS', 'BIG_CREATION'] as const)
       expect(ourFlags() & Dflag[f], f).toBe(Dflag[f]);
-    for (const f of ['DIST_HDR_ATOM_CACHE', 'ALTACT_SIG', 'NAME_ME', 'ATOM_CACHE', 'HIDDEN_ATOM_CACHE'] as const) expect(ourFlags() & Dflag[f], f).toBe(0n);
+    for (const f of ['ALTACT_SIG', 'NAME_ME', 'ATOM_CACHE', 'HIDDEN_ATOM_CACHE'] as const) expect(ourFlags() & Dflag[f], f).toBe(0n);
     expect(ourFlags() & DflagMask.RESERVED).toBe(0n);
   });
 
@@ -63,10 +63,10 @@ describe('flags', () => {
   });
 
   it('negotiate is the AND after expansion; PUBLISHED survives only on both sides', () => {
-    const theirs = Dflag.MANDATORY_25_DIGEST | Dflag.PUBLISHED | Dflag.DIST_HDR_ATOM_CACHE | Dflag.SPAWN;
+    const theirs = Dflag.MANDATORY_25_DIGEST | Dflag.PUBLISHED | Dflag.SPAWN;
     const n = negotiate(ourFlags(), theirs);
     expect(n & DflagMask.DIST_MANDATORY_25).toBe(DflagMask.DIST_MANDATORY_25);
-    expect(n & Dflag.DIST_HDR_ATOM_CACHE).toBe(0n);
+    expect(n & Dflag.DIST_HDR_ATOM_CACHE).toBe(0n); // offered by us, not by them
     expect(n & Dflag.SPAWN).toBe(Dflag.SPAWN);
     expect(n & Dflag.PUBLISHED).toBe(Dflag.PUBLISHED);
     expect(negotiate(ourFlags({ hidden: true }), theirs) & Dflag.PUBLISHED).toBe(0n);
