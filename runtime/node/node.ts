@@ -211,12 +211,14 @@ export class Node extends EventEmitter<NodeEvents> {
    * signals waiting for it, once they went out; else once the bytes are
    * below the mark again, or the connection went down. `send` never waits:
    * a loop of sends to a slow peer awaits this between batches to keep its
-   * memory bounded. Never rejects: it paces, it does not confirm delivery
-   * (`monitor` and 'nodedown' tell what was lost). Processes need not call
+   * memory bounded. It paces, it does not confirm delivery (`monitor` and
+   * 'nodedown' tell what was lost): the only rejection is NodeStopped, on a
+   * node already stopped (a drain under way when it stops resolves). Processes need not call
    * it: a `self.send` that found the connection busy suspends the process at
    * its next `receive` until it drains, as Erlang does on a busy dist port.
    */
   drain(peer: string | Atom): Promise<void> {
+    if (this.stopped) return Promise.reject(new NodeStopped(this.name, 'drain'));
     return this.outbound.drain(typeof peer === 'string' ? fullName(peer) : peer.name);
   }
 

@@ -63,7 +63,7 @@ describe('node.stop()', () => {
     expect(r.lines).toContain('late-down noconnection');
     expect(r.lines).toContain('link shutdown');
     expect(r.lines).toContain('inflight NodeStopped NODE_STOPPED');
-    for (const what of ['rpc', 'ping', 'call', 'send']) expect(r.lines).toContain(`after ${what} NODE_STOPPED`);
+    for (const what of ['rpc', 'ping', 'call', 'drain', 'send']) expect(r.lines).toContain(`after ${what} NODE_STOPPED`);
     expect(r.lines.at(-1)).toBe('end');
   }, 60_000);
 

@@ -38,6 +38,7 @@ for (const [what, attempt] of [
   ['rpc', () => node.rpc(peer, 'erlang', 'node', [])],
   ['ping', () => node.ping(peer)],
   ['call', () => node.call(['kv', peer], 1)],
+  ['drain', () => node.drain(peer)],
 ] as const) {
   await attempt().then(
     () => log('after', what, 'resolved'),
