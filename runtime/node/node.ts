@@ -1,15 +1,17 @@
 /**
- * A TypeScript Erlang node: a distribution listener registered with EPMD
- * (a running epmd, or the embedded one), handshakes both ways, one
- * Connection per peer, and a ProcessTable whose remote signals travel over
- * them. OTP sees it as a peer: net_adm:ping gets pong, messages, links,
- * monitors and exits cross in both directions.
+ * A TypeScript Erlang node: a facade over a ProcessTable (processes and
+ * their signals), the network (runtime/node/network.ts: one Connection per
+ * peer, handshakes both ways), an EPMD presence (runtime/epmd/presence.ts)
+ * and the services OTP expects of a node (net_kernel, rex, erpc). OTP sees
+ * it as a peer: net_adm:ping gets pong, messages, links, monitors and exits
+ * cross in both directions. Its life ends with `stop()`, after which
+ * nothing of it runs and every operation fails with NodeStopped.
  */
 import { EventEmitter } from 'node:events';
-import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
-import { Connection, ConnectionClosed } from '../connection/connection.js';
-import { EpmdClient, EpmdPresence, portFromEnv, type EpmdError, type PresenceInfo } from '../epmd/index.js';
-import { acceptOnSocket, DEFAULT_SETUP_TIMEOUT_MS, HandshakeError, initiateOnSocket, simultaneousStatus } from '../handshake/index.js';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { ConnectionClosed } from '../connection/connection.js';
+import { EpmdPresence, portFromEnv, type EpmdError, type PresenceInfo } from '../epmd/index.js';
+import type { HandshakeError } from '../handshake/index.js';
 import { NodeStopped, P, on, type ProcessContext, type ProcessFn, type Process, type Destination, type RemoteInbound } from '../process/index.js';
 import { ProcessTable } from '../process/table.js';
 import { silentLogger, type Logger } from '../process/logger.js';
@@ -20,6 +22,7 @@ import type { CallOptions, From, Implementation, RpcHost, RpcOptions, Server as 
 import { startRex } from '../rpc/rex.js';
 import { dispatch } from './inbound.js';
 import { fullName, splitName } from './names.js';
+import { Network } from './network.js';
 import { Outbound } from './remote.js';
 import { startServices } from './services.js';
 
@@ -51,11 +54,6 @@ export interface NodeOptions {
   debug?: (line: string) => void;
   /** Where crash reports of this node's processes go; 'silent' drops them. Default: stderr ({@link stderrLogger}). */
   logger?: Logger | 'silent';
-}
-
-interface Link {
-  connection: Connection;
-  flags: bigint;
 }
 
 /**
@@ -97,16 +95,9 @@ export class Node extends EventEmitter<NodeEvents> {
   private readonly table: ProcessTable;
   private readonly inbound: RemoteInbound;
   private readonly outbound: Outbound;
-  private readonly links = new Map<string, Link>();
-  private readonly pending = new Map<string, Promise<Link>>();
+  private readonly network: Network;
   private readonly modules = new ExposedModules();
   private readonly rpcHost: RpcHost;
-  /** Sockets still in a handshake, either direction: a stop destroys them. */
-  private readonly handshaking = new Set<Socket>();
-  /** Attempts that got `nok` and wait for the peer's own connection to come up. */
-  /** Why the last attempt to reach a node failed (a HandshakeError, an EpmdError...): the `cause` of the noconnection errors it led to. */
-  private readonly failures = new Map<string, unknown>();
-  private readonly awaitingPeer = new Map<string, { resolve(l: Link): void; reject(e: unknown): void }[]>();
   private stopped = false;
   private stopping: Promise<void> | undefined;
 
@@ -124,9 +115,34 @@ export class Node extends EventEmitter<NodeEvents> {
       { name: atom(name), creation: presence.creation },
       { logger: options.logger === 'silent' ? silentLogger : options.logger },
     );
+    this.network = new Network(
+      {
+        name,
+        creation: presence.creation,
+        cookie: options.cookie,
+        cookies: options.cookies,
+        hidden: options.hidden ?? false,
+        ticktime: options.ticktime ?? 60,
+        epmdPort: () => presence.epmdPort,
+      },
+      {
+        signal: (c, ctl, payload) =>
+          dispatch(this.inbound, c, ctl, payload, (l) => this.debug(l), (req, args, answer) => serveSpawnRequest(this.rpcHost, this.modules, req, args, answer)),
+        up: (peer) => {
+          this.emit('nodeup', peer);
+          this.outbound.flush(peer);
+        },
+        down: (peer, reason) => {
+          this.inbound.nodeDown(atom(peer));
+          this.emit('nodedown', peer, reason.reason);
+        },
+        handshakeError: (e, direction) => this.emit('handshakeError', e, direction),
+        debug: (l) => this.debug(l),
+      },
+    );
     this.outbound = new Outbound({
-      connected: (n) => this.links.get(n),
-      connect: (n) => this.connection(n),
+      connected: (n) => this.network.connected(n),
+      connect: (n) => this.network.connection(n),
       unreachable: (n, e) => this.unreachable(atom(n), e),
     });
     this.inbound = this.table.attachRemote(this.outbound);
@@ -137,10 +153,10 @@ export class Node extends EventEmitter<NodeEvents> {
       control: (n, ctl, payload) => this.control(n, ctl, payload),
       groupLeader: () => this.table.whereis(atom('user')) ?? this.table.pid,
       debug: (l) => this.debug(l),
-      whyUnreachable: (n) => this.failures.get(n.name),
+      whyUnreachable: (n) => this.network.whyUnreachable(n.name),
     };
     startRex(this.table, this.modules, (l) => this.debug(l));
-    server.on('connection', (s: Socket) => void this.accept(s));
+    server.on('connection', (s: Socket) => void this.network.accept(s));
     server.on('error', (e) => this.report(e));
     presence.on('lost', (e) => this.emit('epmdLost', e));
     presence.on('registered', (info) => this.emit('epmdRegistered', info));
@@ -385,10 +401,10 @@ export class Node extends EventEmitter<NodeEvents> {
 
   /** Sends a control message the process table has no verb for (SPAWN_REQUEST); an unreachable node fires noconnection. */
   private async control(node: Atom, ctl: Tuple, payload?: Term): Promise<void> {
-    let link = this.links.get(node.name);
+    let link = this.network.connected(node.name);
     if (link === undefined) {
       try {
-        link = await this.connection(node.name);
+        link = await this.network.connection(node.name);
       } catch (e) {
         this.unreachable(node, e);
         return;
@@ -430,14 +446,12 @@ export class Node extends EventEmitter<NodeEvents> {
    * monitors fire noconnection, 'nodedown' is emitted). False when there was none.
    */
   disconnect(node: string): boolean {
-    const link = this.links.get(fullName(node));
-    link?.connection.close();
-    return link !== undefined;
+    return this.network.disconnect(fullName(node));
   }
 
   /** Connected nodes (visible and hidden). */
   nodes(): string[] {
-    return [...this.links.keys()].sort();
+    return this.network.nodes();
   }
 
   /** Whether `stop()` has been called: every operation then fails with NodeStopped. */
@@ -464,11 +478,8 @@ export class Node extends EventEmitter<NodeEvents> {
 
   private async shutdown(): Promise<void> {
     const closed = new Promise<void>((r) => this.server.close(() => r()));
-    for (const s of this.handshaking) s.destroy();
-    for (const [peer, waiting] of this.awaitingPeer) for (const w of waiting) w.reject(new NodeStopped(this.name, `connect to ${peer}`));
-    this.awaitingPeer.clear();
     stopCalls(this.rpcHost, new NodeStopped(this.name, 'a call in flight'));
-    for (const l of [...this.links.values()]) l.connection.close();
+    this.network.stop();
     // One turn for processes to take the noconnection DOWNs and EXITs just delivered, before they are ended.
     await new Promise((r) => setImmediate(r));
     this.table.shutdown(SHUTDOWN);
@@ -479,7 +490,7 @@ export class Node extends EventEmitter<NodeEvents> {
   /** An attempt to reach `node` failed: what waited for it is dropped and its links and monitors fire noconnection, with `error` as the cause. */
   private unreachable(node: Atom, error: unknown): void {
     this.debug(`cannot reach ${node.name}: ${(error as Error).message}`);
-    this.failures.set(node.name, error);
+    this.network.failed(node.name, error);
     this.inbound.nodeDown(node);
   }
 
@@ -488,9 +499,7 @@ export class Node extends EventEmitter<NodeEvents> {
     if (this.stopped) throw new NodeStopped(this.name, operation);
   }
 
-  // -- connections -------------------------------------------------------------
-
-  private cookieFor = (peer: string): string | undefined => this.options.cookies?.[peer];
+  // -- connections (runtime/node/network.ts) ------------------------------------
 
   /**
    * net_kernel:connect_node/1: connects to `peer` unless already connected
@@ -499,177 +508,7 @@ export class Node extends EventEmitter<NodeEvents> {
    * demand anyway; this is for failing early and clearly.
    */
   async connect(peer: string): Promise<void> {
-    await this.connection(fullName(peer));
-  }
-
-  /** The connection to `peer`, made on demand; concurrent callers share one attempt. */
-  private connection(peer: string): Promise<Link> {
-    if (this.stopped) return Promise.reject(new NodeStopped(this.name, `connect to ${peer}`));
-    const up = this.links.get(peer);
-    if (up) return Promise.resolve(up);
-    let attempt = this.pending.get(peer);
-    if (attempt) return attempt;
-    attempt = this.dial(peer).finally(() => this.pending.delete(peer));
-    this.pending.set(peer, attempt);
-    return attempt;
-  }
-
-  private async dial(peer: string): Promise<Link> {
-    const [alive, host] = splitName(peer);
-    const info = await new EpmdClient({ host, port: this.epmdPort }).portPlease(alive);
-    if (!info) throw new Error(`${peer} is not registered with EPMD on ${host}:${this.epmdPort}`);
-    if (this.stopped) throw new NodeStopped(this.name, `connect to ${peer}`);
-    const socket = tcpConnect({ host, port: info.port, noDelay: true });
-    this.handshaking.add(socket);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('connect', resolve);
-        socket.once('error', reject);
-        socket.once('close', () => reject(new NodeStopped(this.name, `connect to ${peer}`)));
-      });
-      let hs;
-      try {
-        hs = await initiateOnSocket(socket, {
-          name: this.name,
-          creation: this.creation,
-          peerName: peer,
-          cookie: this.options.cookie,
-          cookieFor: this.cookieFor,
-          hidden: this.options.hidden ?? false,
-          // 'alive': the peer still has a connection to us. As net_kernel's is_pending: go on (it is stale)
-          // unless the peer's own attempt came up here meanwhile; that one stays, and this attempt ends.
-          isAlive: (name) => !this.links.has(name),
-        });
-      } catch (e) {
-        if (this.stopped) throw new NodeStopped(this.name, `connect to ${peer}`);
-        // Simultaneous connect, and the peer's name sorts above ours: its attempt to us wins (dist_util). Wait for it.
-        if (e instanceof HandshakeError && e.reason === 'nok') return await this.peerAttempt(peer);
-        // We answered 'alive' with false: the connection the peer made is up, and is the one to use.
-        const kept = e instanceof HandshakeError && e.reason === 'alive' ? this.links.get(peer) : undefined;
-        if (kept !== undefined) return kept;
-        if (e instanceof HandshakeError) this.emit('handshakeError', e, 'out');
-        throw e;
-      }
-      if (this.stopped) {
-        socket.destroy();
-        throw new NodeStopped(this.name, `connect to ${peer}`);
-      }
-      return this.up(socket, hs.peerName, hs.flags, hs.rest);
-    } finally {
-      this.handshaking.delete(socket);
-    }
-  }
-
-  /**
-   * Our attempt got `nok`: the peer is dialling us too and its attempt is
-   * the one both sides keep. As net_kernel does, the caller waits for that
-   * connection (signals queued for the peer stay queued) instead of calling
-   * the node unreachable; only if it does not come up within the setup time
-   * does the attempt fail.
-   */
-  private peerAttempt(peer: string): Promise<Link> {
-    const up = this.links.get(peer);
-    if (up !== undefined) return Promise.resolve(up);
-    this.debug(`simultaneous connect with ${peer}: its attempt wins, waiting for it`);
-    return new Promise<Link>((resolve, reject) => {
-      const waiter = {
-        resolve: (l: Link) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-        reject: (e: unknown) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-      const timer = setTimeout(() => {
-        const list = this.awaitingPeer.get(peer);
-        const i = list?.indexOf(waiter) ?? -1;
-        if (i >= 0) list!.splice(i, 1);
-        if (list?.length === 0) this.awaitingPeer.delete(peer);
-        reject(new HandshakeError('recv_status', 'nok', peer, `the simultaneous connection from ${peer} did not come up within ${DEFAULT_SETUP_TIMEOUT_MS} ms`));
-      }, DEFAULT_SETUP_TIMEOUT_MS);
-      timer.unref();
-      const list = this.awaitingPeer.get(peer);
-      if (list === undefined) this.awaitingPeer.set(peer, [waiter]);
-      else list.push(waiter);
-    });
-  }
-
-  /** The peer's attempt that `peerAttempt` waits for failed or succeeded. */
-  private settlePeerAttempt(peer: string, outcome: { link: Link } | { error: unknown }): void {
-    const list = this.awaitingPeer.get(peer);
-    if (list === undefined) return;
-    this.awaitingPeer.delete(peer);
-    for (const w of list) 'link' in outcome ? w.resolve(outcome.link) : w.reject(outcome.error);
-  }
-
-  private async accept(socket: Socket): Promise<void> {
-    if (this.stopped) return void socket.destroy();
-    socket.setNoDelay(true);
-    this.handshaking.add(socket);
-    let peer: string | undefined;
-    try {
-      const hs = await acceptOnSocket(socket, {
-        name: this.name,
-        creation: this.creation,
-        cookie: this.options.cookie,
-        cookieFor: this.cookieFor,
-        hidden: this.options.hidden ?? false,
-        markPending: (name) => {
-          peer = name;
-          return this.links.has(name) ? 'alive' : this.pending.has(name) ? simultaneousStatus(this.name, name) : 'ok';
-        },
-      });
-      if (this.stopped) return void socket.destroy();
-      this.up(socket, hs.peerName, hs.flags, hs.rest);
-    } catch (e) {
-      socket.destroy();
-      if (this.stopped) return;
-      if (e instanceof HandshakeError && e.reason === 'nok') return this.debug(`simultaneous connect from ${e.peer}: ours wins, refused theirs (nok)`);
-      this.debug(`refused a connection: ${(e as Error).message}`);
-      if (peer !== undefined) this.settlePeerAttempt(peer, { error: e });
-      if (e instanceof HandshakeError) this.emit('handshakeError', e, 'in');
-    } finally {
-      this.handshaking.delete(socket);
-    }
-  }
-
-  /**
-   * Installs the connection a handshake made. A connection to `peer` that is
-   * still here was replaced (the acceptor answered 'alive' and the peer said
-   * "true": it restarted or reconnected before we saw the old one end). As
-   * net_kernel does, the old one goes down first: closing it runs `down` for
-   * it now, so its links and monitors fire noconnection and 'nodedown' is
-   * emitted before the new one is built (the new one's first bytes, in `rest`,
-   * are dispatched by its constructor). `down` checks identity, so the old
-   * socket's late 'close' cannot take the new connection down.
-   */
-  private up(socket: Socket, peer: string, flags: bigint, rest: Uint8Array): Link {
-    const old = this.links.get(peer);
-    if (old !== undefined) {
-      this.debug(`a new connection from ${peer} replaces the one still up`);
-      old.connection.close(new ConnectionClosed(peer, 'replaced'));
-    }
-    const connection = new Connection(socket, rest, { peer, flags, ticktime: this.options.ticktime ?? 60 }, {
-      signal: (c, ctl, payload) =>
-        dispatch(this.inbound, c, ctl, payload, (l) => this.debug(l), (req, args, answer) => serveSpawnRequest(this.rpcHost, this.modules, req, args, answer)),
-      closed: (c, reason) => this.down(c, reason),
-    });
-    const link = { connection, flags };
-    this.links.set(peer, link);
-    this.failures.delete(peer);
-    this.emit('nodeup', peer);
-    this.outbound.flush(peer);
-    this.settlePeerAttempt(peer, { link });
-    return link;
-  }
-
-  private down(c: Connection, reason: ConnectionClosed): void {
-    if (this.links.get(c.peer)?.connection !== c) return;
-    this.links.delete(c.peer);
-    this.inbound.nodeDown(atom(c.peer));
-    this.emit('nodedown', c.peer, reason.reason);
+    await this.network.connection(fullName(peer));
   }
 
   private debug(line: string): void {

@@ -1,0 +1,291 @@
+/**
+ * A node's connections: the one table of links to other nodes, the
+ * attempts being made (dial: EPMD look-up, TCP, the initiator's handshake)
+ * and the ones being taken (accept: the acceptor's handshake), with OTP's
+ * rules for two attempts between the same pair of nodes (dist_util and
+ * net_kernel):
+ *
+ * - simultaneous connect: the acceptor whose name sorts higher answers
+ *   `nok` and keeps its own attempt; the other side's caller then waits
+ *   for that connection instead of calling the node unreachable;
+ * - `alive`: the acceptor still has a connection to us. The initiator goes
+ *   on (replacing it) unless a connection to that peer came up here
+ *   meanwhile, as net_kernel's is_pending answers;
+ * - a connection that replaces one still up takes the old one down first.
+ *
+ * What a connection carries, and what its coming and going means for
+ * processes, is the sink's: this file only makes and ends connections.
+ */
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { Connection, ConnectionClosed } from '../connection/connection.js';
+import type { Control } from '../../generated/control.js';
+import { EpmdClient } from '../epmd/index.js';
+import { acceptOnSocket, DEFAULT_SETUP_TIMEOUT_MS, HandshakeError, initiateOnSocket, simultaneousStatus } from '../handshake/index.js';
+import { NodeStopped } from '../process/index.js';
+import type { Term } from '../term/values.js';
+import { splitName } from './names.js';
+
+export interface Link {
+  readonly connection: Connection;
+  readonly flags: bigint;
+}
+
+export interface NetworkOptions {
+  /** Our full node name. */
+  readonly name: string;
+  readonly creation: number;
+  readonly cookie: string;
+  /** Per-node cookies (erlang:set_cookie/2). */
+  readonly cookies?: Readonly<Record<string, string>> | undefined;
+  readonly hidden: boolean;
+  /** net_ticktime in seconds. */
+  readonly ticktime: number;
+  /** Where peers are looked up (the node's EPMD port, which may be read back after start). */
+  epmdPort(): number;
+}
+
+export interface NetworkSink {
+  /** A control message (and payload) that arrived on `connection`. */
+  signal(connection: Connection, control: Control, payload: Term | undefined): void;
+  /** A connection to `peer` is in the table. */
+  up(peer: string): void;
+  /** The connection to `peer` left the table. */
+  down(peer: string, reason: ConnectionClosed): void;
+  /** A handshake failed (not a simultaneous connect's `nok`, which is no failure). */
+  handshakeError(error: HandshakeError, direction: 'in' | 'out'): void;
+  debug(line: string): void;
+}
+
+interface Waiter {
+  resolve(l: Link): void;
+  reject(e: unknown): void;
+}
+
+export class Network {
+  readonly #o: NetworkOptions;
+  readonly #sink: NetworkSink;
+  readonly #links = new Map<string, Link>();
+  readonly #pending = new Map<string, Promise<Link>>();
+  /** Sockets still in a handshake, either direction: `stop` destroys them. */
+  readonly #handshaking = new Set<Socket>();
+  /** Attempts that got `nok` and wait for the peer's own connection to come up. */
+  readonly #awaitingPeer = new Map<string, Waiter[]>();
+  /** Why the last attempt to reach a node failed (a HandshakeError, an EpmdError, ...), until a connection to it comes up. */
+  readonly #failures = new Map<string, unknown>();
+  #stopped = false;
+
+  constructor(options: NetworkOptions, sink: NetworkSink) {
+    this.#o = options;
+    this.#sink = sink;
+  }
+
+  /** The connection to `peer` if it is up. */
+  connected(peer: string): Link | undefined {
+    return this.#links.get(peer);
+  }
+
+  /** Connected nodes, sorted. */
+  nodes(): string[] {
+    return [...this.#links.keys()].sort();
+  }
+
+  /** The connection to `peer`, made on demand; concurrent callers share one attempt. */
+  connection(peer: string): Promise<Link> {
+    if (this.#stopped) return Promise.reject(this.#refused(peer));
+    const up = this.#links.get(peer);
+    if (up) return Promise.resolve(up);
+    let attempt = this.#pending.get(peer);
+    if (attempt) return attempt;
+    attempt = this.#dial(peer).finally(() => this.#pending.delete(peer));
+    this.#pending.set(peer, attempt);
+    return attempt;
+  }
+
+  /** Records why `peer` could not be reached: the `cause` of the noconnection errors it leads to. */
+  failed(peer: string, error: unknown): void {
+    this.#failures.set(peer, error);
+  }
+
+  whyUnreachable(peer: string): unknown {
+    return this.#failures.get(peer);
+  }
+
+  /** Closes the connection to `peer`; false when there was none. */
+  disconnect(peer: string): boolean {
+    const link = this.#links.get(peer);
+    link?.connection.close();
+    return link !== undefined;
+  }
+
+  /** For good: handshakes under way are cut, waiting callers reject with NodeStopped, every connection closes (the sink hears each go down). */
+  stop(): void {
+    this.#stopped = true;
+    for (const s of this.#handshaking) s.destroy();
+    for (const [peer, waiting] of this.#awaitingPeer) for (const w of waiting) w.reject(this.#refused(peer));
+    this.#awaitingPeer.clear();
+    for (const l of [...this.#links.values()]) l.connection.close();
+  }
+
+  /** A socket from the distribution listener. */
+  async accept(socket: Socket): Promise<void> {
+    if (this.#stopped) return void socket.destroy();
+    socket.setNoDelay(true);
+    this.#handshaking.add(socket);
+    let peer: string | undefined;
+    try {
+      const hs = await acceptOnSocket(socket, {
+        name: this.#o.name,
+        creation: this.#o.creation,
+        cookie: this.#o.cookie,
+        cookieFor: this.#cookieFor,
+        hidden: this.#o.hidden,
+        markPending: (name) => {
+          peer = name;
+          return this.#links.has(name) ? 'alive' : this.#pending.has(name) ? simultaneousStatus(this.#o.name, name) : 'ok';
+        },
+      });
+      if (this.#stopped) return void socket.destroy();
+      this.#up(socket, hs.peerName, hs.flags, hs.rest);
+    } catch (e) {
+      socket.destroy();
+      if (this.#stopped) return;
+      if (e instanceof HandshakeError && e.reason === 'nok') return this.#sink.debug(`simultaneous connect from ${e.peer}: ours wins, refused theirs (nok)`);
+      this.#sink.debug(`refused a connection: ${(e as Error).message}`);
+      if (peer !== undefined) this.#settlePeerAttempt(peer, { error: e });
+      if (e instanceof HandshakeError) this.#sink.handshakeError(e, 'in');
+    } finally {
+      this.#handshaking.delete(socket);
+    }
+  }
+
+  readonly #cookieFor = (peer: string): string | undefined => this.#o.cookies?.[peer];
+
+  #refused(peer: string): NodeStopped {
+    return new NodeStopped(this.#o.name, `connect to ${peer}`);
+  }
+
+  async #dial(peer: string): Promise<Link> {
+    const [alive, host] = splitName(peer);
+    const epmdPort = this.#o.epmdPort();
+    const info = await new EpmdClient({ host, port: epmdPort }).portPlease(alive);
+    if (!info) throw new Error(`${peer} is not registered with EPMD on ${host}:${epmdPort}`);
+    if (this.#stopped) throw this.#refused(peer);
+    const socket = tcpConnect({ host, port: info.port, noDelay: true });
+    this.#handshaking.add(socket);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('error', reject);
+        socket.once('close', () => reject(this.#refused(peer)));
+      });
+      let hs;
+      try {
+        hs = await initiateOnSocket(socket, {
+          name: this.#o.name,
+          creation: this.#o.creation,
+          peerName: peer,
+          cookie: this.#o.cookie,
+          cookieFor: this.#cookieFor,
+          hidden: this.#o.hidden,
+          // 'alive': the peer still has a connection to us. As net_kernel's is_pending: go on (it is stale)
+          // unless the peer's own attempt came up here meanwhile; that one stays, and this attempt ends.
+          isAlive: (name) => !this.#links.has(name),
+        });
+      } catch (e) {
+        if (this.#stopped) throw this.#refused(peer);
+        // Simultaneous connect, and the peer's name sorts above ours: its attempt to us wins (dist_util). Wait for it.
+        if (e instanceof HandshakeError && e.reason === 'nok') return await this.#peerAttempt(peer);
+        // We answered 'alive' with false: the connection the peer made is up, and is the one to use.
+        const kept = e instanceof HandshakeError && e.reason === 'alive' ? this.#links.get(peer) : undefined;
+        if (kept !== undefined) return kept;
+        if (e instanceof HandshakeError) this.#sink.handshakeError(e, 'out');
+        throw e;
+      }
+      if (this.#stopped) {
+        socket.destroy();
+        throw this.#refused(peer);
+      }
+      return this.#up(socket, hs.peerName, hs.flags, hs.rest);
+    } finally {
+      this.#handshaking.delete(socket);
+    }
+  }
+
+  /**
+   * Our attempt got `nok`: the peer is dialling us too and its attempt is
+   * the one both sides keep. As net_kernel does, the caller waits for that
+   * connection (signals queued for the peer stay queued) instead of calling
+   * the node unreachable; only if it does not come up within the setup time
+   * does the attempt fail.
+   */
+  #peerAttempt(peer: string): Promise<Link> {
+    const up = this.#links.get(peer);
+    if (up !== undefined) return Promise.resolve(up);
+    this.#sink.debug(`simultaneous connect with ${peer}: its attempt wins, waiting for it`);
+    return new Promise<Link>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        const list = this.#awaitingPeer.get(peer);
+        const i = list?.indexOf(waiter) ?? -1;
+        if (i >= 0) list!.splice(i, 1);
+        if (list?.length === 0) this.#awaitingPeer.delete(peer);
+        reject(new HandshakeError('recv_status', 'nok', peer, `the simultaneous connection from ${peer} did not come up within ${DEFAULT_SETUP_TIMEOUT_MS} ms`));
+      }, DEFAULT_SETUP_TIMEOUT_MS);
+      timer.unref();
+      const list = this.#awaitingPeer.get(peer);
+      if (list === undefined) this.#awaitingPeer.set(peer, [waiter]);
+      else list.push(waiter);
+    });
+  }
+
+  /** The peer's attempt that `#peerAttempt` waits for failed or succeeded. */
+  #settlePeerAttempt(peer: string, outcome: { link: Link } | { error: unknown }): void {
+    const list = this.#awaitingPeer.get(peer);
+    if (list === undefined) return;
+    this.#awaitingPeer.delete(peer);
+    for (const w of list) 'link' in outcome ? w.resolve(outcome.link) : w.reject(outcome.error);
+  }
+
+  /**
+   * Installs the connection a handshake made. A connection to `peer` that is
+   * still here was replaced (the acceptor answered 'alive' and the peer said
+   * "true": it restarted or reconnected before we saw the old one end). As
+   * net_kernel does, the old one goes down first: closing it runs `#down` for
+   * it now, so its links and monitors fire noconnection and 'nodedown' is
+   * emitted before the new one is built (the new one's first bytes, in `rest`,
+   * are dispatched by its constructor). `#down` checks identity, so the old
+   * socket's late 'close' cannot take the new connection down.
+   */
+  #up(socket: Socket, peer: string, flags: bigint, rest: Uint8Array): Link {
+    const old = this.#links.get(peer);
+    if (old !== undefined) {
+      this.#sink.debug(`a new connection from ${peer} replaces the one still up`);
+      old.connection.close(new ConnectionClosed(peer, 'replaced'));
+    }
+    const connection = new Connection(socket, rest, { peer, flags, ticktime: this.#o.ticktime }, {
+      signal: (c, ctl, payload) => this.#sink.signal(c, ctl, payload),
+      closed: (c, reason) => this.#down(c, reason),
+    });
+    const link = { connection, flags };
+    this.#links.set(peer, link);
+    this.#failures.delete(peer);
+    this.#sink.up(peer);
+    this.#settlePeerAttempt(peer, { link });
+    return link;
+  }
+
+  #down(c: Connection, reason: ConnectionClosed): void {
+    if (this.#links.get(c.peer)?.connection !== c) return;
+    this.#links.delete(c.peer);
+    this.#sink.down(c.peer, reason);
+  }
+}
