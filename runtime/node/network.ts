@@ -150,6 +150,8 @@ export class Network {
       socket.destroy();
       if (this.#stopped) return;
       if (e instanceof HandshakeError && e.reason === 'nok') return this.#sink.debug(`simultaneous connect from ${e.peer}: ours wins, refused theirs (nok)`);
+      // Closed before it said who it is: a peer that dropped its side of a simultaneous connect, a port probe. No handshake to report.
+      if (e instanceof HandshakeError && e.step === 'recv_name' && e.reason === 'closed') return this.#sink.debug(`a connection closed before naming its node`);
       this.#sink.debug(`refused a connection: ${(e as Error).message}`);
       if (peer !== undefined) this.#settlePeerAttempt(peer, { error: e });
       if (e instanceof HandshakeError) this.#sink.handshakeError(e, 'in');

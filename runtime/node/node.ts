@@ -69,7 +69,9 @@ export interface NodeEvents {
   /**
    * A handshake failed: `in` for a peer that dialled us, `out` for our own
    * attempt (the error says the step and reason; a wrong cookie says so).
-   * A simultaneous connect's `nok` is not a failure and is not reported.
+   * A simultaneous connect's `nok` is not a failure and is not reported, nor
+   * is a connection that closes before it names its node (the other half of
+   * a simultaneous connect, a port probe): both are debug lines.
    */
   handshakeError: [error: HandshakeError, direction: 'in' | 'out'];
   /**
