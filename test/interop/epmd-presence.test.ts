@@ -12,6 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { until as poll } from '../support/net.js';
 import { EpmdPresence, findEpmd, type PresenceInfo } from '../../runtime/epmd/index.js';
 import { requireErl } from '../support/erl-node.js';
 
@@ -42,15 +43,8 @@ function run(cmd: string, args: string[], epmdPort: number): Proc {
   return { child, out: () => out, exited };
 }
 
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined, proc?: Proc): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${proc ? `; output so far:\n${proc.out()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = <T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined, proc?: Proc): Promise<T> =>
+  poll(what, ms, probe, proc?.out, 5);
 
 const randomPort = (): number => 46000 + Math.floor(Math.random() * 10000);
 

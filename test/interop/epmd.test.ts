@@ -10,9 +10,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { freePort, until as poll } from '../support/net.js';
 import { EpmdClient, EpmdServer, findEpmd, type EpmdError } from '../../runtime/epmd/index.js';
 
 const children = new Set<ChildProcess>();
@@ -40,23 +41,9 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): Pro
   });
 }
 
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined, proc?: Proc): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${proc ? `; output so far:\n${proc.out()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = <T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined, proc?: Proc): Promise<T> =>
+  poll(what, ms, probe, proc?.out, 50);
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** A foreground `epmd -port P` that answers NAMES. */
 async function startEpmd(): Promise<{ port: number; proc: Proc }> {

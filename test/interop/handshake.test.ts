@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../support/net.js';
 import * as E from '../../generated/epmd.js';
 import { Dflag, DflagMask } from '../../generated/handshake.js';
 import { FrameReader } from '../../runtime/wire/frames.js';
@@ -46,13 +47,6 @@ function start(cmd: string, args: string[], env: Record<string, string> = {}): P
   });
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function tcp(port: number, host = '127.0.0.1'): Promise<Socket> {
   return new Promise((resolve, reject) => {

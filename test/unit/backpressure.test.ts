@@ -5,8 +5,9 @@
  * that sends in a loop being suspended at its next receive while its
  * connection is busy (a stand-in RemoteSignals plays the connection).
  */
-import { createServer, connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { socketPair as pair } from '../support/net.js';
 import { control, parseControl } from '../../generated/control.js';
 import { Dflag } from '../../generated/handshake.js';
 import { Connection, type ConnectionClosed, type ConnectionSink } from '../../runtime/connection/connection.js';
@@ -20,18 +21,7 @@ const HWM = 256 * 1024;
 const sockets: Socket[] = [];
 afterEach(() => sockets.splice(0).forEach((s) => s.destroy()));
 
-async function socketPair(): Promise<[Socket, Socket]> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const accepted = new Promise<Socket>((r) => server.once('connection', r));
-  const client = connect(port, '127.0.0.1');
-  const other = await accepted;
-  server.close();
-  await new Promise((r) => client.once('connect', r));
-  sockets.push(client, other);
-  return [client, other];
-}
+const socketPair = (): Promise<[Socket, Socket]> => pair(sockets);
 
 function sink(): ConnectionSink & { got: Term[] } {
   const got: Term[] = [];

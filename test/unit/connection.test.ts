@@ -3,8 +3,9 @@
  * signals both ways in order, writes batched, ticks keeping an idle link up,
  * the tick timeout, malformed packets closing cleanly, back-pressure.
  */
-import { createServer, connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { socketPair as pair } from '../support/net.js';
 import { Dflag } from '../../generated/handshake.js';
 import { control, type Control } from '../../generated/control.js';
 import { Connection, ConnectionClosed, type ConnectionSink } from '../../runtime/connection/connection.js';
@@ -14,18 +15,7 @@ const pid = new Pid(atom('a@h'), 1, 0, 4);
 const flags = Dflag.FRAGMENTS | Dflag.SEND_SENDER;
 const sockets: Socket[] = [];
 
-async function socketPair(): Promise<[Socket, Socket]> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const accepted = new Promise<Socket>((r) => server.once('connection', r));
-  const client = connect(port, '127.0.0.1');
-  const other = await accepted;
-  server.close();
-  await new Promise((r) => client.once('connect', r));
-  sockets.push(client, other);
-  return [client, other];
-}
+const socketPair = (): Promise<[Socket, Socket]> => pair(sockets);
 
 function recorder(): ConnectionSink & { got: [Control, Term | undefined][]; closedWith: Promise<ConnectionClosed> } {
   let done!: (c: ConnectionClosed) => void;

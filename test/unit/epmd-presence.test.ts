@@ -5,8 +5,8 @@
  * close() leaving nothing that keeps a process alive.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../support/net.js';
 import { EpmdClient, EpmdPresence, EpmdServer, type EpmdError, type EpmdPresenceOptions, type PresenceInfo, type Registration } from '../../runtime/epmd/index.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -14,13 +14,6 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function server(port: number): Promise<EpmdServer> {
   const s = await EpmdServer.start({ port, host: '0.0.0.0' });
