@@ -88,6 +88,8 @@ export interface NodeEvents {
 }
 
 const SHUTDOWN = atom('shutdown');
+/** How long `stop()` waits for servers' `terminate` (OTP's default shutdown for a worker child: 5000 ms). */
+const SERVER_SHUTDOWN_MS = 5000;
 const NORMAL = atom('normal');
 const KILL = atom('kill');
 
@@ -98,6 +100,8 @@ export class Node extends EventEmitter<NodeEvents> {
   private readonly inbound: RemoteInbound;
   private readonly outbound: Outbound;
   private readonly network: Network;
+  /** Servers started with `serve` and still running: a stop gives them `terminate`, as a supervisor's shutdown does. */
+  private readonly servers = new Set<GenServer>();
   private readonly modules = new ExposedModules();
   private readonly rpcHost: RpcHost;
   private stopped = false;
@@ -378,7 +382,11 @@ export class Node extends EventEmitter<NodeEvents> {
   /** Starts a gen_server-compatible server registered as `name` (see runtime/rpc/server.ts). */
   serve<S>(name: string | Atom, spec: ServerSpec<S>): Promise<GenServer> {
     if (this.stopped) return Promise.reject(new NodeStopped(this.name, 'serve'));
-    return serve(this.rpcHost, toAtom(name), spec);
+    return serve(this.rpcHost, toAtom(name), spec).then((server) => {
+      this.servers.add(server);
+      void server.exited.then(() => this.servers.delete(server));
+      return server;
+    });
   }
 
   /** gen_server:reply(From, Reply): answers a call a server left with `{ noreply: true }`. */
@@ -465,7 +473,9 @@ export class Node extends EventEmitter<NodeEvents> {
    * Stops the node for good: no new connection in or out (handshakes under
    * way are cut), calls in flight reject with NodeStopped, every connection
    * closes (its links and monitors fire `noconnection`, 'nodedown' is
-   * emitted), every process ends with `shutdown` (`node.monitor`'s `down`
+   * emitted), servers started with `serve` stop with `shutdown` and run
+   * `terminate` (for up to 5 s, as a supervisor's shutdown of a worker),
+   * every process ends with `shutdown` (`node.monitor`'s `down`
    * resolves with it), the EPMD registration and the listener close (and
    * the embedded EPMD, if this node runs it). Nothing is left to keep the
    * Node.js process alive. Idempotent: a second call returns the same promise.
@@ -484,6 +494,13 @@ export class Node extends EventEmitter<NodeEvents> {
     this.network.stop();
     // One turn for processes to take the noconnection DOWNs and EXITs just delivered, before they are ended.
     await new Promise((r) => setImmediate(r));
+    // Servers stop with `shutdown` and run `terminate`, given SERVER_SHUTDOWN_MS as a supervisor's child spec gives it; then everything ends.
+    if (this.servers.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((r) => (timer = setTimeout(r, SERVER_SHUTDOWN_MS)));
+      await Promise.race([Promise.allSettled([...this.servers].map((s) => s.stop(SHUTDOWN))), late]);
+      clearTimeout(timer);
+    }
     this.table.shutdown(SHUTDOWN);
     await this.presence.close();
     await closed;

@@ -62,6 +62,8 @@ describe('node.stop()', () => {
     expect(r.lines).toContain('local-down shutdown');
     expect(r.lines).toContain('late-down noconnection');
     expect(r.lines).toContain('link shutdown');
+    expect(r.lines.indexOf('terminate shutdown'), r.out).toBeGreaterThan(-1);
+    expect(r.lines.indexOf('terminate shutdown')).toBeLessThan(r.lines.indexOf('stopped'));
     expect(r.lines).toContain('inflight NodeStopped NODE_STOPPED');
     for (const what of ['rpc', 'ping', 'call', 'drain', 'send']) expect(r.lines).toContain(`after ${what} NODE_STOPPED`);
     expect(r.lines.at(-1)).toBe('end');
@@ -83,6 +85,15 @@ describe('node.stop()', () => {
     ]);
     expect(await erl(`lists:member('${node.name}', nodes()).`)).toBe(false);
   }, 30_000);
+
+  it("a server whose terminate never returns holds stop() for 5 s at most (a worker's shutdown timeout), then it is ended", async () => {
+    const node = await Node.start({ name: 'stuck', cookie: 'secret', epmd: { port: epmdPort } });
+    const server = await node.serve('stuck', { init: () => 0, handleCall: () => ({ reply: 0, state: 0 }), terminate: () => new Promise<void>(() => {}) });
+    const t = Date.now();
+    await node.stop();
+    expect(Date.now() - t).toBeGreaterThanOrEqual(4900);
+    expect(await server.exited).toBe(atom('shutdown'));
+  }, 20_000);
 
   it('stop is idempotent, and spawn, register, link, monitor, expose throw NodeStopped', async () => {
     const node = await Node.start({ name: 'twice', cookie: 'secret', epmd: { port: epmdPort } });

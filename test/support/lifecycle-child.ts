@@ -19,7 +19,7 @@ const sleeper = node.spawn(async (self) => {
 });
 const local = node.monitor(sleeper.pid);
 node.link(sleeper.pid, (reason) => log('link', format(reason)));
-await node.serve('kv', { init: () => 0, handleCall: (_r, _f, n) => ({ reply: n, state: n }) });
+await node.serve('kv', { init: () => 0, handleCall: (_r, _f, n) => ({ reply: n, state: n }), terminate: (why) => log('terminate', format(why)) });
 const inflight = node.rpc(peer, 'timer', 'sleep', [600_000]).then(
   () => 'resolved',
   (e: unknown) => (isBeamwireError(e) ? `${e.name} ${e.code}` : String(e)),
