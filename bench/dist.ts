@@ -44,6 +44,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Pid, Term, Tuple as TupleT, Node as NodeT } from '../runtime/index.js';
 import { startErl, type ErlNode } from '../test/support/erl-node.js';
 import { erlEval } from './erl-eval.js';
+import { otp } from '../test/support/otp.js';
 
 type Beamwire = typeof import('../runtime/index.js');
 type Node = NodeT;
@@ -323,7 +324,7 @@ export async function runDist(argv: string[], lenient = false): Promise<void> {
   if (loadAtStart > 0.7) log(`warning: 1-minute load average is ${loadAtStart.toFixed(2)} before the run; results will be noisy`);
 
   const beamDir = mkdtempSync(join(tmpdir(), 'beamwire-dist-'));
-  const erlc = spawnSync('erlc', ['-o', beamDir, join(HERE, 'dist_bench.erl')], { encoding: 'utf8' });
+  const erlc = spawnSync(...otp('erlc', ['-o', beamDir, join(HERE, 'dist_bench.erl')]), { encoding: 'utf8' });
   if (erlc.status !== 0) throw new Error(`erlc dist_bench.erl failed: ${erlc.error?.message ?? erlc.stderr}`);
 
   const epmdPort = 40_000 + Math.floor(Math.random() * 20_000);

@@ -20,6 +20,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { EpmdPresence, findEpmd, type PresenceInfo } from '../runtime/epmd/index.js';
+import { otp } from '../test/support/otp.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
 const rounds = Number(values.rounds);
@@ -27,7 +28,7 @@ const children = new Set<ChildProcess>();
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 
 function run(cmd: string, args: string[], port: number, onLine: (line: string) => void = () => {}): { child: ChildProcess; exited: Promise<void> } {
-  const child = spawn(cmd, args, { env: { ...process.env, ERL_EPMD_PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(...otp(cmd, args), { env: { ...process.env, ERL_EPMD_PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   let rest = '';
   child.stdout!.on('data', (d: Buffer) => {

@@ -40,6 +40,7 @@ import type { Node as NodeT, Term, Tuple } from '../runtime/index.js';
 import { startErl, type ErlNode } from '../test/support/erl-node.js';
 import { erlEval } from './erl-eval.js';
 import { CLK_TCK, codeVersion, medianBy, procCpuUs, roundTrip, selfCpuUs, type RoundTrip } from './dist.js';
+import { otp as otpCommand } from '../test/support/otp.js';
 
 type Beamwire = typeof import('../runtime/index.js');
 let bw: Beamwire;
@@ -205,7 +206,7 @@ export async function runRpc(argv: string[], lenient = false): Promise<void> {
   process.once('SIGTERM', onSignal);
   let node: NodeT | undefined;
   try {
-    const erlc = spawnSync('erlc', ['-o', beamDir, join(HERE, 'rpc_bench.erl')], { encoding: 'utf8' });
+    const erlc = spawnSync(...otpCommand('erlc', ['-o', beamDir, join(HERE, 'rpc_bench.erl')]), { encoding: 'utf8' });
     if (erlc.status !== 0) throw new Error(`erlc rpc_bench.erl failed: ${erlc.error?.message ?? erlc.stderr}`);
     // A random high port, never the default 4369: no clash with a system epmd or another bench.
     const epmdPort = 40_000 + Math.floor(Math.random() * 20_000);

@@ -39,6 +39,7 @@ import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { otp } from '../test/support/otp.js';
 
 type Beamwire = typeof import('../runtime/index.js');
 
@@ -137,7 +138,7 @@ function ensureCorpora(): void {
   );
   if (!stale) return;
   log(`generating corpora in ${relative(ROOT, CORPUS_DIR)}/ with erl ...`);
-  const r = spawnSync('escript', [script, CORPUS_DIR], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync(...otp('escript', [script, CORPUS_DIR]), { stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) throw new Error(`corpora.escript failed (${r.error?.message ?? `exit ${r.status}`})`);
 }
 
@@ -393,7 +394,7 @@ function runErlang(opt: Options, corpora: Corpus[]): Promise<ErlangRun> {
   log(`erlang: binary_to_term / term_to_binary inside erl (${want.join(', ')}) ...`);
   const args = [join(HERE, 'erlang_bench.escript'), CORPUS_DIR, String(Math.round(opt.warmMs)), String(Math.round(opt.roundMs)), String(opt.rounds), ...want];
   return new Promise((resolve) => {
-    const child = spawn('escript', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(...otp('escript', args), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));

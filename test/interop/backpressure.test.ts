@@ -17,6 +17,7 @@ import { atom, tuple, Tuple, type Term } from '../../runtime/index.js';
 import { Node } from '../../runtime/node/node.js';
 import { on, P } from '../../runtime/process/index.js';
 import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
+import { otp } from '../support/otp.js';
 
 const epmdPort = 46000 + Math.floor(Math.random() * 2000);
 const beamDir = mkdtempSync(join(tmpdir(), 'beamwire-bp-'));
@@ -36,7 +37,7 @@ async function report(): Promise<{ count: number; next: number; gaps: number }> 
 
 beforeAll(async () => {
   requireErl();
-  const erlc = spawnSync('erlc', ['-o', beamDir, fileURLToPath(new URL('../support/burst_sink.erl', import.meta.url))], { encoding: 'utf8' });
+  const erlc = spawnSync(...otp('erlc', ['-o', beamDir, fileURLToPath(new URL('../support/burst_sink.erl', import.meta.url))]), { encoding: 'utf8' });
   if (erlc.status !== 0) throw new Error(`erlc burst_sink.erl failed: ${erlc.error?.message ?? erlc.stderr}`);
   node = await Node.start({ name: 'tsbp', cookie: 'bp', epmd: { mode: 'embedded', port: epmdPort } });
   peer = await startErl('bppeer', 'bp', epmdPort, ['-pa', beamDir, '-s', 'burst_sink', 'start', '0', '0']);

@@ -19,6 +19,7 @@ import { printFile } from '../../codegen/emit.js';
 import { validateServices } from '../../codegen/services.js';
 import { EpmdServer } from '../../runtime/epmd/index.js';
 import { requireErl, startErl, type ErlNode } from '../support/erl-node.js';
+import { otp } from '../support/otp.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const entry = join(root, 'runtime', 'cli', 'main.ts');
@@ -133,15 +134,15 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bw-cli-'));
   writeFileSync(join(dir, 'bw_cli_demo.erl'), DEMO);
   // compile:file with debug_info, as a build would; the node finds the .beam through -pa.
-  const c = spawnSync('erl', ['-noshell', '-eval', `{ok, bw_cli_demo} = compile:file("${join(dir, 'bw_cli_demo.erl')}", [debug_info, {outdir, "${dir}"}, report]), halt().`], { encoding: 'utf8', timeout: 30_000 });
+  const c = spawnSync(...otp('erl', ['-noshell', '-eval', `{ok, bw_cli_demo} = compile:file("${join(dir, 'bw_cli_demo.erl')}", [debug_info, {outdir, "${dir}"}, report]), halt().`]), { encoding: 'utf8', timeout: 30_000 });
   if (c.status !== 0) throw new Error(`compiling bw_cli_demo failed: ${c.stdout}${c.stderr}`);
   // bw_cli_bare: the same kind of module without debug_info (no abstract code, no docs chunk).
   writeFileSync(join(dir, 'bw_cli_bare.erl'), '-module(bw_cli_bare).\n-export([two/2]).\n-spec two(integer(), integer()) -> integer().\ntwo(A, B) -> A + B.\n');
-  const b = spawnSync('erl', ['-noshell', '-eval', `{ok, bw_cli_bare} = compile:file("${join(dir, 'bw_cli_bare.erl')}", [{outdir, "${dir}"}, report]), halt().`], { encoding: 'utf8', timeout: 30_000 });
+  const b = spawnSync(...otp('erl', ['-noshell', '-eval', `{ok, bw_cli_bare} = compile:file("${join(dir, 'bw_cli_bare.erl')}", [{outdir, "${dir}"}, report]), halt().`]), { encoding: 'utf8', timeout: 30_000 });
   if (b.status !== 0) throw new Error(`compiling bw_cli_bare failed: ${b.stdout}${b.stderr}`);
   const greeter = join(dir, 'Elixir.BwCli.Greeter.erl');
   writeFileSync(greeter, "-module('Elixir.BwCli.Greeter').\n-export([hello/1, 'reset!'/0]).\n-spec hello(binary()) -> binary().\nhello(N) -> N.\n-spec 'reset!'() -> ok.\n'reset!'() -> ok.\n");
-  const g = spawnSync('erl', ['-noshell', '-eval', `{ok, _} = compile:file("${greeter}", [debug_info, {outdir, "${dir}"}, report]), halt().`], { encoding: 'utf8', timeout: 30_000 });
+  const g = spawnSync(...otp('erl', ['-noshell', '-eval', `{ok, _} = compile:file("${greeter}", [debug_info, {outdir, "${dir}"}, report]), halt().`]), { encoding: 'utf8', timeout: 30_000 });
   if (g.status !== 0) throw new Error(`compiling Elixir.BwCli.Greeter failed: ${g.stdout}${g.stderr}`);
   // bw_cli_docs: no debug_info, but an EEP-48 "Docs" chunk whose entries carry the -spec/-type forms as `signature`, as OTP's own chunks do.
   writeFileSync(join(dir, 'bw_cli_docs.erl'), DOCS);
@@ -156,7 +157,7 @@ beforeAll(async () => {
     `ok = file:write_file("${join(dir, 'bw_cli_docs.beam')}", Bin2)`,
     'halt().',
   ].join(', ');
-  const d = spawnSync('erl', ['-noshell', '-eval', docsSrc], { encoding: 'utf8', timeout: 30_000 });
+  const d = spawnSync(...otp('erl', ['-noshell', '-eval', docsSrc]), { encoding: 'utf8', timeout: 30_000 });
   if (d.status !== 0) throw new Error(`building bw_cli_docs failed: ${d.stdout}${d.stderr}`);
   epmd = await EpmdServer.start({ port: epmdPort, host: '0.0.0.0' });
   peer = await startErl('cli_peer', COOKIE, epmdPort, ['-pa', dir]);
@@ -328,14 +329,14 @@ describe('beamwire stubs', () => {
   });
 
   it('an Elixir module on an Elixir node: String.t() is binary, @type becomes a named type, valid? gets a ts name', async () => {
-    const r0 = spawnSync('elixir', ['--version'], { timeout: 20_000 });
+    const r0 = spawnSync(...otp('elixir', ['--version']), { timeout: 20_000 });
     if (r0.error || r0.status !== 0) throw new Error(`the Elixir case needs elixir: ${r0.error?.message ?? `exit ${r0.status}`}; install Debian's elixir`);
     const exdir = join(dir, 'ex');
     mkdirSync(exdir);
     writeFileSync(join(exdir, 'greeter.ex'), ELIXIR);
-    const c = spawnSync('elixirc', ['-o', exdir, join(exdir, 'greeter.ex')], { encoding: 'utf8', timeout: 60_000 });
+    const c = spawnSync(...otp('elixirc', ['-o', exdir, join(exdir, 'greeter.ex')]), { encoding: 'utf8', timeout: 60_000 });
     if (c.status !== 0) throw new Error(`elixirc failed: ${c.stdout}${c.stderr}`);
-    const child = spawn('elixir', ['--erl', '-start_epmd false', '--sname', 'cli_ex', '--cookie', COOKIE, '-pa', exdir, '-e', 'IO.puts("ready"); Process.sleep(:infinity)'], {
+    const child = spawn(...otp('elixir', ['--erl', '-start_epmd false', '--sname', 'cli_ex', '--cookie', COOKIE, '-pa', exdir, '-e', 'IO.puts("ready"); Process.sleep(:infinity)']), {
       env: { ...process.env, ERL_EPMD_PORT: String(epmdPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

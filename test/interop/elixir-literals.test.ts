@@ -15,6 +15,7 @@ import { formatElixir } from '../../runtime/cli/elixir-format.js';
 import { parseTerm, parseTermList } from '../../runtime/cli/term-parser.js';
 import { atom, decode, equals, format, tuple } from '../../runtime/index.js';
 import { requireElixir } from '../support/erl-node.js';
+import { otp } from '../support/otp.js';
 
 const SEED = 8;
 const RANDOM_TERMS = 400;
@@ -82,7 +83,7 @@ async function elixirLines(script: string, input: Uint8Array, args: string[] = [
     const file = join(dir, 'input');
     await writeFile(file, input);
     const out = await new Promise<string>((resolve, reject) =>
-      execFile('elixir', ['-e', script, file, ...args], { timeout: 120_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
+      execFile(...otp('elixir', ['-e', script, file, ...args]), { timeout: 120_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
         error ? reject(new Error(`elixir failed: ${error.message}\n${stderr}`)) : resolve(stdout),
       ),
     );

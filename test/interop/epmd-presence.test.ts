@@ -15,6 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { until as poll } from '../support/net.js';
 import { EpmdPresence, findEpmd, type PresenceInfo } from '../../runtime/epmd/index.js';
 import { requireErl } from '../support/erl-node.js';
+import { otp } from '../support/otp.js';
 
 const children = new Set<ChildProcess>();
 const presences: EpmdPresence[] = [];
@@ -33,7 +34,7 @@ interface Proc {
 }
 
 function run(cmd: string, args: string[], epmdPort: number): Proc {
-  const child = spawn(cmd, args, { env: { ...process.env, ERL_EPMD_PORT: String(epmdPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(...otp(cmd, args), { env: { ...process.env, ERL_EPMD_PORT: String(epmdPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));

@@ -10,6 +10,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Node } from '../../runtime/node/node.js';
 import { requireErl, runAgainst } from '../support/erl-node.js';
 import { EpmdClient } from '../../runtime/epmd/index.js';
+import { otp } from '../support/otp.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -20,7 +21,7 @@ beforeAll(() => requireErl());
 const freePort = (): number => 46000 + Math.floor(Math.random() * 2000);
 
 async function startEpmd(port: number): Promise<ChildProcess> {
-  const p = spawn('epmd', ['-port', String(port)], { stdio: 'ignore' });
+  const p = spawn(...otp('epmd', ['-port', String(port)]), { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     if (await new EpmdClient({ port, timeout: 200 }).names().then(() => true, () => false)) return p;
     await new Promise((r) => setTimeout(r, 20));

@@ -15,6 +15,7 @@ import { hostname } from 'node:os';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort, until as poll } from '../support/net.js';
 import { EpmdClient, EpmdServer, findEpmd, type EpmdError } from '../../runtime/epmd/index.js';
+import { otp } from '../support/otp.js';
 
 const children = new Set<ChildProcess>();
 afterAll(() => {
@@ -30,7 +31,7 @@ interface Proc {
 /** Starts `cmd`; rejects (never hangs) if it cannot be run at all, e.g. not installed. */
 function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<Proc> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(...otp(cmd, args), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));

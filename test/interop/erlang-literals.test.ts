@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parseTerm } from '../../runtime/cli/term-parser.js';
 import { decode, equals, format } from '../../runtime/index.js';
 import { requireErl } from '../support/erl-node.js';
+import { otp } from '../support/otp.js';
 
 const SEED = 11;
 const RANDOM_TERMS = 400;
@@ -45,7 +46,7 @@ const SCRIPT = `
 function runErl(): Promise<string[]> {
   requireErl();
   return new Promise((resolve, reject) =>
-    execFile('erl', ['-noshell', '-eval', SCRIPT, '-extra', String(SEED), String(RANDOM_TERMS)], { timeout: 120_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
+    execFile(...otp('erl', ['-noshell', '-eval', SCRIPT, '-extra', String(SEED), String(RANDOM_TERMS)]), { timeout: 120_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
       error ? reject(new Error(`erl failed: ${error.message}\n${stderr}`)) : resolve(stdout.trimEnd().split('\n')),
     ),
   );

@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { atom, Float, format } from '../../runtime/index.js';
 import { requireErl } from '../support/erl-node.js';
+import { otp } from '../support/otp.js';
 
 const SEED = 20261207;
 
@@ -38,7 +39,7 @@ async function erlLines(script: string, input: Uint8Array): Promise<string[]> {
     const file = join(dir, 'input');
     await writeFile(file, input);
     const out = await new Promise<string>((resolve, reject) =>
-      execFile('erl', ['-noshell', '-eval', script, '-extra', file], { timeout: 60_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
+      execFile(...otp('erl', ['-noshell', '-eval', script, '-extra', file]), { timeout: 60_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
         error ? reject(new Error(`erl failed: ${error.message}\n${stderr}`)) : resolve(stdout),
       ),
     );

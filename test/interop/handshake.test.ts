@@ -29,6 +29,7 @@ import {
   type HandshakeResult,
   type SocketHandshake,
 } from '../../runtime/handshake/index.js';
+import { otp } from '../support/otp.js';
 
 const COOKIE = 'secret';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -39,7 +40,7 @@ const servers = new Set<Server>();
 /** Starts `cmd`; rejects with a clear message when it is not installed. */
 function start(cmd: string, args: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(...otp(cmd, args), { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     children.add(child);
     child.on('exit', () => children.delete(child));
     child.once('error', (e) => reject(new Error(`cannot run ${cmd} (the interop tests need Erlang/OTP on PATH): ${e.message}`)));

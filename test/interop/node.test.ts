@@ -11,6 +11,7 @@ import { atom, Pid, tuple, type Term } from '../../runtime/index.js';
 import { Node } from '../../runtime/node/node.js';
 import { P, on } from '../../runtime/process/index.js';
 import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
+import { otp } from '../support/otp.js';
 
 const epmdPort = 46000 + Math.floor(Math.random() * 2000);
 let node: Node;
@@ -162,7 +163,7 @@ describe('cookies', () => {
       const refused = new Promise<HandshakeError>((r) => node.once('handshakeError', r));
       // Erlang dials us: our acceptor refuses its digest.
       await new Promise<void>((resolve) => {
-        const c = spawn('erl', ['-sname', 'pinger', '-setcookie', 'not_the_cookie', '-start_epmd', 'false', '-noshell', '-eval', `io:format("~p~n", [net_adm:ping('${node.name}')]), halt().`], {
+        const c = spawn(...otp('erl', ['-sname', 'pinger', '-setcookie', 'not_the_cookie', '-start_epmd', 'false', '-noshell', '-eval', `io:format("~p~n", [net_adm:ping('${node.name}')]), halt().`]), {
           env: { ...process.env, ERL_EPMD_PORT: String(epmdPort) },
           stdio: 'ignore',
         }) as ChildProcess;
@@ -183,14 +184,14 @@ describe('cookies', () => {
 describe("Erlang's own epmd", () => {
   it('a node registered with a running epmd: erl pings it through epmd, and it pings erl', async () => {
     const port = epmdPort + 3000;
-    const epmd = spawn('epmd', ['-port', String(port)], { stdio: 'ignore' });
+    const epmd = spawn(...otp('epmd', ['-port', String(port)]), { stdio: 'ignore' });
     try {
       await new Promise((r) => setTimeout(r, 300));
       const ts2 = await Node.start({ name: 'ts2', cookie: 'secret', epmd: { mode: 'external', port } });
       try {
         const out = await new Promise<string>((resolve) => {
           let text = '';
-          const c = spawn('erl', ['-sname', 'pinger2', '-setcookie', 'secret', '-start_epmd', 'false', '-noshell', '-eval', `io:format("~p~n", [net_adm:ping('${ts2.name}')]), halt().`], {
+          const c = spawn(...otp('erl', ['-sname', 'pinger2', '-setcookie', 'secret', '-start_epmd', 'false', '-noshell', '-eval', `io:format("~p~n", [net_adm:ping('${ts2.name}')]), halt().`]), {
             env: { ...process.env, ERL_EPMD_PORT: String(port) },
           });
           c.stdout.on('data', (d: Buffer) => (text += d.toString()));

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EpmdServer } from '../../runtime/epmd/index.js';
 import { requireErl, startErl, type ErlNode } from '../support/erl-node.js';
+import { otp } from '../support/otp.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
@@ -123,7 +124,7 @@ beforeAll(async () => {
   const ebin = join(work, 'ebin');
   mkdirSync(ebin);
   writeFileSync(join(ebin, 'bw_pkg.erl'), MODULE);
-  const c = spawnSync('erlc', ['+debug_info', '-o', ebin, join(ebin, 'bw_pkg.erl')], { encoding: 'utf8', timeout: 30_000 });
+  const c = spawnSync(...otp('erlc', ['+debug_info', '-o', ebin, join(ebin, 'bw_pkg.erl')]), { encoding: 'utf8', timeout: 30_000 });
   if (c.status !== 0) throw new Error(`erlc bw_pkg.erl failed: ${c.error?.message ?? ''}${c.stdout}${c.stderr}`);
   epmd = await EpmdServer.start({ port: epmdPort, host: '0.0.0.0' });
   // npm pack in a copy of what a clean clone holds (no dist/), so its prepack builds dist/ there and leaves this

@@ -36,6 +36,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EpmdServer } from '../../runtime/epmd/index.js';
 import { requireElixir, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
 import { codeBlocks, inOrder, Program, type Block } from '../support/readme.js';
+import { otp } from '../support/otp.js';
 
 // Real paths: tsc --listFiles names files by them.
 const root = realpathSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..'));
@@ -110,11 +111,11 @@ function start(b: Block): Program {
   const path = file.get(b)!;
   if (b.lang === 'ts') return new Program(process.execPath, ['--import', 'tsx', path], { cwd: project, env, mark: END });
   // Typed into a shell, as the README says; a fresh one (the test's `app` is the TS blocks' peer), which ends at the end of input.
-  if (b.lang === 'erlang') return new Program('erl', ['-sname', 'readme_shell', '-setcookie', COOKIE, '-start_epmd', 'false'], { cwd: project, env, input: b.code });
+  if (b.lang === 'erlang') return new Program(...otp('erl', ['-sname', 'readme_shell', '-setcookie', COOKIE, '-start_epmd', 'false'], project), { cwd: project, env, input: b.code });
   const flags = /^# elixir (.*) \S+\.exs$/.exec(b.code.split('\n')[0]!)?.[1];
   if (flags === undefined) throw new Error(`README.md:${b.line}: an elixir block starts with the command that runs it (# elixir --sname ... --cookie ... file.exs)`);
   // -start_epmd false: the test's EPMD is the one; never leave an epmd daemon behind.
-  return new Program('elixir', [...flags.split(/\s+/), '--erl', '-start_epmd false', path], { cwd: project, env });
+  return new Program(...otp('elixir', [...flags.split(/\s+/), '--erl', '-start_epmd false', path], project), { cwd: project, env });
 }
 
 const where = (b: Block): string => `README.md:${b.line} (${b.section})`;

@@ -10,6 +10,7 @@ import { atom, format, tuple, type Term } from '../../runtime/index.js';
 import type { Node } from '../../runtime/node/node.js';
 import { shortHost } from '../../runtime/node/names.js';
 import { P, on } from '../../runtime/process/index.js';
+import { otp } from './otp.js';
 
 const CTL = `
   register(ctl, self()),
@@ -41,20 +42,20 @@ export interface ErlNode {
 }
 
 export function requireErl(): void {
-  const r = spawnSync('erl', ['-noshell', '-eval', 'halt().'], { timeout: 20_000 });
+  const r = spawnSync(...otp('erl', ['-noshell', '-eval', 'halt().']), { timeout: 20_000 });
   if (r.error || r.status !== 0) throw new Error(`interop tests need Erlang/OTP: cannot run erl (${r.error?.message ?? `exit ${r.status}`}); install erlang-nox`);
 }
 
 /** Elixir is part of the interop tier (.ci/run installs Debian's elixir): without it an Elixir case fails, never skips. */
 export function requireElixir(): void {
-  const r = spawnSync('elixir', ['--version'], { timeout: 20_000 });
+  const r = spawnSync(...otp('elixir', ['--version']), { timeout: 20_000 });
   if (r.error || r.status !== 0) throw new Error(`the Elixir interop case needs elixir: ${r.error?.message ?? `exit ${r.status}`}; install Debian's elixir`);
 }
 
-/** Runs a program (erl_call, elixir) against the EPMD on `epmdPort`; resolves with its exit code and output. */
+/** Runs a program (erl_call, elixir; on the release BEAMWIRE_OTP selects) against the EPMD on `epmdPort`; resolves with its exit code and output. */
 export function runAgainst(epmdPort: number, cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const c = spawn(cmd, args, { env: { ...process.env, ERL_EPMD_PORT: String(epmdPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(...otp(cmd, args), { env: { ...process.env, ERL_EPMD_PORT: String(epmdPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     c.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -69,7 +70,7 @@ export function runAgainst(epmdPort: number, cmd: string, args: string[], timeou
 /** `alive` starts a short-named node (-sname); `alive@host` a long-named one (-name). */
 export async function startErl(alive: string, cookie: string, epmdPort: number, args: string[] = []): Promise<ErlNode> {
   const long = alive.includes('@');
-  const child = spawn('erl', [long ? '-name' : '-sname', alive, '-setcookie', cookie, '-start_epmd', 'false', '-noshell', ...args, '-eval', CTL], {
+  const child = spawn(...otp('erl', [long ? '-name' : '-sname', alive, '-setcookie', cookie, '-start_epmd', 'false', '-noshell', ...args, '-eval', CTL]), {
     env: { ...process.env, ERL_EPMD_PORT: String(epmdPort) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -11,13 +11,15 @@
  * request that takes longer than its timeout rejects (and a timed-out node is
  * killed, so later requests reject at once instead of queueing behind it).
  *
- * `ERL` and `ERLC` override the executables (default: `erl`, `erlc` on PATH).
+ * `ERL` and `ERLC` override the executables (default: `erl`, `erlc` on PATH),
+ * run on the release BEAMWIRE_OTP selects (test/support/otp.ts).
  */
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { otp } from './otp.js';
 
 /** One term made by the harness's generator, as Erlang encodes it. */
 export interface GeneratedTerm {
@@ -108,7 +110,7 @@ export async function startErlang(options: StartOptions = {}): Promise<ErlangHar
 
 function compileHarness(erlc: string, dir: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(erlc, ['-o', dir, HARNESS_SOURCE], { timeout: timeoutMs }, (error, stdout, stderr) => {
+    execFile(...otp(erlc, ['-o', dir, HARNESS_SOURCE]), { timeout: timeoutMs }, (error, stdout, stderr) => {
       if (error === null) return resolve();
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return reject(new HarnessError(`cannot run '${erlc}': not found; ${INSTALL_HINT}`));
@@ -157,7 +159,7 @@ class Node implements ErlangHarness {
       '-eval',
       'bw_harness:main()',
     ];
-    this.#child = spawn(erl, args, {
+    this.#child = spawn(...otp(erl, args), {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ERL_CRASH_DUMP_SECONDS: '0' },
     });
