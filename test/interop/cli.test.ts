@@ -59,7 +59,7 @@ seq(N) -> lists:seq(1, N).
 seq(A, B) -> lists:seq(A, B).
 -spec user(binary()) -> user().
 user(Name) -> #{name => Name}.
--spec status(boolean() | maybe) -> ok | {error, term()}.
+-spec status(boolean() | 'maybe') -> ok | {error, term()}.
 status(true) -> ok;
 status(_) -> {error, no}.
 'valid?'(X) -> is_atom(X).
