@@ -17,7 +17,9 @@
  * goes through unchanged.
  *
  * Making a chroot takes a minute or more and needs root; do it ahead of a run
- * with `node --import tsx test/support/otp.ts 27`.
+ * with `node --import tsx test/support/otp.ts 27 29`. The mounts stay until
+ * `node --import tsx test/support/otp.ts --unmount 27 29` (or a reboot): never
+ * `rm -rf` a chroot that is mounted, it would go through /tmp and the repository.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -158,11 +160,20 @@ function withLock(lock: string, body: () => void): void {
   }
 }
 
-// node --import tsx test/support/otp.ts 27: make and mount the chroot ahead of a test run.
+// node --import tsx test/support/otp.ts 27 29: make and mount the chroots ahead of a test run;
+// node --import tsx test/support/otp.ts --unmount 27 29: undo the mounts (do this before deleting a chroot).
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  for (const release of process.argv.slice(2)) {
+  const unmount = process.argv[2] === '--unmount';
+  for (const release of process.argv.slice(unmount ? 3 : 2)) {
+    const env = { ...process.env, BEAMWIRE_OTP: release };
+    selectedRelease(env);
+    if (unmount) {
+      unmountUnder(join(chrootDir(release, env), 'root'));
+      console.log(`OTP ${release}: unmounted`);
+      continue;
+    }
     const t0 = Date.now();
-    const root = prepare(release, { ...process.env, BEAMWIRE_OTP: release });
+    const root = prepare(release, env);
     console.log(`OTP ${release}: ${root} (${Math.round((Date.now() - t0) / 1000)} s)`);
   }
 }
