@@ -54,7 +54,7 @@ export interface EpmdPresenceOptions {
    * hosts can look this one up. Registering goes to 127.0.0.1 (epmd takes
    * ALIVE2 from local peers only) unless this names one address.
    */
-  readonly host?: string;
+  readonly host?: string | undefined;
   /** One line per step: losses, attempts, take-overs. */
   readonly debug?: (line: string) => void;
   /** Delay before the n-th retry: initialMs × 2ⁿ up to maxMs, times a random 0.5..1. Default 50 ms to 2000 ms. */

@@ -14,5 +14,5 @@ export {
   type OtpLevel,
 } from './flags.js';
 export { initiate, type InitiatorOptions, type InitiatorResult } from './initiator.js';
-export { acceptOnSocket, DEFAULT_SETUP_TIMEOUT_MS, initiateOnSocket, type SetupOptions, type SocketHandshake } from './socket.js';
+export { acceptOnStream, DEFAULT_SETUP_TIMEOUT_MS, initiateOnStream, type SetupOptions, type StreamHandshake } from './stream.js';
 export { memoryPair, type HandshakeResult, type MemoryTransport, type Transport } from './transport.js';

@@ -13,21 +13,34 @@
  *   meanwhile, as net_kernel's is_pending answers;
  * - a connection that replaces one still up takes the old one down first.
  *
- * What a connection carries, and what its coming and going means for
- * processes, is the sink's: this file only makes and ends connections.
+ * Connections run over a carrier (runtime/transport/: TCP, TLS, a stream,
+ * memory); where a peer listens comes from the `peers` table, the carrier
+ * itself (memory) or EPMD. What a connection carries, and what its coming
+ * and going means for processes, is the sink's: this file only makes and
+ * ends connections.
  */
-import { connect as tcpConnect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Connection, ConnectionClosed } from '../connection/connection.js';
 import type { Control } from '../../generated/control.js';
-import { EpmdClient } from '../epmd/index.js';
-import { acceptOnSocket, DEFAULT_SETUP_TIMEOUT_MS, HandshakeError, initiateOnSocket, simultaneousStatus } from '../handshake/index.js';
+import { EpmdClient, EpmdPresence, type EpmdError, type EpmdMode, type PresenceInfo } from '../epmd/index.js';
+import { acceptOnStream, DEFAULT_SETUP_TIMEOUT_MS, HandshakeError, initiateOnStream, simultaneousStatus } from '../handshake/index.js';
 import { NodeStopped } from '../process/index.js';
 import type { Term } from '../term/values.js';
+import { DialError, type Address, type Carrier, type Listener } from '../transport/index.js';
 import { splitName } from './names.js';
 
 export interface Link {
   readonly connection: Connection;
   readonly flags: bigint;
+}
+
+/** How a node is found: EPMD in one of its modes, or no EPMD (fixed ports; peers found by `peers` or `connect`). */
+export type EpmdSettings = { readonly mode: EpmdMode; readonly port: number; readonly host?: string | undefined } | { readonly mode: 'none' };
+
+export interface NetworkStart extends Omit<NetworkOptions, 'creation' | 'epmdPort'> {
+  /** Where the distribution listener binds (default 0.0.0.0, any port). */
+  readonly listen?: { readonly host?: string | undefined; readonly port?: number | undefined } | undefined;
+  readonly epmd: EpmdSettings;
 }
 
 export interface NetworkOptions {
@@ -40,8 +53,13 @@ export interface NetworkOptions {
   readonly hidden: boolean;
   /** net_ticktime in seconds. */
   readonly ticktime: number;
-  /** Where peers are looked up (the node's EPMD port, which may be read back after start). */
-  epmdPort(): number;
+  readonly carrier: Carrier;
+  /** Where peers are looked up: the node's EPMD port (read back after start), or undefined when the node runs without EPMD. */
+  epmdPort(): number | undefined;
+  /** Fixed addresses (a port, or host and port) of peers: used before the carrier or EPMD is asked. */
+  readonly peers?: Readonly<Record<string, number | Address>> | undefined;
+  /** Milliseconds for the carrier's set-up (TCP connect, TLS handshake); default the setup time, 7000. */
+  readonly connectTimeoutMs?: number | undefined;
 }
 
 export interface NetworkSink {
@@ -53,6 +71,11 @@ export interface NetworkSink {
   down(peer: string, reason: ConnectionClosed): void;
   /** A handshake failed (not a simultaneous connect's `nok`, which is no failure). */
   handshakeError(error: HandshakeError, direction: 'in' | 'out'): void;
+  /** The EPMD registration was lost (registering again has begun), or is back. */
+  epmdLost(error: EpmdError): void;
+  epmdRegistered(info: PresenceInfo): void;
+  /** The listener failed after start. */
+  listenerError(error: Error): void;
   debug(line: string): void;
 }
 
@@ -66,17 +89,78 @@ export class Network {
   readonly #sink: NetworkSink;
   readonly #links = new Map<string, Link>();
   readonly #pending = new Map<string, Promise<Link>>();
-  /** Sockets still in a handshake, either direction: `stop` destroys them. */
-  readonly #handshaking = new Set<Socket>();
+  /** Streams still in a handshake, either direction: `stop` destroys them. */
+  readonly #handshaking = new Set<Duplex>();
+  /** Addresses given to `connection(peer, address)`, for that attempt and later ones. */
+  readonly #known = new Map<string, Address>();
   /** Attempts that got `nok` and wait for the peer's own connection to come up. */
   readonly #awaitingPeer = new Map<string, Waiter[]>();
   /** Why the last attempt to reach a node failed (a HandshakeError, an EpmdError, ...), until a connection to it comes up. */
   readonly #failures = new Map<string, unknown>();
   #stopped = false;
+  #listener: Listener | undefined;
+  #presence: EpmdPresence | undefined;
 
   constructor(options: NetworkOptions, sink: NetworkSink) {
     this.#o = options;
     this.#sink = sink;
+  }
+
+  /**
+   * Listens on the carrier and registers with EPMD (unless `epmd.mode` is
+   * 'none': then the creation is random, as OTP's is without epmd). The
+   * sink hears nothing until the promise resolves.
+   */
+  static async start(o: NetworkStart, sink: NetworkSink): Promise<Network> {
+    let network: Network | undefined;
+    const early: Duplex[] = [];
+    const listener = await o.carrier.listen(
+      { node: o.name, host: o.listen?.host, port: o.listen?.port },
+      (s) => (network === undefined ? early.push(s) : void network.accept(s)),
+      { error: (e) => sink.listenerError(e), refused: (e) => sink.debug(`refused a connection in the carrier's set-up: ${e.message}`) },
+    );
+    let presence: EpmdPresence | undefined;
+    try {
+      if (o.epmd.mode !== 'none')
+        presence = await EpmdPresence.start({
+          name: splitName(o.name)[0],
+          port: listener.address.port,
+          hidden: o.hidden,
+          epmdPort: o.epmd.port,
+          mode: o.epmd.mode,
+          host: o.epmd.host,
+          debug: (l) => sink.debug(l),
+        });
+    } catch (e) {
+      await listener.close();
+      throw e;
+    }
+    const creation = presence?.creation ?? 1 + Math.floor(Math.random() * 0xfffffffe);
+    network = new Network({ ...o, creation, epmdPort: () => presence?.epmdPort }, sink);
+    network.#listener = listener;
+    network.#presence = presence;
+    presence?.on('lost', (e) => sink.epmdLost(e));
+    presence?.on('registered', (info) => sink.epmdRegistered(info));
+    for (const s of early) void network.accept(s);
+    return network;
+  }
+
+  get creation(): number {
+    return this.#o.creation;
+  }
+
+  /** Where peers find this node: the listener's address. */
+  get address(): Address | undefined {
+    return this.#listener?.address;
+  }
+
+  /** The EPMD port this node registered with; undefined without EPMD. */
+  get epmdPort(): number | undefined {
+    return this.#presence?.epmdPort;
+  }
+
+  get carrier(): Carrier {
+    return this.#o.carrier;
   }
 
   /** The connection to `peer` if it is up. */
@@ -89,14 +173,19 @@ export class Network {
     return [...this.#links.keys()].sort();
   }
 
-  /** The connection to `peer`, made on demand; concurrent callers share one attempt. */
-  connection(peer: string): Promise<Link> {
+  /**
+   * The connection to `peer`, made on demand; concurrent callers share one
+   * attempt. `via` dials at that address (no look-up) and is remembered for
+   * later attempts; a stream is used as it is (a pipe to the peer already open).
+   */
+  connection(peer: string, via?: Address | Duplex): Promise<Link> {
     if (this.#stopped) return Promise.reject(this.#refused(peer));
     const up = this.#links.get(peer);
     if (up) return Promise.resolve(up);
     let attempt = this.#pending.get(peer);
     if (attempt) return attempt;
-    attempt = this.#dial(peer).finally(() => this.#pending.delete(peer));
+    if (via !== undefined && !isStream(via)) this.#known.set(peer, via);
+    attempt = this.#dial(peer, isStream(via) ? via : undefined).finally(() => this.#pending.delete(peer));
     this.#pending.set(peer, attempt);
     return attempt;
   }
@@ -126,19 +215,26 @@ export class Network {
     for (const l of [...this.#links.values()]) l.connection.close();
   }
 
-  /** A socket from the distribution listener. */
-  async accept(socket: Socket): Promise<void> {
+  /** After `stop` and the processes' end: unregisters from EPMD and closes the listener. */
+  async close(): Promise<void> {
+    const closed = this.#listener?.close();
+    await this.#presence?.close();
+    await closed;
+  }
+
+  /** A stream from the distribution listener, or (`frame` 2) any stream a peer dialled us over. */
+  async accept(socket: Duplex, frame: 2 | 4 = this.#o.carrier.handshakeFrame): Promise<void> {
     if (this.#stopped) return void socket.destroy();
-    socket.setNoDelay(true);
     this.#handshaking.add(socket);
     let peer: string | undefined;
     try {
-      const hs = await acceptOnSocket(socket, {
+      const hs = await acceptOnStream(socket, {
         name: this.#o.name,
         creation: this.#o.creation,
         cookie: this.#o.cookie,
         cookieFor: this.#cookieFor,
         hidden: this.#o.hidden,
+        frame,
         markPending: (name) => {
           peer = name;
           return this.#links.has(name) ? 'alive' : this.#pending.has(name) ? simultaneousStatus(this.#o.name, name) : 'ok';
@@ -166,29 +262,46 @@ export class Network {
     return new NodeStopped(this.#o.name, `connect to ${peer}`);
   }
 
-  async #dial(peer: string): Promise<Link> {
+  /** Where `peer` listens: a fixed address, the carrier's own table, else EPMD on the peer's host. */
+  async #resolve(peer: string): Promise<Address> {
     const [alive, host] = splitName(peer);
+    const fixed = this.#known.get(peer) ?? this.#o.peers?.[peer];
+    if (fixed !== undefined) return typeof fixed === 'number' ? { host, port: fixed } : fixed;
+    const own = this.#o.carrier.resolve?.(peer);
+    if (own !== undefined) return own;
     const epmdPort = this.#o.epmdPort();
+    if (epmdPort === undefined) throw new DialError(peer, 'unreachable', `this node runs without EPMD and has no address for ${peer} (give it in \`peers\` or to connect)`);
     const info = await new EpmdClient({ host, port: epmdPort }).portPlease(alive);
-    if (!info) throw new Error(`${peer} is not registered with EPMD on ${host}:${epmdPort}`);
-    if (this.#stopped) throw this.#refused(peer);
-    const socket = tcpConnect({ host, port: info.port, noDelay: true });
+    if (!info) throw new DialError(peer, 'unreachable', `${alive} is not registered with EPMD on ${host}:${epmdPort}`);
+    return { host, port: info.port };
+  }
+
+  async #dial(peer: string, open?: Duplex): Promise<Link> {
+    const carrier = this.#o.carrier;
+    let socket: Duplex;
+    if (open !== undefined) socket = open;
+    else {
+      const address = await this.#resolve(peer);
+      if (this.#stopped) throw this.#refused(peer);
+      socket = await carrier.dial(address, { node: peer, timeoutMs: this.#o.connectTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS });
+    }
+    if (this.#stopped) {
+      socket.destroy();
+      throw this.#refused(peer);
+    }
     this.#handshaking.add(socket);
     try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('connect', resolve);
-        socket.once('error', reject);
-        socket.once('close', () => reject(this.#refused(peer)));
-      });
       let hs;
       try {
-        hs = await initiateOnSocket(socket, {
+        hs = await initiateOnStream(socket, {
           name: this.#o.name,
           creation: this.#o.creation,
           peerName: peer,
           cookie: this.#o.cookie,
           cookieFor: this.#cookieFor,
           hidden: this.#o.hidden,
+          // A stream handed over is a plain pipe: TCP's framing, whatever the node's carrier.
+          frame: open === undefined ? carrier.handshakeFrame : 2,
           // 'alive': the peer still has a connection to us. As net_kernel's is_pending: go on (it is stale)
           // unless the peer's own attempt came up here meanwhile; that one stays, and this attempt ends.
           isAlive: (name) => !this.#links.has(name),
@@ -267,7 +380,7 @@ export class Network {
    * are dispatched by its constructor). `#down` checks identity, so the old
    * socket's late 'close' cannot take the new connection down.
    */
-  #up(socket: Socket, peer: string, flags: bigint, rest: Uint8Array): Link {
+  #up(socket: Duplex, peer: string, flags: bigint, rest: Uint8Array): Link {
     const old = this.#links.get(peer);
     if (old !== undefined) {
       this.#sink.debug(`a new connection from ${peer} replaces the one still up`);
@@ -291,3 +404,5 @@ export class Network {
     this.#sink.down(c.peer, reason);
   }
 }
+
+const isStream = (v: Address | Duplex | undefined): v is Duplex => v !== undefined && typeof (v as Duplex).pipe === 'function';

@@ -8,9 +8,9 @@
  * nothing of it runs and every operation fails with NodeStopped.
  */
 import { EventEmitter } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ConnectionClosed } from '../connection/connection.js';
-import { EpmdPresence, portFromEnv, type EpmdError, type PresenceInfo } from '../epmd/index.js';
+import { portFromEnv, type EpmdError, type PresenceInfo } from '../epmd/index.js';
 import type { HandshakeError } from '../handshake/index.js';
 import { NodeStopped, P, on, type ProcessContext, type ProcessFn, type Process, type Destination, type RemoteInbound } from '../process/index.js';
 import { ProcessTable } from '../process/table.js';
@@ -22,7 +22,8 @@ import type { CallOptions, From, Implementation, RpcHost, RpcOptions, Server as 
 import { startRex } from '../rpc/rex.js';
 import { dispatch } from './inbound.js';
 import { fullName, splitName } from './names.js';
-import { Network } from './network.js';
+import { Network, type EpmdSettings, type NetworkSink } from './network.js';
+import { tcp, type Address, type Carrier } from '../transport/index.js';
 import { Outbound } from './remote.js';
 import { startServices } from './services.js';
 
@@ -41,9 +42,19 @@ export interface NodeOptions {
    * ('epmdLost', then 'epmdRegistered'); in 'auto' and 'embedded' mode it
    * starts the embedded EPMD on the port itself when nothing answers there
    * (the beamwire node that ran it stopped, or epmd was killed); 'external'
-   * only waits for an epmd to come back.
+   * only waits for an epmd to come back. `host` is where the embedded EPMD
+   * listens (default 0.0.0.0). 'none': no EPMD at all, as OTP's
+   * `-dist_listen`/`-erl_epmd_port` set-ups: the node listens on
+   * `listen.port` without registering, and finds peers only through
+   * `peers` or `connect(peer, { port })`.
    */
-  epmd?: 'auto' | 'external' | 'embedded' | { mode?: 'auto' | 'external' | 'embedded'; port?: number };
+  epmd?: 'auto' | 'external' | 'embedded' | 'none' | { mode?: 'auto' | 'external' | 'embedded' | 'none'; port?: number; host?: string };
+  /** What connections run over (runtime/transport/): TCP by default; a MemoryCarrier, a StreamCarrier, TLS. */
+  transport?: Carrier;
+  /** Fixed addresses of peers (`name@host` → port, or host and port): used before EPMD is asked. */
+  peers?: Record<string, number | Address>;
+  /** Milliseconds for a connect's carrier set-up (TCP connect, TLS handshake); default 7000, OTP's net_setuptime. */
+  connectTimeout?: number;
   /** net_ticktime in seconds (default 60, as OTP). */
   ticktime?: number;
   /** Where the distribution listener binds (default 0.0.0.0, any port). */
@@ -110,41 +121,31 @@ export class Node extends EventEmitter<NodeEvents> {
   private constructor(
     private readonly options: NodeOptions,
     name: string,
-    private readonly server: Server,
-    /** Keeps the node registered with EPMD for its whole life (registers again when epmd comes back, takes the embedded EPMD over). */
-    private readonly presence: EpmdPresence,
+    network: (sink: NetworkSink) => Network,
   ) {
     super();
     this.name = name;
-    this.creation = presence.creation;
+    this.network = network({
+      signal: (c, ctl, payload) =>
+        dispatch(this.inbound, c, ctl, payload, (l) => this.debug(l), (req, args, answer) => serveSpawnRequest(this.rpcHost, this.modules, req, args, answer)),
+      up: (peer) => {
+        this.emit('nodeup', peer);
+        this.outbound.flush(peer);
+      },
+      down: (peer, reason) => {
+        this.inbound.nodeDown(atom(peer));
+        this.emit('nodedown', peer, reason.reason);
+      },
+      handshakeError: (e, direction) => this.emit('handshakeError', e, direction),
+      epmdLost: (e) => this.emit('epmdLost', e),
+      epmdRegistered: (info) => this.emit('epmdRegistered', info),
+      listenerError: (e) => this.report(e),
+      debug: (l) => this.debug(l),
+    });
+    this.creation = this.network.creation;
     this.table = new ProcessTable(
-      { name: atom(name), creation: presence.creation },
+      { name: atom(name), creation: this.creation },
       { logger: options.logger === 'silent' ? silentLogger : options.logger },
-    );
-    this.network = new Network(
-      {
-        name,
-        creation: presence.creation,
-        cookie: options.cookie,
-        cookies: options.cookies,
-        hidden: options.hidden ?? false,
-        ticktime: options.ticktime ?? 60,
-        epmdPort: () => presence.epmdPort,
-      },
-      {
-        signal: (c, ctl, payload) =>
-          dispatch(this.inbound, c, ctl, payload, (l) => this.debug(l), (req, args, answer) => serveSpawnRequest(this.rpcHost, this.modules, req, args, answer)),
-        up: (peer) => {
-          this.emit('nodeup', peer);
-          this.outbound.flush(peer);
-        },
-        down: (peer, reason) => {
-          this.inbound.nodeDown(atom(peer));
-          this.emit('nodedown', peer, reason.reason);
-        },
-        handshakeError: (e, direction) => this.emit('handshakeError', e, direction),
-        debug: (l) => this.debug(l),
-      },
     );
     this.outbound = new Outbound({
       connected: (n) => this.network.connected(n),
@@ -162,41 +163,48 @@ export class Node extends EventEmitter<NodeEvents> {
       whyUnreachable: (n) => this.network.whyUnreachable(n.name),
     };
     startRex(this.table, this.modules, (l) => this.debug(l));
-    server.on('connection', (s: Socket) => void this.network.accept(s));
-    server.on('error', (e) => this.report(e));
-    presence.on('lost', (e) => this.emit('epmdLost', e));
-    presence.on('registered', (info) => this.emit('epmdRegistered', info));
   }
 
-  /** Where this node's EPMD listens (also where peers are looked up). */
+  /** Where this node's EPMD listens (also where peers are looked up); 0 when it runs without EPMD. */
   get epmdPort(): number {
-    return this.presence.epmdPort;
+    return this.network.epmdPort ?? 0;
+  }
+
+  /** Where the distribution listener is (what EPMD tells peers; with `epmd: 'none'`, what they must be told). */
+  get address(): Address | undefined {
+    return this.network.address;
   }
 
   /** Starts a node: listener, EPMD registration (running epmd or the embedded one), services. */
   static async start(options: NodeOptions): Promise<Node> {
     const name = fullName(options.name);
-    const [alive] = splitName(name);
-    const { mode, port } = epmdSettings(options);
-    const server = createServer({ noDelay: true });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.listen?.port ?? 0, options.listen?.host ?? '0.0.0.0', () => resolve());
-    });
-    try {
-      const presence = await EpmdPresence.start({
-        name: alive,
-        port: (server.address() as { port: number }).port,
+    // Until the constructor gives the sink, nothing reaches it: the sink is bound as the node is built.
+    let sink!: NetworkSink;
+    const network = await Network.start(
+      {
+        name,
+        cookie: options.cookie,
+        cookies: options.cookies,
         hidden: options.hidden ?? false,
-        epmdPort: port,
-        mode,
-        debug: (l) => options.debug?.(`[${name}] ${l}`),
-      });
-      return new Node(options, name, server, presence);
-    } catch (e) {
-      server.close();
-      throw e;
-    }
+        ticktime: options.ticktime ?? 60,
+        carrier: options.transport ?? tcp,
+        peers: options.peers,
+        connectTimeoutMs: options.connectTimeout,
+        listen: options.listen,
+        epmd: epmdSettings(options),
+      },
+      {
+        signal: (...a) => sink.signal(...a),
+        up: (p) => sink.up(p),
+        down: (p, r) => sink.down(p, r),
+        handshakeError: (e, d) => sink.handshakeError(e, d),
+        epmdLost: (e) => sink.epmdLost(e),
+        epmdRegistered: (i) => sink.epmdRegistered(i),
+        listenerError: (e) => sink.listenerError(e),
+        debug: (l) => (sink === undefined ? options.debug?.(`[${name}] ${l}`) : sink.debug(l)),
+      },
+    );
+    return new Node(options, name, (s) => ((sink = s), network));
   }
 
   // -- processes -------------------------------------------------------------
@@ -489,7 +497,6 @@ export class Node extends EventEmitter<NodeEvents> {
   }
 
   private async shutdown(): Promise<void> {
-    const closed = new Promise<void>((r) => this.server.close(() => r()));
     stopCalls(this.rpcHost, new NodeStopped(this.name, 'a call in flight'));
     this.network.stop();
     // One turn for processes to take the noconnection DOWNs and EXITs just delivered, before they are ended.
@@ -502,8 +509,7 @@ export class Node extends EventEmitter<NodeEvents> {
       clearTimeout(timer);
     }
     this.table.shutdown(SHUTDOWN);
-    await this.presence.close();
-    await closed;
+    await this.network.close();
   }
 
   /** An attempt to reach `node` failed: what waited for it is dropped and its links and monitors fire noconnection, with `error` as the cause. */
@@ -526,8 +532,22 @@ export class Node extends EventEmitter<NodeEvents> {
    * (a HandshakeError, an EpmdError, NodeStopped, ...). Sending connects on
    * demand anyway; this is for failing early and clearly.
    */
-  async connect(peer: string): Promise<void> {
-    await this.network.connection(fullName(peer));
+  async connect(peer: string, via?: { port: number; host?: string } | { stream: Duplex }): Promise<void> {
+    this.live('connect');
+    const name = fullName(peer);
+    if (via === undefined) await this.network.connection(name);
+    else if ('stream' in via) await this.network.connection(name, via.stream);
+    else await this.network.connection(name, { host: via.host ?? splitName(name)[1], port: via.port });
+  }
+
+  /**
+   * Takes a distribution connection a peer opened over `stream` (a pipe
+   * from a parent, a socket pair): the acceptor's handshake runs on it with
+   * TCP's framing, and the connection joins the others.
+   */
+  accept(stream: Duplex): void {
+    this.live('accept');
+    void this.network.accept(stream, 2);
   }
 
   private debug(line: string): void {
@@ -541,10 +561,11 @@ export class Node extends EventEmitter<NodeEvents> {
   }
 }
 
-function epmdSettings(o: NodeOptions): { mode: 'auto' | 'external' | 'embedded'; port: number } {
+function epmdSettings(o: NodeOptions): EpmdSettings {
   const e = o.epmd ?? 'auto';
+  if (e === 'none' || (typeof e === 'object' && e.mode === 'none')) return { mode: 'none' };
   if (typeof e === 'string') return { mode: e, port: portFromEnv() };
-  return { mode: e.mode ?? 'auto', port: e.port ?? portFromEnv() };
+  return { mode: e.mode ?? 'auto', port: e.port ?? portFromEnv(), host: e.host };
 }
 
 const toAtom = (n: string | Atom): Atom => (typeof n === 'string' ? atom(n) : n);

@@ -14,7 +14,7 @@ import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atom, HandshakeError, isBeamwireError, Node, RpcError } from '../../runtime/index.js';
 import { EpmdClient } from '../../runtime/epmd/index.js';
-import { initiateOnSocket } from '../../runtime/handshake/index.js';
+import { initiateOnStream } from '../../runtime/handshake/index.js';
 import { splitName } from '../../runtime/node/names.js';
 import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
 
@@ -53,7 +53,7 @@ describe('a wrong cookie', () => {
     expect(info).toBeDefined();
     const socket = connect({ host: '127.0.0.1', port: info!.port });
     const me = `tsdial@${host}`;
-    const e = await initiateOnSocket(socket, { name: me, creation: randomInt(4, 2 ** 32), peerName: erl.name, cookie: 'not_the_cookie' }).then(
+    const e = await initiateOnStream(socket, { name: me, creation: randomInt(4, 2 ** 32), peerName: erl.name, cookie: 'not_the_cookie' }).then(
       () => {
         throw new Error('the handshake succeeded with a wrong cookie');
       },

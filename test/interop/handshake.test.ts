@@ -22,12 +22,12 @@ import { FrameReader } from '../../runtime/wire/frames.js';
 import { Reader } from '../../runtime/wire/reader.js';
 import { Writer } from '../../runtime/wire/writer.js';
 import {
-  acceptOnSocket,
+  acceptOnStream,
   HandshakeError,
-  initiateOnSocket,
+  initiateOnStream,
   ourFlags,
   type HandshakeResult,
-  type SocketHandshake,
+  type StreamHandshake,
 } from '../../runtime/handshake/index.js';
 import { otp } from '../support/otp.js';
 
@@ -158,13 +158,13 @@ async function erlDistPort(): Promise<number> {
  * an inline ALIVE2_REQ; the registration lasts while that socket stays open.
  */
 async function listener(alive: string, cookie = COOKIE) {
-  const results: Promise<SocketHandshake<HandshakeResult>>[] = [];
+  const results: Promise<StreamHandshake<HandshakeResult>>[] = [];
   const accepted: Socket[] = [];
   let creation = 0;
   const server = createServer((s) => {
     sockets.add(s);
     accepted.push(s);
-    const p = acceptOnSocket(s, { name: `${alive}@${host}`, creation, cookie });
+    const p = acceptOnStream(s, { name: `${alive}@${host}`, creation, cookie });
     p.catch(() => {}); // observed by the test through `next`
     results.push(p);
   });
@@ -188,7 +188,7 @@ async function listener(alive: string, cookie = COOKIE) {
   creation = x.creation;
   return {
     creation: () => creation,
-    async next(): Promise<SocketHandshake<HandshakeResult>> {
+    async next(): Promise<StreamHandshake<HandshakeResult>> {
       for (let i = 0; results.length === 0; i++) {
         if (i > 200) throw new Error(`erl never connected to ${alive}`);
         await sleep(50);
@@ -233,7 +233,7 @@ describe('(a) we dial erl: dist_util:handshake_other_started/1', () => {
     let closed = false;
     socket.on('close', () => (closed = true));
     const me = `ts_a@${host}`;
-    const r = await initiateOnSocket(socket, { name: me, creation: randomInt(4, 2 ** 32), peerName: `peer@${host}`, cookie: COOKIE });
+    const r = await initiateOnStream(socket, { name: me, creation: randomInt(4, 2 ** 32), peerName: `peer@${host}`, cookie: COOKIE });
     expect(r.peerName).toBe(`peer@${host}`);
     expect(r.hidden).toBe(false);
     expect(r.flags & DflagMask.DIST_MANDATORY_25).toBe(DflagMask.DIST_MANDATORY_25);
@@ -257,7 +257,7 @@ describe('(a) we dial erl: dist_util:handshake_other_started/1', () => {
   it('a wrong cookie: erl closes without an ack, so we fail at recv_challenge_ack', async () => {
     const socket = await tcp(await erlDistPort());
     const e = await handshakeError(
-      initiateOnSocket(socket, { name: `ts_bad@${host}`, creation: randomInt(4, 2 ** 32), peerName: `peer@${host}`, cookie: 'wrong' }),
+      initiateOnStream(socket, { name: `ts_bad@${host}`, creation: randomInt(4, 2 ** 32), peerName: `peer@${host}`, cookie: 'wrong' }),
     );
     expect(e.step).toBe('recv_challenge_ack');
     expect(['closed', 'bad_cookie']).toContain(e.reason);
@@ -266,7 +266,7 @@ describe('(a) we dial erl: dist_util:handshake_other_started/1', () => {
 
   it('NAME_ME: erl names us on our host, and lists us as hidden under that name', async () => {
     const socket = await tcp(await erlDistPort());
-    const r = await initiateOnSocket(socket, { name: host, nameMe: true, creation: 0, peerName: `peer@${host}`, cookie: COOKIE });
+    const r = await initiateOnStream(socket, { name: host, nameMe: true, creation: 0, peerName: `peer@${host}`, cookie: COOKIE });
     expect(r.name).toMatch(new RegExp(`^[A-Z0-9]+@${host}$`));
     expect(r.creation).toBeGreaterThan(0);
     expect(r.hidden).toBe(true);
@@ -280,7 +280,7 @@ describe('(a) we dial erl: dist_util:handshake_other_started/1', () => {
     const dial = async (isAlive: () => boolean) => {
       const socket = await tcp(await erlDistPort());
       const opts = { name: me, creation: randomInt(4, 2 ** 32), peerName: `peer@${host}`, cookie: COOKIE, isAlive };
-      return { socket, handshake: initiateOnSocket(socket, opts) };
+      return { socket, handshake: initiateOnStream(socket, opts) };
     };
     const old = await dial(() => true);
     const first = await old.handshake;
@@ -303,7 +303,7 @@ describe('(a) we dial erl: dist_util:handshake_other_started/1', () => {
   it('a wrong name for erl: the challenge names peer@host, so we fail at recv_challenge with name_mismatch', async () => {
     const socket = await tcp(await erlDistPort());
     const e = await handshakeError(
-      initiateOnSocket(socket, { name: `ts_nm@${host}`, creation: randomInt(4, 2 ** 32), peerName: `other@${host}`, cookie: COOKIE }),
+      initiateOnStream(socket, { name: `ts_nm@${host}`, creation: randomInt(4, 2 ** 32), peerName: `other@${host}`, cookie: COOKIE }),
     );
     expect(e).toMatchObject({ step: 'recv_challenge', reason: 'name_mismatch' });
   });

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Control } from '../../generated/control.js';
 import { Connection, type ConnectionClosed } from '../../runtime/connection/connection.js';
 import { EpmdClient } from '../../runtime/epmd/index.js';
-import { initiateOnSocket } from '../../runtime/handshake/index.js';
+import { initiateOnStream } from '../../runtime/handshake/index.js';
 import { Node } from '../../runtime/node/node.js';
 import { atom, Pid, tuple, type Term } from '../../runtime/index.js';
 
@@ -48,7 +48,7 @@ async function incarnation(node: Node, name: string, creation: number): Promise<
   socket.on('error', () => {});
   await new Promise<void>((r) => socket.once('connect', () => r()));
   let sawAlive = false;
-  const hs = await initiateOnSocket(socket, {
+  const hs = await initiateOnStream(socket, {
     name,
     creation,
     peerName: node.name,

@@ -1,5 +1,5 @@
 /**
- * Unit tier: runtime/handshake/socket.ts over real loopback sockets — 2-byte
+ * Unit tier: runtime/handshake/stream.ts over real loopback sockets — 2-byte
  * frames split across TCP chunks, the setup timer (reset at every step), a
  * peer that closes, and the hand-over: bytes after the last handshake message
  * come back in `rest`, exactly as sent, and later bytes wait in the paused socket.
@@ -10,7 +10,7 @@ import * as H from '../../generated/handshake.js';
 import { FrameReader, frame } from '../../runtime/wire/frames.js';
 import { Reader } from '../../runtime/wire/reader.js';
 import { Writer } from '../../runtime/wire/writer.js';
-import { acceptOnSocket, genDigest, HandshakeError, initiateOnSocket, ourFlags, type AcceptorOptions, type InitiatorOptions } from '../../runtime/handshake/index.js';
+import { acceptOnStream, genDigest, HandshakeError, initiateOnStream, ourFlags, type AcceptorOptions, type InitiatorOptions } from '../../runtime/handshake/index.js';
 
 const A: InitiatorOptions = { name: 'a@host', creation: 1111, peerName: 'b@host', cookie: 'secret' };
 const B: AcceptorOptions = { name: 'b@host', creation: 2222, cookie: 'secret' };
@@ -97,13 +97,13 @@ async function handshakeError(p: Promise<unknown>): Promise<HandshakeError> {
 }
 
 describe('handshake over a socket', () => {
-  it('initiateOnSocket and acceptOnSocket complete against each other', async () => {
+  it('initiateOnStream and acceptOnStream complete against each other', async () => {
     let accepted!: Promise<unknown>;
     const port = await listen((s) => {
       cleanup.push(() => s.destroy());
-      accepted = observed(acceptOnSocket(s, B));
+      accepted = observed(acceptOnStream(s, B));
     });
-    const a = await initiateOnSocket(dial(port), A);
+    const a = await initiateOnStream(dial(port), A);
     expect(a).toMatchObject({ peerName: 'b@host', peerCreation: 2222, hidden: false, rest: new Uint8Array(0) });
     await expect(accepted).resolves.toMatchObject({ peerName: 'a@host', peerCreation: 1111, flags: a.flags });
   });
@@ -116,7 +116,7 @@ describe('handshake over a socket', () => {
       scriptedAcceptor(tickAndFrame)(s);
     });
     const socket = dial(port);
-    const a = await initiateOnSocket(socket, A);
+    const a = await initiateOnStream(socket, A);
     expect([...a.rest]).toEqual([...tickAndFrame]);
     expect(socket.isPaused()).toBe(true);
     const later = new Promise<Buffer>((r) => socket.once('data', r));
@@ -129,11 +129,11 @@ describe('handshake over a socket', () => {
   it('reads frames split across TCP chunks, and resets the timer at every step', async () => {
     // Each answer comes after 150 ms with a 400 ms timer: 450 ms in all, never 400 without progress.
     const port = await listen(scriptedAcceptor(EMPTY, 150));
-    const a = await initiateOnSocket(dial(port), { ...A, setupTimeoutMs: 400 });
+    const a = await initiateOnStream(dial(port), { ...A, setupTimeoutMs: 400 });
     expect(a.peerName).toBe('b@host');
 
     let accepted!: Promise<unknown>;
-    const port2 = await listen((s) => (accepted = observed(acceptOnSocket(s, B))));
+    const port2 = await listen((s) => (accepted = observed(acceptOnStream(s, B))));
     const s = dial(port2);
     const name = frame(2, encoded(H.encodeSendName, { flags: ourFlags(), creation: 1, name: 'a@host', extra: EMPTY }));
     s.setNoDelay(true);
@@ -153,13 +153,13 @@ describe('handshake over a socket', () => {
     const port = await listen((s) => cleanup.push(() => s.destroy())); // never answers
     const socket = dial(port);
     const t0 = Date.now();
-    const e = await handshakeError(initiateOnSocket(socket, { ...A, setupTimeoutMs: 200 }));
+    const e = await handshakeError(initiateOnStream(socket, { ...A, setupTimeoutMs: 200 }));
     expect(e).toMatchObject({ step: 'recv_status', reason: 'timeout', peer: 'b@host' });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
     expect(socket.destroyed).toBe(true);
 
     let accepted!: Promise<unknown>;
-    const port2 = await listen((s) => (accepted = observed(acceptOnSocket(s, { ...B, setupTimeoutMs: 200 }))));
+    const port2 = await listen((s) => (accepted = observed(acceptOnStream(s, { ...B, setupTimeoutMs: 200 }))));
     dial(port2); // connects and says nothing
     await sleep(50);
     expect(await handshakeError(accepted)).toMatchObject({ step: 'recv_name', reason: 'timeout', peer: undefined });
@@ -168,23 +168,23 @@ describe('handshake over a socket', () => {
   it('a timer that fires while a callback decides is setup_timeout, even if the steps then finish', async () => {
     let accepted!: Promise<unknown>;
     const port = await listen((s) => {
-      accepted = observed(acceptOnSocket(s, { ...B, setupTimeoutMs: 200, markPending: () => 'alive', waitPending: () => sleep(400) }));
+      accepted = observed(acceptOnStream(s, { ...B, setupTimeoutMs: 200, markPending: () => 'alive', waitPending: () => sleep(400) }));
     });
-    const e = await handshakeError(initiateOnSocket(dial(port), { ...A, setupTimeoutMs: 2000 }));
+    const e = await handshakeError(initiateOnStream(dial(port), { ...A, setupTimeoutMs: 2000 }));
     expect(e).toMatchObject({ step: 'recv_challenge_ack', reason: 'closed' });
     expect(await handshakeError(accepted)).toMatchObject({ step: 'setup_timeout', reason: 'timeout', peer: 'a@host' });
   });
 
   it('a peer that closes is reported at the waiting step', async () => {
     const port = await listen((s) => s.end());
-    expect(await handshakeError(initiateOnSocket(dial(port), A))).toMatchObject({ step: 'recv_status', reason: 'closed' });
+    expect(await handshakeError(initiateOnStream(dial(port), A))).toMatchObject({ step: 'recv_status', reason: 'closed' });
   });
 
   it("a last status still reaches the peer before the close: not_allowed for missing mandatory flags", async () => {
     let accepted!: Promise<unknown>;
-    const port = await listen((s) => (accepted = observed(acceptOnSocket(s, { ...B, mandatory: 26 }))));
+    const port = await listen((s) => (accepted = observed(acceptOnStream(s, { ...B, mandatory: 26 }))));
     const flags = ourFlags() & ~H.Dflag.UNLINK_ID;
-    expect(await handshakeError(initiateOnSocket(dial(port), { ...A, flags }))).toMatchObject({ step: 'recv_status', reason: 'not_allowed' });
+    expect(await handshakeError(initiateOnStream(dial(port), { ...A, flags }))).toMatchObject({ step: 'recv_status', reason: 'not_allowed' });
     expect(await handshakeError(accepted)).toMatchObject({ step: 'recv_name', reason: 'missing_mandatory_flags', detail: 'UNLINK_ID' });
   });
 
@@ -193,12 +193,12 @@ describe('handshake over a socket', () => {
     let serverSocket!: Socket;
     const port = await listen((s) => {
       serverSocket = s;
-      accepted = observed(acceptOnSocket(s, { ...B, cookie: 'other' }));
+      accepted = observed(acceptOnStream(s, { ...B, cookie: 'other' }));
     });
     const socket = dial(port);
     const got: number[] = [];
     socket.on('data', (c: Buffer) => got.push(...c));
-    const e = await handshakeError(initiateOnSocket(socket, A));
+    const e = await handshakeError(initiateOnStream(socket, A));
     expect(e).toMatchObject({ step: 'recv_challenge_ack', reason: 'closed' });
     expect(await handshakeError(accepted)).toMatchObject({ step: 'recv_challenge_reply', reason: 'bad_cookie' });
     await until(() => serverSocket.destroyed);

@@ -1,15 +1,17 @@
 /**
- * Runs a handshake over a net.Socket: `{packet, 2}` framing, the setup timer
+ * Runs a handshake over any byte stream (a socket, a TLS socket, a child's
+ * stdio): `{packet, 2}` framing as over TCP, or `{packet, 4}` as
+ * inet_tls_dist uses from the start (`frame`), the setup timer
  * (net_setuptime, 7 s by default, reset at every step as dist_util's
  * reset_timer/1 is), and the hand-over to the connection layer. On success the
  * socket is left paused with no listeners of ours, and `rest` holds whatever
  * arrived after the last handshake message: those bytes already use 4-byte
  * frames. The new owner must attach its 'error' and 'data' listeners and then
  * call `socket.resume()`: a 'data' listener alone does not restart a stream
- * that was paused explicitly. On failure the socket is ended (a last status
+ * that was paused explicitly. On failure the stream is ended (a last status
  * may still go out, nothing else is sent) and destroyed.
  */
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { FrameReader, frame } from '../wire/frames.js';
 import { HandshakeError, TransportError } from './errors.js';
 import { accept, type AcceptorOptions } from './acceptor.js';
@@ -23,27 +25,25 @@ const LINGER_MS = 1000;
 export interface SetupOptions {
   /** Milliseconds without progress before the attempt is abandoned (OTP's net_setuptime). */
   setupTimeoutMs?: number;
+  /** Length prefix of handshake messages: 2 (TCP, the default) or 4 (TLS). */
+  frame?: 2 | 4;
 }
 
 /** The negotiated result plus the bytes after the last handshake message. */
-export type SocketHandshake<R> = R & { readonly rest: Uint8Array };
+export type StreamHandshake<R> = R & { readonly rest: Uint8Array };
 
-/** Dial side: `socket` is connected (or connecting) to `o.peerName`'s distribution port. */
-export function initiateOnSocket(socket: Socket, o: InitiatorOptions & SetupOptions): Promise<SocketHandshake<InitiatorResult>> {
-  return overSocket(socket, o.setupTimeoutMs, (t) => initiate(t, o));
+/** Dial side: `stream` is connected (or connecting) to `o.peerName`'s distribution port. */
+export function initiateOnStream(stream: Duplex, o: InitiatorOptions & SetupOptions): Promise<StreamHandshake<InitiatorResult>> {
+  return overStream(stream, o, (t) => initiate(t, o));
 }
 
-/** Listen side: `socket` came from the distribution listener. */
-export function acceptOnSocket(socket: Socket, o: AcceptorOptions & SetupOptions): Promise<SocketHandshake<HandshakeResult>> {
-  return overSocket(socket, o.setupTimeoutMs, (t) => accept(t, o));
+/** Listen side: `stream` came from the distribution listener. */
+export function acceptOnStream(stream: Duplex, o: AcceptorOptions & SetupOptions): Promise<StreamHandshake<HandshakeResult>> {
+  return overStream(stream, o, (t) => accept(t, o));
 }
 
-async function overSocket<R extends HandshakeResult>(
-  socket: Socket,
-  timeoutMs: number | undefined,
-  run: (t: Transport) => Promise<R>,
-): Promise<SocketHandshake<R>> {
-  const st = new SocketTransport(socket, timeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS);
+async function overStream<R extends HandshakeResult>(stream: Duplex, o: SetupOptions, run: (t: Transport) => Promise<R>): Promise<StreamHandshake<R>> {
+  const st = new StreamTransport(stream, o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS, o.frame ?? 2);
   let result: R;
   try {
     result = await run(st);
@@ -57,26 +57,30 @@ async function overSocket<R extends HandshakeResult>(
   return { ...result, rest: st.finish() };
 }
 
-class SocketTransport implements Transport {
+class StreamTransport implements Transport {
   failure: TransportError | undefined;
-  private readonly reader = new FrameReader(2);
+  private readonly reader: FrameReader;
   private readonly frames: Uint8Array[] = [];
   private waiting: { resolve(b: Uint8Array): void; reject(e: Error): void } | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly socket: Socket,
+    private readonly stream: Duplex,
     private readonly timeoutMs: number,
+    private readonly frameBytes: 2 | 4,
   ) {
-    socket.on('data', this.onData);
-    socket.on('close', this.onClose);
-    socket.on('error', this.onError);
-    if (socket.destroyed) this.abort(new TransportError('closed', 'the socket was already closed'));
+    // A 4-byte length is bounded too: no handshake message is near 64 KiB.
+    this.reader = new FrameReader(frameBytes, { maxFrame: 0xffff });
+    stream.on('data', this.onData);
+    stream.on('close', this.onClose);
+    stream.on('end', this.onClose);
+    stream.on('error', this.onError);
+    if (stream.destroyed) this.abort(new TransportError('closed', 'the socket was already closed'));
     else this.arm();
   }
 
   send(payload: Uint8Array): void {
-    if (this.failure === undefined) this.socket.write(frame(2, payload));
+    if (this.failure === undefined) this.stream.write(frame(this.frameBytes, payload));
   }
 
   recv(): Promise<Uint8Array> {
@@ -99,7 +103,7 @@ class SocketTransport implements Transport {
     if (this.failure !== undefined) return;
     this.failure = why;
     this.detach();
-    const socket = this.socket;
+    const socket = this.stream;
     if (flush && !socket.destroyed) {
       socket.on('error', () => {}); // the peer may reset first; nothing is left to report
       socket.end();
@@ -111,15 +115,15 @@ class SocketTransport implements Transport {
   }
 
   /**
-   * Hands the socket over. Frames already split off after the last handshake
-   * message were really 4-byte-framed data read with the 2-byte reader, so
+   * Hands the stream over. Frames already split off after the last handshake
+   * message were really connection data read with the handshake's reader, so
    * they are put back into bytes exactly as they arrived.
    */
   finish(): Uint8Array {
     clearTimeout(this.timer);
-    this.socket.pause();
+    this.stream.pause();
     this.detach();
-    const parts = [...this.frames.map((f) => frame(2, f)), this.reader.takeRest()];
+    const parts = [...this.frames.map((f) => frame(this.frameBytes, f)), this.reader.takeRest()];
     this.frames.length = 0;
     const rest = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
@@ -139,14 +143,21 @@ class SocketTransport implements Transport {
   }
 
   private detach(): void {
-    this.socket.off('data', this.onData);
-    this.socket.off('close', this.onClose);
-    this.socket.off('error', this.onError);
+    this.stream.off('data', this.onData);
+    this.stream.off('close', this.onClose);
+    this.stream.off('end', this.onClose);
+    this.stream.off('error', this.onError);
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    // A 2-byte length cannot exceed FrameReader's limit, so push() cannot throw here.
-    for (const f of this.reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
+    let frames: Uint8Array[];
+    try {
+      frames = this.reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    } catch (e) {
+      // Only a 4-byte length can exceed the limit: a peer that is not speaking the handshake.
+      return this.abort(new TransportError('closed', `bad handshake frame: ${(e as Error).message}`));
+    }
+    for (const f of frames) {
       const w = this.waiting;
       if (w !== undefined) {
         this.waiting = undefined;
