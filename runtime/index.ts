@@ -29,6 +29,24 @@ export { TermShapeError } from './term/shape.js';
 // Distribution: the node, its processes, and the protocol pieces beneath it.
 export { Node, type NodeOptions, type NodeEvents } from './node/node.js';
 export {
+  tcp,
+  TcpCarrier,
+  MemoryCarrier,
+  StreamCarrier,
+  joinStreams,
+  duplexPair,
+  DialError,
+  type Carrier,
+  type Address,
+  type Listener,
+  type DialOptions,
+  type ListenOptions,
+  type ListenerEvents,
+  type Accept,
+  type DialReason,
+  type StreamCarrierOptions,
+} from './transport/index.js';
+export {
   P,
   _,
   on,
