@@ -48,7 +48,7 @@ async function connectionRound(): Promise<number> {
 
 function contextRound(): Promise<number> {
   const noop = (): void => {};
-  const remote: RemoteSignals = { send: noop, regSend: noop, aliasSend: noop, link: noop, unlink: noop, unlinkAck: noop, exit: noop, exit2: noop, monitor: noop, demonitor: noop, down: noop, busy: () => undefined };
+  const remote: RemoteSignals = { send: noop, regSend: noop, aliasSend: noop, link: noop, unlink: noop, unlinkAck: noop, exit: noop, exit2: noop, monitor: noop, demonitor: noop, down: noop, spawnRequest: noop, spawnReply: noop, busy: () => undefined };
   const t = new ProcessTable({ name: atom('bwbench@vm'), creation: 1 });
   t.attachRemote(remote);
   let ns = 0;

@@ -1,30 +1,45 @@
 /**
- * Inbound control messages to the process table (RemoteInbound): the one
- * place that maps each operation of schemas/control.terms.yaml to what it
- * does. SPAWN_REQUEST goes to the RPC layer (runtime/rpc/exposed.ts), which
- * answers each with exactly one SPAWN_REPLY on the same connection, as OTP
- * requires. SPAWN_REPLY reaches the requesting process as the message
+ * The one door in: inbound control messages to the process table
+ * (RemoteInbound), the one place that maps each operation of
+ * schemas/control.terms.yaml to what it does. A SPAWN_REQUEST's process
+ * comes from the RPC layer (runtime/rpc/exposed.ts: what to run); the link
+ * and monitor it asks for are set up here, through the same door, and it is
+ * answered with exactly one SPAWN_REPLY, as OTP requires. Every answer
+ * leaves through the one way out (`out`, the node's Outbound), as any other
+ * signal does: a router forwarding between connections sits at exactly
+ * these two seams. SPAWN_REPLY reaches the requesting process as the message
  * `{spawn_reply, ReqId, ok, Pid}` / `{spawn_reply, ReqId, error, Reason}`
  * (as OTP delivers it); a reply nobody waits for any more (the request
  * timed out) is undone on the peer: DEMONITOR_P for the monitor it set up,
  * an exit `abandoned` for the link, as erts does for an abandoned request.
  */
-import { control, type Control } from '../../generated/control.js';
+import type { Control } from '../../generated/control.js';
 import type { Connection } from '../connection/connection.js';
-import type { RemoteInbound } from '../process/remote.js';
-import type { SpawnRequest } from '../rpc/exposed.js';
+import type { RemoteInbound, RemoteSignals } from '../process/index.js';
+import type { SpawnRequest } from '../rpc/index.js';
 import { atom, type Atom } from '../term/atom.js';
-import { Pid, type Term } from '../term/values.js';
+import { Pid, Tuple, type Term } from '../term/values.js';
 
 export type DebugLog = (line: string) => void;
 
-/** Serves a SPAWN_REQUEST; must call `reply` exactly once. */
-export type SpawnHandler = (request: SpawnRequest, args: Term[], reply: (flags: number, result: Pid | Atom) => void) => void;
+/** Makes the process a SPAWN_REQUEST asks for (not yet running): its pid, or the error atom to answer with. */
+export type SpawnHandler = (request: SpawnRequest, args: Term[]) => Pid | Atom;
 
 const SPAWN_LINK = 1;
 const SPAWN_MONITOR = 2;
+const LINK = atom('link');
+const MONITOR = atom('monitor');
 
-export function dispatch(inbound: RemoteInbound, c: Connection, ctl: Control, payload: Term | undefined, debug: DebugLog, spawn: SpawnHandler): void {
+export interface Door {
+  readonly inbound: RemoteInbound;
+  /** The node's one way out. */
+  readonly out: RemoteSignals;
+  readonly spawn: SpawnHandler;
+  readonly debug: DebugLog;
+}
+
+export function dispatch(door: Door, c: Connection, ctl: Control, payload: Term | undefined): void {
+  const { inbound, out, debug } = door;
   // The connection has checked that payload is present exactly when the operation carries one.
   const reason = (r: Term | undefined): Term => r!;
   switch (ctl.kind) {
@@ -70,21 +85,29 @@ export function dispatch(inbound: RemoteInbound, c: Connection, ctl: Control, pa
       return inbound.deliverDown(ctl.ref, ctl.fromProc, ctl.to, reason(payload));
     case 'spawn_request':
     case 'spawn_request_tt': {
-      let answered = false;
-      const reply = (flags: number, result: Pid | Atom): void => {
-        if (answered) throw new Error(`SPAWN_REQUEST from ${ctl.from}: answered twice`);
-        answered = true;
-        c.send(control.spawnReply(ctl.reqId, ctl.from, flags, result));
-      };
       const args = payload as Term;
-      if (!Array.isArray(args)) return reply(0, atom('badarg')); // the argument list must be a proper list
-      try {
-        spawn(ctl, args, reply);
-      } catch (e) {
-        debug(`SPAWN_REQUEST ${ctl.mfa.module.name}:${ctl.mfa.function.name}/${ctl.mfa.arity} from ${ctl.from} failed: ${(e as Error).message}`);
-        if (!answered) reply(0, atom('system_limit'));
+      // The argument list must be a proper list.
+      let result: Pid | Atom = atom('badarg');
+      if (Array.isArray(args))
+        try {
+          result = door.spawn(ctl, args);
+        } catch (e) {
+          debug(`SPAWN_REQUEST ${ctl.mfa.module.name}:${ctl.mfa.function.name}/${ctl.mfa.arity} from ${ctl.from} failed: ${(e as Error).message}`);
+          result = atom('system_limit');
+        }
+      let flags = 0;
+      // Before the reply, and before the new process runs: the reply precedes its EXIT or DOWN on the connection.
+      if (result instanceof Pid) {
+        if (ctl.opts.some((o) => o === LINK)) {
+          inbound.deliverLink(ctl.from, result);
+          flags |= SPAWN_LINK;
+        }
+        if (ctl.opts.some((o) => o === MONITOR || (o instanceof Tuple && o.size === 2 && o.elements[0] === MONITOR))) {
+          inbound.deliverMonitor(ctl.from, result, ctl.reqId);
+          flags |= SPAWN_MONITOR;
+        }
       }
-      return;
+      return out.spawnReply(ctl.from, ctl.reqId, flags, result);
     }
     case 'spawn_reply':
     case 'spawn_reply_tt': {
@@ -92,8 +115,8 @@ export function dispatch(inbound: RemoteInbound, c: Connection, ctl: Control, pa
       if (inbound.deliverSpawnReply(ctl.reqId, ctl.to, flags, ctl.result)) return;
       if (!(ctl.result instanceof Pid) || (flags & (SPAWN_MONITOR | SPAWN_LINK)) === 0) return; // e.g. erpc:cast's reply
       debug(`SPAWN_REPLY from ${c.peer} for an abandoned request: undoing its monitor and link`);
-      if (flags & SPAWN_MONITOR) c.send(control.demonitorP(ctl.to, ctl.result, ctl.reqId));
-      if (flags & SPAWN_LINK) c.send(control.exit(ctl.to, ctl.result, atom('abandoned')));
+      if (flags & SPAWN_MONITOR) out.demonitor(ctl.to, ctl.result, ctl.result.node, ctl.reqId);
+      if (flags & SPAWN_LINK) out.exit(ctl.to, ctl.result, atom('abandoned'));
       return;
     }
     case 'group_leader':

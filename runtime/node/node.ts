@@ -20,7 +20,7 @@ import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import { call, cast, ExposedModules, invoke, reply, rpc, rpcCast, RpcError, serve, serveSpawnRequest, stopCalls } from '../rpc/index.js';
 import type { CallOptions, From, Implementation, RpcHost, RpcOptions, Server as GenServer, ServerSpec } from '../rpc/index.js';
 import { startRex } from '../rpc/rex.js';
-import { dispatch } from './inbound.js';
+import { dispatch, type Door } from './inbound.js';
 import { fullName, splitName } from './names.js';
 import { Network, type EpmdSettings, type NetworkSink } from './network.js';
 import { tcp, type Address, type Carrier } from '../transport/index.js';
@@ -110,6 +110,8 @@ export class Node extends EventEmitter<NodeEvents> {
   private readonly table: ProcessTable;
   private readonly inbound: RemoteInbound;
   private readonly outbound: Outbound;
+  /** Where every inbound control message enters (runtime/node/inbound.ts). */
+  private readonly door: Door;
   private readonly network: Network;
   /** Servers started with `serve` and still running: a stop gives them `terminate`, as a supervisor's shutdown does. */
   private readonly servers = new Set<GenServer>();
@@ -126,8 +128,7 @@ export class Node extends EventEmitter<NodeEvents> {
     super();
     this.name = name;
     this.network = network({
-      signal: (c, ctl, payload) =>
-        dispatch(this.inbound, c, ctl, payload, (l) => this.debug(l), (req, args, answer) => serveSpawnRequest(this.rpcHost, this.modules, req, args, answer)),
+      signal: (c, ctl, payload) => dispatch(this.door, c, ctl, payload),
       up: (peer) => {
         this.emit('nodeup', peer);
         this.outbound.flush(peer);
@@ -156,11 +157,14 @@ export class Node extends EventEmitter<NodeEvents> {
     startServices(this.table, (l) => this.debug(l));
     this.rpcHost = {
       table: this.table,
-      inbound: this.inbound,
-      control: (n, ctl, payload) => this.control(n, ctl, payload),
-      groupLeader: () => this.table.whereis(atom('user')) ?? this.table.pid,
       debug: (l) => this.debug(l),
       whyUnreachable: (n) => this.network.whyUnreachable(n.name),
+    };
+    this.door = {
+      inbound: this.inbound,
+      out: this.outbound,
+      spawn: (req, args) => serveSpawnRequest(this.rpcHost, this.modules, req, args),
+      debug: (l) => this.debug(l),
     };
     startRex(this.table, this.modules, (l) => this.debug(l));
   }
@@ -415,20 +419,6 @@ export class Node extends EventEmitter<NodeEvents> {
       case 'error':
         throw new RpcError('error', r.reason, r.stack, what);
     }
-  }
-
-  /** Sends a control message the process table has no verb for (SPAWN_REQUEST); an unreachable node fires noconnection. */
-  private async control(node: Atom, ctl: Tuple, payload?: Term): Promise<void> {
-    let link = this.network.connected(node.name);
-    if (link === undefined) {
-      try {
-        link = await this.network.connection(node.name);
-      } catch (e) {
-        this.unreachable(node, e);
-        return;
-      }
-    }
-    link.connection.send(ctl, payload);
   }
 
   /** net_adm:ping/1: 'pong' when `node` answers net_kernel's is_auth, else 'pang'. */

@@ -12,9 +12,10 @@ import { control } from '../../generated/control.js';
 import { Dflag } from '../../generated/handshake.js';
 import type { Connection } from '../connection/connection.js';
 import { encode } from '../etf/codec.js';
-import type { RemoteSignals } from '../process/remote.js';
+import type { RemoteSignals } from '../process/index.js';
 import { atom, type Atom } from '../term/atom.js';
-import type { Pid, Reference, Term } from '../term/values.js';
+import type { Mfa } from '../term/shape.js';
+import type { Pid, Reference, Term, Tuple } from '../term/values.js';
 
 export interface Links {
   /** The connection to `node` if it is up. */
@@ -27,9 +28,11 @@ export interface Links {
 
 /** The signals, as numbers: a waiting signal is its kind and up to four arguments in a flat array, not a closure. */
 const enum K {
+  // The kinds up to spawnRequest carry a payload, encoded when it has to wait.
   send,
   regSend,
   aliasSend,
+  spawnRequest,
   link,
   unlink,
   unlinkAck,
@@ -38,6 +41,7 @@ const enum K {
   monitor,
   demonitor,
   down,
+  spawnReply,
 }
 const WIDTH = 5;
 
@@ -62,8 +66,8 @@ export class Outbound implements RemoteSignals {
     const name = node.name;
     const up = this.links.connected(name);
     if (up) return emit(up.connection, up.flags, kind, a, b, c, d);
-    // A message is encoded now: an encode error reaches the sender, as on a live connection.
-    const encoded = kind <= K.aliasSend ? encode(c as Term) : undefined;
+    // A payload is encoded now: an encode error reaches the sender, as on a live connection.
+    const encoded = kind <= K.spawnRequest ? encode(c as Term) : undefined;
     let queue = this.waiting.get(name);
     if (queue === undefined) {
       queue = { signals: [], bytes: new WaitingBytes() };
@@ -97,7 +101,7 @@ export class Outbound implements RemoteSignals {
       const c = q[i + 3];
       const d = q[i + 4];
       q.fill(undefined, i, i + WIDTH);
-      if (kind <= K.aliasSend) emitEncoded(up.connection, up.flags, kind, a as Pid, b, queue.bytes.take(c as number));
+      if (kind <= K.spawnRequest) emitEncoded(up.connection, up.flags, kind, a, b, queue.bytes.take(c as number));
       else emit(up.connection, up.flags, kind, a, b, c, d);
     }
   }
@@ -172,13 +176,21 @@ export class Outbound implements RemoteSignals {
   down(target: Pid | Atom, watcher: Pid, ref: Reference, reason: Term): void {
     this.to(watcher.node, K.down, target, watcher, ref, reason);
   }
+  spawnRequest(from: Pid, node: Atom, reqId: Reference, groupLeader: Pid, mfa: Mfa, opts: Term[], args: Term[]): void {
+    this.to(node, K.spawnRequest, control.spawnRequest(reqId, from, groupLeader, mfa, opts), undefined, args);
+  }
+  spawnReply(to: Pid, reqId: Reference, flags: number, result: Pid | Atom): void {
+    this.to(to.node, K.spawnReply, reqId, to, flags, result);
+  }
 }
 
-/** A message that waited, already encoded. */
-function emitEncoded(c: Connection, f: bigint, kind: K, from: Pid, to: unknown, bytes: Uint8Array): void {
+/** A payload that waited, already encoded (for a spawn request, `a` is its control message). */
+function emitEncoded(c: Connection, f: bigint, kind: K, a: unknown, to: unknown, bytes: Uint8Array): void {
+  const from = a as Pid;
   if (kind === K.send) void (f & Dflag.SEND_SENDER ? c.sendEncoded(control.sendSender(from, to as Pid), bytes) : c.sendEncoded(control.send(to as Pid), bytes));
   else if (kind === K.regSend) c.sendEncoded(control.regSend(from, to as Atom), bytes);
-  else c.sendEncoded(control.aliasSend(from, to as Reference), bytes);
+  else if (kind === K.aliasSend) c.sendEncoded(control.aliasSend(from, to as Reference), bytes);
+  else c.sendEncoded(a as Tuple, bytes);
 }
 
 const BYTES_CHUNK = 256 * 1024;
@@ -230,6 +242,10 @@ function emit(c: Connection, f: bigint, kind: K, a: unknown, b: unknown, x: unkn
       return void c.send(control.regSend(a as Pid, b as Atom), x as Term);
     case K.aliasSend:
       return void c.send(control.aliasSend(a as Pid, b as Reference), x as Term);
+    case K.spawnRequest:
+      return void c.send(a as Tuple, x as Term);
+    case K.spawnReply:
+      return void c.send(control.spawnReply(a as Reference, b as Pid, x as number, d as Pid | Atom));
     case K.link:
       return void c.send(control.link(a as Pid, b as Pid));
     case K.unlink:

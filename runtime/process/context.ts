@@ -4,13 +4,16 @@
  * a linked process's exit) every call throws {@link ProcessExit}, so code
  * still running in it unwinds instead of acting as a dead process.
  */
-import type { Atom } from '../term/atom.js';
+import { atom, type Atom } from '../term/atom.js';
+import type { Mfa } from '../term/shape.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import { ProcessError, ProcessExit, ReceiveTimeout } from './errors.js';
 import { refKey as refKeyOf, type NodeIdentity } from './ids.js';
 import type { MonitorTarget } from './links.js';
 import { Clause, type ClauseResult, type Hit } from './mailbox.js';
 import { P } from './pattern.js';
+
+const SPAWN_MONITOR: Term[] = [atom('monitor')];
 import type { Proc, Process } from './state.js';
 import type { Destination, ProcessFn, ProcessTable } from './table.js';
 
@@ -155,18 +158,26 @@ export class ProcessContext {
   }
 
   /**
-   * The ReqId of a spawn request with the `monitor` option that the node
-   * layer sends to `node` for this process (erlang:spawn_request/5; erpc is
-   * built on it). The ReqId is also the monitor's ref: the reply arrives as
+   * erlang:spawn_request(Node, M, F, Args, [monitor]) (erpc is built on it):
+   * sends SPAWN_REQUEST for `mfa` with `args` to `node` and returns the ReqId,
+   * which is also the monitor's ref. The reply arrives as
    * `{spawn_reply, ReqId, ok, Pid}` or `{spawn_reply, ReqId, error, Reason}`
    * (`noconnection` if the node goes first), then the spawned process's end as
    * `{'DOWN', ReqId, process, Pid, Reason}`. `demonitor(ReqId)` abandons it.
    * With `reply: 'error_only'` (erpc's `{reply, error_only}`) the success
-   * reply is not delivered.
+   * reply is not delivered. The group leader named is the node's `user`.
    */
-  spawnRequest(node: Atom, options?: { reply?: 'yes' | 'error_only' }): Reference {
+  spawnRequest(node: Atom, mfa: Mfa, args: Term[], options?: { reply?: 'yes' | 'error_only' }): Reference {
     this.#alive();
+    const remote = this.table.remoteFor('spawn_request', `${mfa.module.name}:${mfa.function.name}/${mfa.arity}`, node);
     const ref = this.table.links.spawnRequest(this.proc, node, options?.reply === 'error_only');
+    try {
+      remote.spawnRequest(this.pid, node, ref, this.table.groupLeader(), mfa, SPAWN_MONITOR, args);
+    } catch (e) {
+      // Not sent (arguments with no Erlang term): no monitor is left waiting for a reply.
+      this.table.links.demonitor(this.proc, ref, true);
+      throw e;
+    }
     this.proc.mailbox.mark(ref);
     return ref;
   }

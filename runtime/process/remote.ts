@@ -8,6 +8,7 @@
  * touches bytes or sockets, so a test can stand in for the whole network.
  */
 import type { Atom } from '../term/atom.js';
+import type { Mfa } from '../term/shape.js';
 import type { Pid, Reference, Term } from '../term/values.js';
 
 /**
@@ -44,6 +45,15 @@ export interface RemoteSignals {
    * watcher monitored by name.
    */
   down(target: Pid | Atom, watcher: Pid, ref: Reference, reason: Term): void;
+  /**
+   * erlang:spawn_request(Node, M, F, Args, Opts) from `from` (SPAWN_REQUEST):
+   * `opts` as OTP's (`monitor`, `link`); the answer comes back through
+   * `deliverSpawnReply`. An unreachable node answers through the monitor
+   * (`noconnection`), as for any other signal.
+   */
+  spawnRequest(from: Pid, node: Atom, reqId: Reference, groupLeader: Pid, mfa: Mfa, opts: Term[], args: Term[]): void;
+  /** The one answer to an inbound SPAWN_REQUEST (SPAWN_REPLY): the new pid, or an error atom; flags 1 link, 2 monitor. */
+  spawnReply(to: Pid, reqId: Reference, flags: number, result: Pid | Atom): void;
   /**
    * Back-pressure, as Erlang suspends a sender on a busy dist port: after a
    * process sent to `node`, what it must wait for before it goes on (the

@@ -13,6 +13,7 @@ import { Atom, atom } from '../term/atom.js';
 import { format } from '../term/format.js';
 import { tuple } from '../term/make.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
+import type { Mfa } from '../term/shape.js';
 import { ProcessContext } from './context.js';
 import { ProcessError, ProcessExit } from './errors.js';
 import { PidAllocator, RefMaker, refKey, samePid, slotOf, type NodeIdentity } from './ids.js';
@@ -34,6 +35,7 @@ export interface ProcessTableOptions {
 }
 
 const UNDEFINED = atom('undefined');
+const USER = atom('user');
 
 export class ProcessTable {
   /** The table's own pid (`<node.0.0>`): the sender of signals made from outside any process. */
@@ -192,6 +194,19 @@ export class ProcessTable {
   attachRemote(remote: RemoteSignals): RemoteInbound {
     this.remote = remote;
     return new RemoteInbound(this);
+  }
+
+  /**
+   * erpc:cast's spawn request: SPAWN_REQUEST for `mfa` with no options, from
+   * the table's own pid. Nothing waits for the reply, which is dropped.
+   */
+  spawnRequest(node: Atom, mfa: Mfa, args: Term[]): void {
+    this.remoteFor('spawn_request', `${mfa.module.name}:${mfa.function.name}/${mfa.arity}`, node).spawnRequest(this.pid, node, this.makeRef(), this.groupLeader(), mfa, [], args);
+  }
+
+  /** The io server spawn requests name as group leader: the registered `user`, else the table's own pid. */
+  groupLeader(): Pid {
+    return this.registry.get(USER)?.pid ?? this.pid;
   }
 
   // ---- internals shared with context.ts, links.ts and inbound.ts ----

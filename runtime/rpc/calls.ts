@@ -20,7 +20,6 @@
  * SPAWN_REPLY that comes after an abandoned request is undone by the node,
  * runtime/node/inbound.ts), so a late answer finds no taker and is dropped.
  */
-import { control } from '../../generated/control.js';
 import { gen } from '../../generated/gen.js';
 import { parseErpc, type Erpc } from '../../generated/erpc.js';
 import type { ProcessContext } from '../process/context.js';
@@ -58,7 +57,6 @@ const NOCONNECTION = atom('noconnection');
 const NODEDOWN = atom('nodedown');
 const ERPC = atom('erpc');
 const EXECUTE_CALL = { module: ERPC, function: atom('execute_call'), arity: 4 };
-const MONITOR = [atom('monitor')];
 
 /** One call in flight. */
 class Pending {
@@ -135,19 +133,15 @@ export class Calls {
     const resRef = self.makeRef();
     let reqId: Reference;
     try {
-      reqId = self.spawnRequest(node, { reply: 'error_only' }); // as erpc:call: success shows in the DOWN
+      // As erpc:call: success shows in the DOWN. A node that cannot be reached answers through the monitor (noconnection).
+      reqId = self.spawnRequest(node, EXECUTE_CALL, [resRef, module, fun, args], { reply: 'error_only' });
     } catch (e) {
-      return Promise.reject(e); // this node's own name, or no remote layer
+      return Promise.reject(e); // this node's own name, no remote layer, or arguments with no Erlang term (EncodeError)
     }
     const what = (): string => `${module.name}:${fun.name}/${args.length} on ${node.name}`;
     return new Promise<Term>((resolve, reject) => {
       const p = new Pending('rpc', reqId, resRef, what, node, resolve, reject, signal);
       this.#track(p, options.timeout ?? Infinity);
-      // A node that cannot be reached has already answered through the monitor
-      // (SPAWN_REPLY noconnection); what remains is a payload with no Erlang term.
-      this.#host
-        .control(node, control.spawnRequest(reqId, self.pid, this.#host.groupLeader(), EXECUTE_CALL, MONITOR), [resRef, module, fun, args])
-        .catch((e: unknown) => this.#fail(p, e));
     });
   }
 

@@ -6,7 +6,6 @@
  * - `rpcCast`: erpc:cast/4, fire and forget.
  * - `cast`: gen_server:cast/2.
  */
-import { control } from '../../generated/control.js';
 import { gen } from '../../generated/gen.js';
 import { ProcessError } from '../process/errors.js';
 import type { MonitorTarget } from '../process/links.js';
@@ -33,8 +32,11 @@ export function rpc(host: RpcHost, node: Atom, module: Atom, fun: Atom, args: Te
  * unreachable node or a failing function goes unreported, as in erpc.
  */
 export function rpcCast(host: RpcHost, node: Atom, module: Atom, fun: Atom, args: Term[]): void {
-  const ctl = control.spawnRequest(host.table.makeRef(), host.table.pid, host.groupLeader(), EXECUTE_CAST, []);
-  host.control(node, ctl, [module, fun, args]).catch((e: unknown) => host.debug(`erpc:cast ${module.name}:${fun.name}/${args.length} to ${node.name}: ${(e as Error).message}`));
+  try {
+    host.table.spawnRequest(node, EXECUTE_CAST, [module, fun, args]);
+  } catch (e) {
+    host.debug(`erpc:cast ${module.name}:${fun.name}/${args.length} to ${node.name}: ${(e as Error).message}`);
+  }
 }
 
 /** The node stops: its calls in flight reject with `error` (NodeStopped). */

@@ -34,7 +34,7 @@ import { Atom, atom } from '../term/atom.js';
 import { format } from '../term/format.js';
 import { tuple } from '../term/make.js';
 import type { Mfa } from '../term/shape.js';
-import { Pid, Reference, Tuple, type Term } from '../term/values.js';
+import { Pid, Reference, type Term } from '../term/values.js';
 import { ErlangError, ErlangExit, ErlangThrow, jsErrorReason } from './errors.js';
 import type { RpcHost } from './host.js';
 
@@ -84,15 +84,11 @@ export type Result =
 const ERPC = atom('erpc');
 const EXECUTE_CALL = atom('execute_call');
 const EXECUTE_CAST = atom('execute_cast');
-const MONITOR = atom('monitor');
-const LINK = atom('link');
 const UNDEF = atom('undef');
 const OK = atom('ok');
 const NORMAL = atom('normal');
 const BADARG = atom('badarg');
 const NOCATCH = atom('nocatch');
-const FLAG_LINK = 1;
-const FLAG_MONITOR = 2;
 
 /** Calls `module:fun(...args)` among the exposed functions. */
 export async function invoke(modules: ExposedModules, module: Atom, fun: Atom, args: Term[]): Promise<Result> {
@@ -116,31 +112,15 @@ export async function invoke(modules: ExposedModules, module: Atom, fun: Atom, a
 }
 
 /**
- * Serves one SPAWN_REQUEST: spawns the process, sets up the link and monitor
- * asked for, and answers with exactly one SPAWN_REPLY through `reply` before
- * the process can end (so the reply precedes its DOWN on the connection).
+ * The process one SPAWN_REQUEST asks for, spawned but not yet running: its
+ * pid, or `badarg` for a malformed erpc request. The node's door sets up the
+ * link and monitor the request asks for and answers with the SPAWN_REPLY.
  */
-export function serveSpawnRequest(
-  host: RpcHost,
-  modules: ExposedModules,
-  req: SpawnRequest,
-  args: Term[],
-  reply: (flags: number, result: Pid | Atom) => void,
-): void {
+export function serveSpawnRequest(host: RpcHost, modules: ExposedModules, req: SpawnRequest, args: Term[]): Pid | Atom {
   const run = runnerFor(host, modules, req.mfa, args);
-  if (run === undefined) return reply(0, BADARG);
+  if (run === undefined) return BADARG;
   // The result is the exit reason (that is how erpc returns it).
-  const proc = host.table.spawnTask(run);
-  let flags = 0;
-  if (req.opts.some((o) => o === LINK)) {
-    host.inbound.deliverLink(req.from, proc.pid);
-    flags |= FLAG_LINK;
-  }
-  if (req.opts.some((o) => o === MONITOR || (o instanceof Tuple && o.size === 2 && o.elements[0] === MONITOR))) {
-    host.inbound.deliverMonitor(req.from, proc.pid, req.reqId);
-    flags |= FLAG_MONITOR;
-  }
-  reply(flags, proc.pid);
+  return host.table.spawnTask(run).pid;
 }
 
 /** What the spawned process runs: resolves to its exit reason. Undefined for a malformed erpc request. */

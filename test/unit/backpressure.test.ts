@@ -236,6 +236,8 @@ describe('a process sending to a busy connection', () => {
         monitor: noop,
         demonitor: noop,
         down: noop,
+        spawnRequest: noop,
+        spawnReply: noop,
         busy: () => {
           state.asked++;
           return gate?.promise;

@@ -28,6 +28,8 @@ function fakeRemote(): { remote: RemoteSignals; calls: string[] } {
     monitor: rec('monitor'),
     demonitor: rec('demonitor'),
     down: rec('down'),
+    spawnRequest: rec('spawnRequest'),
+    spawnReply: rec('spawnReply'),
   };
   return { remote, calls };
 }

@@ -1,12 +1,12 @@
 // RPC without a network: a process table whose remote layer is a fake that records signals, and an RpcHost
 // whose control() plays the OTP peer (SPAWN_REPLY, then the DOWN carrying the erpc result).
 import { describe, expect, it } from 'vitest';
-import { atom, format, isBeamwireError, Pid, Reference, Tuple, tuple, type Term } from '../../runtime/index.js';
+import { atom, format, isBeamwireError, Pid, Reference, Tuple, tuple, type Atom, type Term } from '../../runtime/index.js';
 import { P, ProcessTable, on, silentLogger, type Logger, type RemoteSignals } from '../../runtime/process/index.js';
 import { call, CallTimeoutError, cast, ErlangExit, ErlangThrow, ExposedModules, invoke, rpc, RpcError, serve, serveSpawnRequest, type RpcHost } from '../../runtime/rpc/index.js';
 import { rpcResult, startRex } from '../../runtime/rpc/rex.js';
 import { Calls } from '../../runtime/rpc/calls.js';
-import { dispatch } from '../../runtime/node/inbound.js';
+import { dispatch, type Door } from '../../runtime/node/inbound.js';
 import { control, parseControl } from '../../generated/control.js';
 import type { Connection } from '../../runtime/connection/connection.js';
 
@@ -14,7 +14,11 @@ const peer = atom('erl@box');
 const peerPid = (id: number): Pid => new Pid(peer, id, 0, 99);
 const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function setup(logger?: Logger) {
+type SpawnRequestArgs = Parameters<RemoteSignals['spawnRequest']>;
+const MFA = { module: atom('m'), function: atom('f'), arity: 0 };
+
+/** `onSpawnRequest` plays the peer for spawn requests; other signals are recorded in `calls`. */
+function setup(logger?: Logger, onSpawnRequest: (...a: SpawnRequestArgs) => void = () => {}) {
   const t = new ProcessTable({ name: atom('ts@host'), creation: 7 }, { logger });
   const calls: string[] = [];
   const rec =
@@ -33,9 +37,11 @@ function setup(logger?: Logger) {
     monitor: rec('monitor'),
     demonitor: rec('demonitor'),
     down: rec('down'),
+    spawnRequest: (...a) => onSpawnRequest(...a),
+    spawnReply: rec('spawnReply'),
   };
   const inbound = t.attachRemote(remote);
-  return { t, calls, inbound };
+  return { t, calls, inbound, remote };
 }
 
 /** Nothing left behind by finished calls: none in flight, no monitor held, no process but the node's calling one. */
@@ -48,26 +54,25 @@ function expectNothingLeft(host: RpcHost): void {
 
 /** An RpcHost whose peer answers each SPAWN_REQUEST with `answer(args)`: a spawn error atom, or the DOWN reason. */
 function fakePeer(answer: (args: Term[], resRef: Reference) => { spawnError: string } | { down: Term } | 'silent') {
-  const s = setup();
   const requests: Term[] = [];
-  const host: RpcHost = {
-    table: s.t,
-    inbound: s.inbound,
-    groupLeader: () => s.t.pid,
-    debug: () => {},
-    control: async (_node, ctl, payload) => {
-      requests.push(ctl);
-      const [, reqId, from] = ctl.elements as [number, Reference, Pid];
-      const args = payload as Term[];
-      const a = answer(args[3] as Term[], args[0] as Reference);
-      if (a === 'silent') return;
-      await tick();
+  const peerSide = {
+    /** Set to make the next spawn request fail to send, as an argument with no Erlang term does. */
+    sendError: undefined as Error | undefined,
+  };
+  const s = setup(undefined, (from, _node, reqId, gl, mfa, opts, payload) => {
+    if (peerSide.sendError !== undefined) throw peerSide.sendError;
+    requests.push(control.spawnRequest(reqId, from, gl, mfa, opts));
+    const args = payload;
+    const a = answer(args[3] as Term[], args[0] as Reference);
+    if (a === 'silent') return;
+    void tick().then(() => {
       if ('spawnError' in a) return void s.inbound.deliverSpawnReply(reqId, from, 0, atom(a.spawnError));
       s.inbound.deliverSpawnReply(reqId, from, 2, peerPid(50));
       s.inbound.deliverDown(reqId, peerPid(50), from, a.down);
-    },
-  };
-  return { ...s, host, requests };
+    });
+  });
+  const host: RpcHost = { table: s.t, debug: () => {} };
+  return { ...s, host, requests, peerSide };
 }
 
 describe('process layer: the monitor of a spawn request', () => {
@@ -76,7 +81,7 @@ describe('process layer: the monitor of a spawn request', () => {
     let reqId!: Reference;
     const got: Term[] = [];
     const p = t.spawn(async (self) => {
-      reqId = self.spawnRequest(peer);
+      reqId = self.spawnRequest(peer, MFA, []);
       got.push(await self.receive(), await self.receive());
     });
     await tick();
@@ -90,7 +95,7 @@ describe('process layer: the monitor of a spawn request', () => {
     const { t, inbound } = setup();
     let reqId!: Reference;
     const p = t.spawn(async (self) => {
-      reqId = self.spawnRequest(peer);
+      reqId = self.spawnRequest(peer, MFA, []);
       await self.receive(on(atom('never'), () => 0));
     });
     await tick();
@@ -107,14 +112,14 @@ describe('process layer: the monitor of a spawn request', () => {
     const { t, inbound, calls } = setup();
     let reqId!: Reference;
     const p = t.spawn(async (self) => {
-      reqId = self.spawnRequest(peer);
+      reqId = self.spawnRequest(peer, MFA, []);
       self.demonitor(reqId);
       await self.receive(on(atom('never'), () => 0));
     });
     await tick();
     expect(inbound.deliverSpawnReply(reqId, p.pid, 2, peerPid(5))).toBe(false);
     let r2!: Reference;
-    const q = t.spawn((self) => void (r2 = self.spawnRequest(peer)));
+    const q = t.spawn((self) => void (r2 = self.spawnRequest(peer, MFA, [])));
     await q.exited;
     expect(inbound.deliverSpawnReply(r2, q.pid, 2, peerPid(6))).toBe(false);
     expect(calls).toEqual([]);
@@ -124,8 +129,8 @@ describe('process layer: the monitor of a spawn request', () => {
     const { t, inbound } = setup();
     const seen: string[] = [];
     const p = t.spawn(async (self) => {
-      const a = self.spawnRequest(peer);
-      const b = self.spawnRequest(peer);
+      const a = self.spawnRequest(peer, MFA, []);
+      const b = self.spawnRequest(peer, MFA, []);
       await tick();
       inbound.deliverSpawnReply(b, self.pid, 2, peerPid(7));
       inbound.nodeDown(peer);
@@ -144,8 +149,8 @@ describe('process layer: the monitor of a spawn request', () => {
     let ok!: Reference;
     let bad!: Reference;
     const p = t.spawn(async (self) => {
-      ok = self.spawnRequest(peer, { reply: 'error_only' });
-      bad = self.spawnRequest(peer, { reply: 'error_only' });
+      ok = self.spawnRequest(peer, MFA, [], { reply: 'error_only' });
+      bad = self.spawnRequest(peer, MFA, [], { reply: 'error_only' });
       got.push(format(await self.receive()), format(await self.receive()));
     });
     await tick();
@@ -159,7 +164,7 @@ describe('process layer: the monitor of a spawn request', () => {
   it('demonitor after the reply sends DEMONITOR_P to the spawned pid', async () => {
     const { t, inbound, calls } = setup();
     const p = t.spawn(async (self) => {
-      const r = self.spawnRequest(peer);
+      const r = self.spawnRequest(peer, MFA, []);
       inbound.deliverSpawnReply(r, self.pid, 2, peerPid(8));
       self.demonitor(r);
     });
@@ -244,7 +249,7 @@ describe('rpc: erpc:call from TypeScript against a fake peer', () => {
 
   it('a payload with no Erlang term rejects with the send error', async () => {
     const f = fakePeer(() => 'silent');
-    f.host.control = () => Promise.reject(new TypeError('cannot encode'));
+    f.peerSide.sendError = new TypeError('cannot encode');
     await expect(rpc(f.host, peer, atom('m'), atom('f'), [])).rejects.toThrow('cannot encode');
     expectNothingLeft(f.host);
   });
@@ -337,34 +342,39 @@ describe('exposed functions: what Erlang sees', () => {
   });
 
   it('SPAWN_REQUEST execute_call: SPAWN_REPLY flags 2 with a new pid, then the DOWN carries {ResRef, return, V}', async () => {
-    const { t, inbound, calls } = setup();
-    const host: RpcHost = { table: t, inbound, control: async () => {}, groupLeader: () => t.pid, debug: () => {} };
+    const { t, inbound, calls, remote } = setup();
+    const host: RpcHost = { table: t, debug: () => {} };
+    const door: Door = { inbound, out: remote, spawn: (r, a) => serveSpawnRequest(host, modules, r, a), debug: () => {} };
+    const c = { peer: 'erl@box' } as unknown as Connection;
     const reqId = new Reference(peer, 99, [1, 2, 3]);
     const resRef = new Reference(peer, 99, [4, 5, 6]);
-    const replies: [number, Term][] = [];
-    const req = { reqId, from: peerPid(3), mfa: { module: atom('erpc'), function: atom('execute_call'), arity: 4 }, opts: [atom('monitor')] };
-    serveSpawnRequest(host, modules, req, [resRef, atom('m'), atom('add'), [1, 2]], (flags, r) => void replies.push([flags, r]));
-    expect(replies[0]![0]).toBe(2);
-    const pid = replies[0]![1] as Pid;
+    const request = (mfa: { module: Atom; function: Atom; arity: number }, opts: Term[]) => parseControl(control.spawnRequest(reqId, peerPid(3), peerPid(4), mfa, opts));
+    const EXECUTE_CALL = { module: atom('erpc'), function: atom('execute_call'), arity: 4 };
+    dispatch(door, c, request(EXECUTE_CALL, [atom('monitor')]), [resRef, atom('m'), atom('add'), [1, 2]]);
+    const reply = /^spawnReply <erl@box\.3\.0> #Ref<erl@box\.3\.2\.1> (\d) (.*)$/;
+    const [, flags, pidText] = reply.exec(calls[0]!)!;
+    expect(flags).toBe('2');
+    const pid = [...t.procs.values()].map((p) => p.pid).find((p) => format(p) === pidText)!;
     await t.process(pid)!.exited;
-    expect(calls).toEqual([`down ${format(pid)} <erl@box.3.0> #Ref<erl@box.3.2.1> {#Ref<erl@box.6.5.4>,return,3}`]);
+    expect(calls[1]).toBe(`down ${format(pid)} <erl@box.3.0> #Ref<erl@box.3.2.1> {#Ref<erl@box.6.5.4>,return,3}`);
 
     // execute_cast: flags 0 and no DOWN; a malformed erpc argument list: badarg; a plain MFA with link: flag 1, OTP's crash reason.
     calls.length = 0;
-    serveSpawnRequest(host, modules, { ...req, mfa: { module: atom('erpc'), function: atom('execute_cast'), arity: 3 }, opts: [] }, [atom('m'), atom('boom'), []], (f, r) => void replies.push([f, r]));
-    serveSpawnRequest(host, modules, req, [atom('bad')], (f, r) => void replies.push([f, r]));
-    serveSpawnRequest(host, modules, { ...req, mfa: { module: atom('m'), function: atom('nope'), arity: 0 }, opts: [atom('link')] }, [], (f, r) => void replies.push([f, r]));
-    expect([replies[1]![0], replies[2]!.map(format).join(' '), replies[3]![0]]).toEqual([0, '0 badarg', 1]);
+    dispatch(door, c, request({ module: atom('erpc'), function: atom('execute_cast'), arity: 3 }, []), [atom('m'), atom('boom'), []]);
+    dispatch(door, c, request(EXECUTE_CALL, [atom('monitor')]), [atom('bad')]);
+    dispatch(door, c, request({ module: atom('m'), function: atom('nope'), arity: 0 }, [atom('link')]), []);
+    const replies = calls.map((l) => reply.exec(l)!.slice(1));
+    expect([replies[0]![0], replies[1]!.join(' '), replies[2]![0]]).toEqual(['0', '0 badarg', '1']);
     await tick();
-    expect(calls).toEqual([`exit ${format(replies[3]![1])} <erl@box.3.0> {undef,[{m,nope,[],[]}]}`]);
+    expect(calls.slice(3)).toEqual([`exit ${replies[2]![1]} <erl@box.3.0> {undef,[{m,nope,[],[]}]}`]);
   });
 });
 
 describe('serve, call and cast inside one node', () => {
   // Servers here crash on purpose (a throwing callback, a bad return): no crash reports on stderr.
   const host = (): RpcHost => {
-    const { t, inbound } = setup(silentLogger);
-    return { table: t, inbound, control: async () => {}, groupLeader: () => t.pid, debug: () => {} };
+    const { t } = setup(silentLogger);
+    return { table: t, debug: () => {} };
   };
 
   it('a counter: calls reply with typed state, casts update it, stop runs terminate', async () => {
@@ -445,39 +455,31 @@ describe('rex (erl_call, rpc:block_call, features_request)', () => {
   });
 });
 
-describe('runtime/node/inbound.ts: SPAWN_REQUEST and SPAWN_REPLY on a connection', () => {
-  const conn = () => {
-    const sent: string[] = [];
-    const c = { peer: 'erl@box', send: (ctl: Term, payload?: Term) => void sent.push(format(ctl) + (payload === undefined ? '' : ` + ${format(payload)}`)) } as unknown as Connection;
-    return { c, sent };
-  };
+describe('runtime/node/inbound.ts: SPAWN_REQUEST and SPAWN_REPLY through the door', () => {
+  const c = { peer: 'erl@box' } as unknown as Connection;
   const reqId = new Reference(peer, 99, [7, 8, 9]);
+  const door = (s: ReturnType<typeof setup>, spawn: Door['spawn'] = () => atom('badarg')): Door => ({ inbound: s.inbound, out: s.remote, spawn, debug: () => {} });
 
-  it('a reply nobody waits for is undone: DEMONITOR_P for flag 2, exit abandoned for flag 1; flags 0 (erpc:cast) is dropped quietly', () => {
-    const { inbound } = setup();
-    const { c, sent } = conn();
+  it('a reply nobody waits for is undone through the way out: DEMONITOR_P for flag 2, exit abandoned for flag 1; flags 0 (erpc:cast) is dropped quietly', () => {
+    const s = setup();
     const gone = new Pid(atom('ts@host'), 4000, 0, 7);
-    dispatch(inbound, c, parseControl(control.spawnReply(reqId, gone, 3, peerPid(5))), undefined, () => {}, () => {});
-    dispatch(inbound, c, parseControl(control.spawnReply(reqId, gone, 0, peerPid(6))), undefined, () => {}, () => {});
-    expect(sent).toEqual([`{20,<ts@host.4000.0>,<erl@box.5.0>,${format(reqId)}}`, `{3,<ts@host.4000.0>,<erl@box.5.0>,abandoned}`]);
+    dispatch(door(s), c, parseControl(control.spawnReply(reqId, gone, 3, peerPid(5))), undefined);
+    dispatch(door(s), c, parseControl(control.spawnReply(reqId, gone, 0, peerPid(6))), undefined);
+    expect(s.calls).toEqual([`demonitor <ts@host.4000.0> <erl@box.5.0> erl@box ${format(reqId)}`, `exit <ts@host.4000.0> <erl@box.5.0> abandoned`]);
   });
 
-  it('SPAWN_REQUEST: a payload that is not a list is badarg; a handler that fails without replying gets system_limit; exactly one reply', () => {
-    const { inbound } = setup();
-    const { c, sent } = conn();
-    const req = parseControl(control.spawnRequest(reqId, peerPid(3), peerPid(4), { module: atom('m'), function: atom('f'), arity: 0 }, []));
-    dispatch(inbound, c, req, atom('nolist'), () => {}, () => {});
-    dispatch(inbound, c, req, [], () => {}, () => {
+  it('SPAWN_REQUEST: a payload that is not a list is badarg; a handler that throws gets system_limit; an error atom is the reply; one reply each', () => {
+    const s = setup();
+    const req = parseControl(control.spawnRequest(reqId, peerPid(3), peerPid(4), { module: atom('m'), function: atom('f'), arity: 0 }, [atom('monitor')]));
+    dispatch(door(s, () => peerPid(9)), c, req, atom('nolist'));
+    dispatch(door(s, () => {
       throw new Error('broken');
-    });
-    dispatch(inbound, c, req, [], () => {}, (_r, _a, reply) => {
-      reply(0, atom('notsup'));
-      expect(() => reply(0, atom('notsup'))).toThrow(/answered twice/);
-    });
-    expect(sent).toEqual([
-      `{31,${format(reqId)},<erl@box.3.0>,0,badarg}`,
-      `{31,${format(reqId)},<erl@box.3.0>,0,system_limit}`,
-      `{31,${format(reqId)},<erl@box.3.0>,0,notsup}`,
+    }), c, req, []);
+    dispatch(door(s, () => atom('notsup')), c, req, []);
+    expect(s.calls).toEqual([
+      `spawnReply <erl@box.3.0> ${format(reqId)} 0 badarg`,
+      `spawnReply <erl@box.3.0> ${format(reqId)} 0 system_limit`,
+      `spawnReply <erl@box.3.0> ${format(reqId)} 0 notsup`,
     ]);
   });
 });
@@ -485,8 +487,8 @@ describe('runtime/node/inbound.ts: SPAWN_REQUEST and SPAWN_REPLY on a connection
 describe('serve: system messages and timeouts inside one node', () => {
   // Servers here crash on purpose (a throwing callback, a bad return): no crash reports on stderr.
   const host = (): RpcHost => {
-    const { t, inbound } = setup(silentLogger);
-    return { table: t, inbound, control: async () => {}, groupLeader: () => t.pid, debug: () => {} };
+    const { t } = setup(silentLogger);
+    return { table: t, debug: () => {} };
   };
   /** gen:call(Dest, system, Request) from a process of our own: the reply term. */
   const system = async (h: RpcHost, dest: Term, request: Term): Promise<Term> => {
