@@ -7,7 +7,7 @@
  * installs them.
  */
 import { createRequire } from 'node:module';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 export const GEN_HELP = `usage: beamwire gen [--schemas schemas/services] [--out generated/services] [--check]
 

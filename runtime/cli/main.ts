@@ -26,10 +26,8 @@ import { buildStubs, collectForms, MODULE_NAME, toYaml, type Forms } from './spe
 import { formatElixir } from './elixir-format.js';
 import { detectSyntax, moduleName, parseTermList, TermSyntaxError, type Syntax } from './term-parser.js';
 
-export interface Io {
-  out(line: string): void;
-  err(line: string): void;
-}
+export type { Io } from './io.js';
+import type { Io } from './io.js';
 
 /** A command line the CLI cannot run (unknown command, missing argument). Code 'USAGE'. */
 class UsageError extends BeamwireError {

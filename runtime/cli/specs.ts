@@ -11,7 +11,7 @@
 import { Atom } from '../term/atom.js';
 import { format } from '../term/format.js';
 import { Tuple, type Term } from '../term/values.js';
-import { RESERVED_WORDS, STRICT_RESERVED, STUB_PARAMS, stubNames, TAKEN_TYPES } from '../stubs/names.js';
+import { RESERVED_WORDS, STRICT_RESERVED, STUB_PARAMS, stubNames, TAKEN_TYPES } from '../stubs/index.js';
 
 /** schemas/service.schema.json's $defs/type (codegen/services.ts has the same, for the generator). */
 export type SchemaType =

@@ -5,8 +5,7 @@
  * here). Messages to names nobody registered are dropped by the dispatcher,
  * with a debug line.
  */
-import type { ProcessTable } from '../process/table.js';
-import type { ProcessContext } from '../process/context.js';
+import type { ProcessTable, ProcessContext } from '../process/index.js';
 import { reply } from '../rpc/index.js';
 import { atom } from '../term/atom.js';
 import { Pid, Tuple, type Term } from '../term/values.js';

@@ -9,13 +9,23 @@ import type { Mfa } from '../term/shape.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import { ProcessError, ProcessExit, ReceiveTimeout } from './errors.js';
 import { refKey as refKeyOf, type NodeIdentity } from './ids.js';
-import type { MonitorTarget } from './links.js';
+import type { LinkedKernel, MonitorTarget } from './links.js';
+import type { Destination } from './kernel.js';
 import { Clause, type ClauseResult, type Hit } from './mailbox.js';
 import { P } from './pattern.js';
 
+
+/** What a process runs. Resolving ends it with `normal`; throwing ends it with a reason (see README). */
+export type ProcessFn = (self: ProcessContext) => Promise<Term | void> | Term | void;
+
+/** The kernel as a context uses it: with the link book, and spawning for `spawn`/`spawnLink`. */
+export interface ContextKernel extends LinkedKernel {
+  spawn(fn: ProcessFn): Process;
+  spawnLink(parent: Pid, fn: ProcessFn): Process;
+}
+
 const SPAWN_MONITOR: Term[] = [atom('monitor')];
 import type { Proc, Process } from './state.js';
-import type { Destination, ProcessFn, ProcessTable } from './table.js';
 
 export interface ReceiveOptions {
   /** Milliseconds to wait for a matching message; 0 only looks at what is queued (Erlang's `after 0`). */
@@ -42,7 +52,7 @@ export class ProcessContext {
 
   /** @internal made by the table. */
   constructor(
-    private readonly table: ProcessTable,
+    private readonly table: ContextKernel,
     private readonly proc: Proc,
   ) {}
 

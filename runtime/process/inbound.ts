@@ -4,10 +4,10 @@ import { Pid, Reference, type Term } from '../term/values.js';
 import { pidKey, refKey } from './ids.js';
 import type { RemoteInbound as Inbound } from './remote.js';
 import { NOPROC, type Proc } from './state.js';
-import type { ProcessTable } from './table.js';
+import type { LinkedKernel } from './links.js';
 
 export class RemoteInbound implements Inbound {
-  constructor(private readonly t: ProcessTable) {}
+  constructor(private readonly t: LinkedKernel) {}
 
   deliverSend(to: Pid | Atom | Reference, message: Term): boolean {
     const p = this.#target(to);

@@ -10,7 +10,7 @@ export { P, _, Pattern, Rest, type PatternLike, type ValueOf, type BindingsOf, t
 export { on, Clause, type ClauseResult } from './mailbox.js';
 export { ProcessError, ProcessExit, ReceiveTimeout, exit, type ProcessErrorCode } from './errors.js';
 export { NodeStopped } from './stopped.js';
-export { PID_ID_LIMIT, PID_SERIAL_LIMIT, type NodeIdentity } from './ids.js';
+export { PID_ID_LIMIT, PID_SERIAL_LIMIT, refKey, sameRef, type NodeIdentity } from './ids.js';
 export type { MonitorTarget } from './links.js';
 export type { Process } from './state.js';
 export type { RemoteSignals, RemoteInbound } from './remote.js';

@@ -11,14 +11,19 @@ import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import { ProcessError } from './errors.js';
 import { pidKey, refKey, samePid } from './ids.js';
 import { DOWN, ERROR, NOCONNECTION, NOPROC, PROCESS, type HeldMonitor, type Proc } from './state.js';
-import type { ProcessTable } from './table.js';
+import type { Kernel } from './kernel.js';
 
 /** What `monitor` accepts: a pid, a local registered name, or `{Name, Node}`. */
 export type MonitorTarget = Pid | Atom | Tuple<[Atom, Atom]>;
 
+/** The kernel with its link book: what a process context and the inbound seam use. */
+export interface LinkedKernel extends Kernel {
+  readonly links: LinkBook;
+}
+
 export class LinkBook {
   #nextUnlinkId = 1n;
-  constructor(private readonly t: ProcessTable) {}
+  constructor(private readonly t: Kernel) {}
 
   /** Links two local processes. */
   linkLocal(a: Proc, b: Proc): void {

@@ -14,7 +14,8 @@ import { format } from '../term/format.js';
 import { tuple } from '../term/make.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import type { Mfa } from '../term/shape.js';
-import { ProcessContext } from './context.js';
+import { ProcessContext, type ProcessFn } from './context.js';
+import type { Destination } from './kernel.js';
 import { ProcessError, ProcessExit } from './errors.js';
 import { PidAllocator, RefMaker, refKey, samePid, slotOf, type NodeIdentity } from './ids.js';
 import { RemoteInbound } from './inbound.js';
@@ -23,11 +24,8 @@ import { ERROR, EXIT, KILL, KILLED, NORMAL, Proc, type Process } from './state.j
 import { LinkBook } from './links.js';
 import { stderrLogger, type Logger } from './logger.js';
 
-/** Where a message can go: a pid, a local registered name, `{Name, Node}`, or an alias. */
-export type Destination = Pid | Atom | Reference | Tuple<[Atom, Atom]>;
-
-/** What a process runs. Resolving ends it with `normal`; throwing ends it with a reason (see README). */
-export type ProcessFn = (self: ProcessContext) => Promise<Term | void> | Term | void;
+export type { Destination } from './kernel.js';
+export type { ProcessFn } from './context.js';
 
 export interface ProcessTableOptions {
   /** Where crash reports go (a process that died of an error). Default: {@link stderrLogger}. */

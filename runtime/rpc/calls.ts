@@ -22,12 +22,7 @@
  */
 import { gen } from '../../generated/gen.js';
 import { parseErpc, type Erpc } from '../../generated/erpc.js';
-import type { ProcessContext } from '../process/context.js';
-import { ProcessError } from '../process/errors.js';
-import { refKey, sameRef } from '../process/ids.js';
-import type { MonitorTarget } from '../process/links.js';
-import type { Process } from '../process/state.js';
-import type { Destination, ProcessTable } from '../process/table.js';
+import { ProcessError, refKey, sameRef, type ProcessContext, type MonitorTarget, type Process, type Destination, type ProcessTable } from '../process/index.js';
 import { Atom, atom } from '../term/atom.js';
 import { format } from '../term/format.js';
 import { tuple } from '../term/make.js';

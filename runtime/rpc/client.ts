@@ -7,8 +7,7 @@
  * - `cast`: gen_server:cast/2.
  */
 import { gen } from '../../generated/gen.js';
-import { ProcessError } from '../process/errors.js';
-import type { MonitorTarget } from '../process/links.js';
+import { ProcessError, type MonitorTarget } from '../process/index.js';
 import { Atom, atom } from '../term/atom.js';
 import { format } from '../term/format.js';
 import type { Pid, Term, Tuple } from '../term/values.js';

@@ -8,3 +8,4 @@ export { rpc, rpcCast, call, cast, stopCalls, type RpcOptions, type CallOptions 
 export { ExposedModules, invoke, serveSpawnRequest, type ExposedFunction, type Implementation, type SpawnRequest, type Result } from './exposed.js';
 export { serve, reply, type ServerSpec, type Server, type From, type CallResult, type Next } from './server.js';
 export type { RpcHost } from './host.js';
+export { startRex, rpcResult } from './rex.js';

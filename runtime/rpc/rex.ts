@@ -12,7 +12,7 @@
  * {'EXIT', Reason}}` for an exit and `{badrpc, {'EXIT', {Reason, Stack}}}`
  * for an error (undef included). Calls run concurrently; rex never waits.
  */
-import type { ProcessTable } from '../process/table.js';
+import type { ProcessTable } from '../process/index.js';
 import { Atom, atom } from '../term/atom.js';
 import { format } from '../term/format.js';
 import { tuple } from '../term/make.js';

@@ -48,11 +48,7 @@
  */
 import { parseGen } from '../../generated/gen.js';
 import { encode } from '../etf/codec.js';
-import type { ProcessContext } from '../process/context.js';
-import { ProcessExit } from '../process/errors.js';
-import { on } from '../process/mailbox.js';
-import { P } from '../process/pattern.js';
-import { reasonOf } from '../process/table.js';
+import { ProcessExit, on, P, reasonOf, type ProcessContext } from '../process/index.js';
 import { Atom, atom } from '../term/atom.js';
 import { equals } from '../term/compare.js';
 import { toCharlist } from '../term/convert.js';

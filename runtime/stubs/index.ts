@@ -8,3 +8,4 @@ export { atom, atoms, bigint, binary, boolean, bytes, charlist, float, integer, 
 export { list, map, mapOf, optional, record, tuple, type MapShape, type Optional } from './compound.js';
 export { bind, expose, fn, serve, Fn, type Bound, type CallOptions, type Exposed, type RpcCaller, type Served } from './fn.js';
 export { decode, encode, is } from './validate.js';
+export { RESERVED_WORDS, STRICT_RESERVED, STUB_PARAMS, stubNames, TAKEN_TYPES } from './names.js';
