@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { ConnectionClosed } from '../connection/connection.js';
 import { portFromEnv, type EpmdError, type PresenceInfo } from '../epmd/index.js';
 import type { HandshakeError } from '../handshake/index.js';
-import { NodeStopped, P, on, ProcessTable, silentLogger, type ProcessContext, type ProcessFn, type Process, type Destination, type RemoteInbound, type Logger } from '../process/index.js';
+import { NodeStopped, ProcessTable, silentLogger, type ProcessFn, type Process, type Destination, type RemoteInbound, type Logger } from '../process/index.js';
 import { Atom, atom } from '../term/atom.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import { startRex, call, cast, ExposedModules, invoke, reply, rpc, rpcCast, RpcError, serve, serveSpawnRequest, stopCalls } from '../rpc/index.js';
@@ -22,7 +22,8 @@ import { fullName, splitName } from './names.js';
 import { Network, type EpmdSettings, type NetworkSink } from './network.js';
 import { tcp, type Address, type Carrier } from '../transport/index.js';
 import { Outbound } from './remote.js';
-import { startServices } from './services.js';
+import { isAuth, startServices } from './services.js';
+import { linkWatcher, monitorWatcher, type NodeMonitor } from './watchers.js';
 
 export interface NodeOptions {
   /** `ts` (then `ts@<short host>`) or `ts@host`. */
@@ -98,8 +99,6 @@ export interface NodeEvents {
 const SHUTDOWN = atom('shutdown');
 /** How long `stop()` waits for servers' `terminate` (OTP's default shutdown for a worker child: 5000 ms). */
 const SERVER_SHUTDOWN_MS = 5000;
-const NORMAL = atom('normal');
-const KILL = atom('kill');
 
 export class Node extends EventEmitter<NodeEvents> {
   readonly name: string;
@@ -265,29 +264,7 @@ export class Node extends EventEmitter<NodeEvents> {
    */
   link(pid: Pid, onExit: (reason: Term) => void): () => void {
     this.live('link');
-    let done = false;
-    const report = (reason: Term): void => {
-      if (!done) (done = true), onExit(reason);
-    };
-    let self: ProcessContext | undefined;
-    const watcher = this.table.spawn(async (ctx) => {
-      if (done) return; // unlinked before it ran
-      self = ctx;
-      ctx.trapExit(true);
-      ctx.link(pid);
-      report((await ctx.receive([on(P.tuple(atom('EXIT'), P.pid(pid), P.bind('reason')), ({ reason }) => reason)])) as Term);
-    });
-    // The node stopped under it (perhaps before it ran): the link broke with the reason its processes ended with.
-    void watcher.exited.then((why) => why !== NORMAL && report(why));
-    return () => {
-      if (done) return;
-      done = true;
-      // Unlink first: the watcher's end must not reach `pid` as an exit signal.
-      if (self !== undefined && watcher.alive) {
-        self.unlink(pid);
-        this.table.exit(watcher.pid, KILL);
-      }
-    };
+    return linkWatcher(this.table, pid, onExit);
   }
 
   /** Undoes `link`: the function it returned. */
@@ -301,36 +278,9 @@ export class Node extends EventEmitter<NodeEvents> {
   }
 
   /** Monitors a pid, a local name or `[name, node]`; `down` resolves with the DOWN reason (noproc, noconnection, ...). */
-  monitor(target: Pid | string | Atom | [string | Atom, string | Atom]): { ref: Promise<Reference>; down: Promise<Term>; demonitor(): void } {
+  monitor(target: Pid | string | Atom | [string | Atom, string | Atom]): NodeMonitor {
     this.live('monitor');
-    let setRef!: (r: Reference) => void;
-    const ref = new Promise<Reference>((r) => (setRef = r));
-    let cancelled = false;
-    let stop = (): void => {};
-    const down = new Promise<Term>((resolve) => {
-      const watcher = this.table.spawn(async (self) => {
-        if (cancelled) return; // demonitored before it ran
-        const r = self.monitor(monitorTarget(target));
-        setRef(r);
-        stop = () => {
-          if (!watcher.alive) return; // DOWN came already
-          self.demonitor(r);
-          this.table.exit(watcher.pid, KILL);
-        };
-        resolve((await self.receive([on(P.tuple(atom('DOWN'), P.ref(r), P.any, P.any, P.bind('reason')), ({ reason }) => reason)])) as Term);
-      });
-      // The node stopped under it (perhaps before it ran): `down` settles with the reason its processes ended with.
-      void watcher.exited.then((why) => !cancelled && why !== NORMAL && resolve(why));
-    });
-    return {
-      ref,
-      down,
-      demonitor: () => {
-        if (cancelled) return;
-        cancelled = true;
-        stop();
-      },
-    };
+    return monitorWatcher(this.table, monitorTarget(target));
   }
 
   // -- RPC (runtime/rpc; README "RPC") ---------------------------------------------
@@ -429,21 +379,7 @@ export class Node extends EventEmitter<NodeEvents> {
       this.debug(`ping ${peer}: ${(e as Error).message}`);
       return 'pang';
     }
-    let answer: 'pong' | 'pang' = 'pang';
-    const proc = this.table.spawn(async (self) => {
-      // gen:call(net_kernel on peer, {is_auth, us}): monitor, call, wait for the reply or DOWN.
-      const dest = new Tuple<[Atom, Atom]>([atom('net_kernel'), atom(peer)]);
-      const mref = self.monitor(dest);
-      self.send(dest, new Tuple([atom('$gen_call'), new Tuple([self.pid, mref]), new Tuple([atom('is_auth'), atom(this.name)])]));
-      const r = await self.receive(
-        [on(P.tuple(P.ref(mref), atom('yes')), () => 'pong' as const), on(P.tuple(atom('DOWN'), P.ref(mref), P.any, P.any, P.any), () => 'pang' as const)],
-        { timeout: timeoutMs, after: () => 'pang' as const },
-      );
-      self.demonitor(mref, { flush: true });
-      answer = r;
-    });
-    await proc.exited;
-    return answer;
+    return isAuth(this.table, peer, timeoutMs);
   }
 
   /**

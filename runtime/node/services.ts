@@ -5,9 +5,9 @@
  * here). Messages to names nobody registered are dropped by the dispatcher,
  * with a debug line.
  */
-import type { ProcessTable, ProcessContext } from '../process/index.js';
+import { on, P, type ProcessTable, type ProcessContext } from '../process/index.js';
 import { reply } from '../rpc/index.js';
-import { atom } from '../term/atom.js';
+import { atom, type Atom } from '../term/atom.js';
 import { Pid, Tuple, type Term } from '../term/values.js';
 import { format } from '../term/format.js';
 
@@ -56,4 +56,21 @@ export function startServices(table: ProcessTable, debug: (line: string) => void
     }
   });
   table.register(atom('user'), user.pid);
+}
+
+/** net_adm:ping/1's question, from a process of `table`: gen:call(net_kernel on `peer`, {is_auth, us}); 'pong' on yes, 'pang' on DOWN or timeout. */
+export async function isAuth(table: ProcessTable, peer: string, timeoutMs: number): Promise<'pong' | 'pang'> {
+  let answer: 'pong' | 'pang' = 'pang';
+  const proc = table.spawn(async (self) => {
+    const dest = new Tuple<[Atom, Atom]>([atom('net_kernel'), atom(peer)]);
+    const mref = self.monitor(dest);
+    self.send(dest, new Tuple([GEN_CALL, new Tuple([self.pid, mref]), new Tuple([atom('is_auth'), table.node.name])]));
+    answer = await self.receive(
+      [on(P.tuple(P.ref(mref), atom('yes')), () => 'pong' as const), on(P.tuple(atom('DOWN'), P.ref(mref), P.any, P.any, P.any), () => 'pang' as const)],
+      { timeout: timeoutMs, after: () => 'pang' as const },
+    );
+    self.demonitor(mref, { flush: true });
+  });
+  await proc.exited;
+  return answer;
 }
