@@ -28,8 +28,10 @@ export interface CertificateInfo {
 
 const EKU_NAMES: Readonly<Record<string, string>> = { '1.3.6.1.5.5.7.3.1': 'serverAuth', '1.3.6.1.5.5.7.3.2': 'clientAuth' };
 
-export function describeCertificate(pem: string, now: Date = new Date()): CertificateInfo {
-  const cert = parseCertificate(pem, 'the file');
+/** `where` names the file or value in errors; `now` is the time `valid` is judged at. */
+export function describeCertificate(pem: string, options: { readonly where?: string; readonly now?: Date } = {}): CertificateInfo {
+  const cert = parseCertificate(pem, options.where ?? 'the certificate');
+  const now = options.now ?? new Date();
   const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
   const altNames = (san?.names.items ?? []).map((n) => ({ type: n.type, value: n.value }));
   const of = (type: string): string[] => altNames.filter((n) => n.type === type).map((n) => n.value);
