@@ -11,11 +11,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, issueNodeCertificate, loadCa } from '../../runtime/ca/index.js';
 import { sslDistOptfile } from '../../runtime/cli/ca.js';
 import { main } from '../../runtime/cli/main.js';
-import { EpmdServer } from '../../runtime/epmd/index.js';
+import { EpmdClient, EpmdServer } from '../../runtime/epmd/index.js';
 import { shortHost } from '../../runtime/node/names.js';
 import { requireErl, runAgainst, startErl, type ErlNode } from '../support/erl-node.js';
 
@@ -68,6 +69,26 @@ async function settled(text: () => string, pattern: RegExp): Promise<string> {
   return text();
 }
 
+/**
+ * A Node tls client's handshake with the inet_tls_dist listener of the erl
+ * node `alive` (only TLS: no distribution handshake follows), verifying the
+ * server as `host` against `caFile`: the protocol and cipher on success,
+ * else the error code.
+ */
+async function tlsTo(alive: string, creds: { certPem: string; keyPem: string } | undefined, caFile: string): Promise<{ protocol?: string; cipher?: string; error?: string }> {
+  const info = await new EpmdClient({ port: epmdPort }).portPlease(alive);
+  if (info === undefined) throw new Error(`${alive} is not registered with EPMD on ${epmdPort}`);
+  return new Promise((resolve) => {
+    const c = connect({ host: '127.0.0.1', port: info.port, servername: host, ca: readFileSync(caFile, 'utf8'), ...(creds ? { cert: creds.certPem, key: creds.keyPem } : {}) });
+    c.on('secureConnect', () => {
+      // TLS 1.2: the server has checked our certificate before its Finished; resolve, then hang up.
+      resolve({ protocol: c.getProtocol() ?? '', cipher: c.getCipher().name });
+      c.destroy();
+    });
+    c.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
+  });
+}
+
 beforeAll(async () => {
   requireErl();
   dir = mkdtempSync(join(tmpdir(), 'bw-ca-interop-'));
@@ -113,9 +134,38 @@ describe('inet_tls_dist with certificates from beamwire ca', () => {
       expect(r.answer).toBe('pang');
       // OTP's client turns {bad_cert, hostname_check_failed} into an alert the server logs: handshake_failure on OTP 25, bad_certificate on 27.
       expect(await settled(() => w.output(), /Handshake Failure|Bad Certificate/i)).toMatch(/Handshake Failure|Bad Certificate/i);
+      // Node's tls, dialling the same node as its host, refuses the certificate too (tls.checkServerIdentity).
+      const creds = await issueNodeCertificate({ ca: await loadCa(caDir), node: `bw_node@${host}` });
+      expect(await tlsTo('tls_w', creds, join(caDir, 'ca.pem'))).toEqual({ error: 'ERR_TLS_CERT_ALTNAME_INVALID' });
     } finally {
       await w.stop();
     }
+  });
+});
+
+describe("Node's tls against erl's inet_tls_dist listener (the error codes beamwire's TLS carrier sees)", () => {
+  it('a client certificate from the CA: TLS 1.2 (what inet_tls_dist:dist_defaults/1 forces), the server verified as the host', async () => {
+    const creds = await issueNodeCertificate({ ca: await loadCa(caDir), node: `bw_node@${host}` });
+    const r = await tlsTo('tls_b', creds, join(caDir, 'ca.pem'));
+    expect(r.protocol).toBe('TLSv1.2');
+    expect(r.cipher).toMatch(/^ECDHE-ECDSA-/);
+  });
+
+  it("erl's refusals arrive as alerts: another CA, an expired certificate, no certificate", async () => {
+    const ca = await loadCa(caDir);
+    const now = Date.now();
+    const foreign = await issueNodeCertificate({ ca: await createCa(), node: `bw_node@${host}` });
+    const expired = await issueNodeCertificate({ ca, node: `bw_node@${host}`, notBefore: new Date(now - 10 * DAY), notAfter: new Date(now - DAY) });
+    const caFile = join(caDir, 'ca.pem');
+    expect(await tlsTo('tls_b', foreign, caFile)).toEqual({ error: 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA' });
+    expect(await tlsTo('tls_b', expired, caFile)).toEqual({ error: 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED' });
+    expect(await tlsTo('tls_b', undefined, caFile)).toEqual({ error: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' });
+  });
+
+  it("Node refuses erl's server certificate when it comes from another CA (erl sends its CA certificate along: SELF_SIGNED_CERT_IN_CHAIN)", async () => {
+    const creds = await issueNodeCertificate({ ca: await loadCa(caDir), node: `bw_node@${host}` });
+    writeFileSync(join(dir, 'unrelated-ca.pem'), (await createCa()).certPem);
+    expect(await tlsTo('tls_b', creds, join(dir, 'unrelated-ca.pem'))).toEqual({ error: 'SELF_SIGNED_CERT_IN_CHAIN' });
   });
 });
 
