@@ -9,7 +9,7 @@
  *      gives ["alive@"]; OTP 25 and 27 leave a directoryName's attribute
  *      values undecoded (DER) in pkix_decode_cert(_, otp), skip it and
  *      give ["host"] from the dNSName after it (both seen with real erl);
- *   2. dNSName <host>, which OTP's client checks against the server name it
+ *   2. dNSName <host> (an IP literal too), which OTP's client checks against the server name it
  *      dials (inet_tls_dist:do_setup/7 sets server_name_indication = host,
  *      then ssl's verify_peer runs public_key:pkix_verify_hostname), which
  *      net_kernel:allow/1 is enforced with (inet_tls_dist:allowed_nodes/5:
@@ -102,7 +102,8 @@ export async function ipsFor(host: string, ips?: readonly string[]): Promise<str
 /** The subjectAltName extension of a node certificate (layout above). */
 export function nodeAltNames(node: NodeName, ips: readonly string[]): x509.Extension {
   const names = [directoryName(utf8Name([['CN', node.alive]]))];
-  if (isIP(node.host) === 0) names.push(new x509.GeneralName('dns', node.host));
+  // An IP host too: OTP's ssl client checks the host it dials as {dns_id, Host} even when Host is an IP literal (seen with real erl: pang without it).
+  names.push(new x509.GeneralName('dns', node.host));
   for (const ip of ips) names.push(new x509.GeneralName('ip', ip));
   // GeneralNames ::= SEQUENCE OF GeneralName
   const der = tlv(0x30, Buffer.concat(names.map((n) => new Uint8Array(n.rawData))));

@@ -25,7 +25,8 @@ A certificate authority for TLS distribution (erl -proto_dist inet_tls).
           as TLS server and client (extendedKeyUsage serverAuth, clientAuth)
           and names it as OTP reads it: subjectAltName directoryName CN=NODE
           (inet_tls_dist:cert_nodes/1), dNSName HOST (the host erl dials and
-          net_kernel:allow/1 checks), iPAddress 127.0.0.1 when HOST is loopback
+          net_kernel:allow/1 checks; an IP HOST too), iPAddress HOST if it is an
+          IP, 127.0.0.1 when HOST is loopback
   show    prints what a certificate (PEM) holds: subject, issuer, validity,
           alternative names, usages, SHA-256 fingerprint
 

@@ -30,11 +30,12 @@ let caDir: string;
 let server: ErlNode | undefined;
 const quiet = { out: () => {}, err: (l: string) => process.stderr.write(`${l}\n`) };
 
-/** `beamwire ca issue alive@host` into the test's folder; returns the optfile it wrote. */
-async function issue(alive: string, ...flags: string[]): Promise<string> {
-  const code = await main(['ca', 'issue', `${alive}@${host}`, '--dir', caDir, '--out', dir, ...flags], quiet);
-  if (code !== 0) throw new Error(`beamwire ca issue ${alive}@${host} exited ${code}`);
-  return join(dir, `${alive}@${host}.ssl_dist.conf`);
+/** `beamwire ca issue alive@host` (or `name` as given when it has an @) into the test's folder; returns the optfile it wrote. */
+async function issue(name: string, ...flags: string[]): Promise<string> {
+  const node = name.includes('@') ? name : `${name}@${host}`;
+  const code = await main(['ca', 'issue', node, '--dir', caDir, '--out', dir, ...flags], quiet);
+  if (code !== 0) throw new Error(`beamwire ca issue ${node} exited ${code}`);
+  return join(dir, `${node}.ssl_dist.conf`);
 }
 
 function tlsArgs(optfile: string): string[] {
@@ -51,10 +52,10 @@ function writeNode(alive: string, leaf: { certPem: string; keyPem: string }, caF
   return optfile;
 }
 
-/** Starts `alive` with `optfile` and has it ping `target`; resolves with what net_adm:ping/1 gave and everything erl printed. */
+/** Starts `alive` (-sname; `alive@host` is -name) with `optfile` and has it ping `target`; resolves with what net_adm:ping/1 gave and everything erl printed. */
 async function pingFrom(alive: string, optfile: string, target: string): Promise<{ answer: string; out: string }> {
   const r = await runAgainst(epmdPort, 'erl', [
-    '-sname', alive, '-setcookie', COOKIE, '-start_epmd', 'false', '-noshell', ...tlsArgs(optfile),
+    alive.includes('@') ? '-name' : '-sname', alive, '-setcookie', COOKIE, '-start_epmd', 'false', '-noshell', ...tlsArgs(optfile),
     '-eval', `io:format("ping=~p~n", [net_adm:ping('${target}')]), halt().`,
   ]);
   const m = /ping=(\w+)/.exec(r.out);
@@ -107,6 +108,15 @@ afterAll(async () => {
 describe('inet_tls_dist with certificates from beamwire ca', () => {
   it('two nodes with certificates from the CA connect over TLS (net_adm:ping/1 → pong)', async () => {
     expect((await pingFrom('tls_a', await issue('tls_a'), server!.name)).answer).toBe('pong');
+  });
+
+  it('long names with an IP host (-name alive@127.0.0.1) connect too: the certificate names the IP as dNSName and iPAddress', async () => {
+    const b = await startErl('tls_ipb@127.0.0.1', COOKIE, epmdPort, tlsArgs(await issue('tls_ipb@127.0.0.1')));
+    try {
+      expect((await pingFrom('tls_ipa@127.0.0.1', await issue('tls_ipa@127.0.0.1'), b.name)).answer).toBe('pong');
+    } finally {
+      await b.stop();
+    }
   });
 
   it('refuses a node whose certificate comes from another CA (pang; the server sends unknown CA)', async () => {

@@ -116,11 +116,14 @@ describe('a node certificate', () => {
     expect(ia.valid).toBe(true);
   });
 
-  it('names an IP host as iPAddress only, and takes the given ips instead of the loopback default', async () => {
-    expect(describeCertificate((await issueNodeCertificate({ ca, node: 'n@10.1.2.3' })).certPem).altNames).toEqual([
+  it('names an IP host as iPAddress and as dNSName (OTP checks the dialled host as a dns_id), and takes the given ips instead of the loopback default', async () => {
+    const ipHost = await issueNodeCertificate({ ca, node: 'n@10.1.2.3' });
+    expect(describeCertificate(ipHost.certPem).altNames).toEqual([
       { type: 'dn', value: 'CN=n' },
+      { type: 'dns', value: '10.1.2.3' },
       { type: 'ip', value: '10.1.2.3' },
     ]);
+    expect(new X509Certificate(ipHost.certPem).checkIP('10.1.2.3')).toBe('10.1.2.3');
     const info = describeCertificate((await issueNodeCertificate({ ca, node: 'n@db.example.com', ips: ['10.0.0.7'] })).certPem);
     expect(info.dnsNames).toEqual(['db.example.com']);
     expect(info.ipAddresses).toEqual(['10.0.0.7']);
