@@ -119,6 +119,22 @@ describe('inet_tls_dist with certificates from beamwire ca', () => {
     }
   });
 
+  it('net_kernel:allow/1 over TLS reads the dNSName: a node whose certificate names another host is refused, though the CA signed it', async () => {
+    // inet_tls_dist:allowed_nodes/5 keeps the allowed hosts the peer's certificate proves (pkix_verify_hostname(PeerCert,
+    // [{dns_id, Host}])), plus its IP when the certificate names it; dist_util then admits only nodes at those hosts.
+    const gate = await startErl('tls_gate', COOKIE, epmdPort, [...tlsArgs(await issue('tls_gate')), '-eval', `ok = net_kernel:allow(['tls_ok@${host}', 'tls_no@${host}'])`]);
+    try {
+      expect((await pingFrom('tls_ok', await issue('tls_ok'), gate.name)).answer).toBe('pong');
+      const elsewhere = writeNode('tls_no', await issueNodeCertificate({ ca: await loadCa(caDir), node: 'tls_no@elsewhere.example', ips: [] }), join(caDir, 'ca.pem'));
+      // The same node without net_kernel:allow on the other side gets in: the server alone does not check a client's host.
+      expect((await pingFrom('tls_no', elsewhere, server!.name)).answer).toBe('pong');
+      expect((await pingFrom('tls_no', elsewhere, gate.name)).answer).toBe('pang');
+      expect(await settled(() => gate.output(), /disallowed node/)).toMatch(/disallowed node/);
+    } finally {
+      await gate.stop();
+    }
+  });
+
   it('refuses a node whose certificate comes from another CA (pang; the server sends unknown CA)', async () => {
     const other = await createCa({ name: 'another CA' });
     writeFileSync(join(dir, 'other-ca.pem'), other.certPem);
