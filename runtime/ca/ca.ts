@@ -202,7 +202,7 @@ export async function makeCsr(node: string): Promise<{ csrPem: string; keyPem: s
  * request. Refuses a request whose signature does not verify: without it
  * nothing shows that the requester holds the key.
  */
-export async function signCsr(ca: Ca, csrPem: string, options: Omit<NodeCertificateOptions, 'node'> & { readonly node: string }): Promise<NodeCertificate> {
+export async function signCsr(ca: Ca, csrPem: string, options: NodeCertificateOptions): Promise<NodeCertificate> {
   parseNode(options.node);
   if (!/-----BEGIN CERTIFICATE REQUEST-----/.test(csrPem)) throw new CaError('BAD_PEM', 'the certificate request holds no PEM request (-----BEGIN CERTIFICATE REQUEST-----)');
   let csr: x509.Pkcs10CertificateRequest;

@@ -18,7 +18,7 @@ import { sslDistOptfile } from '../../runtime/cli/ca.js';
 import { main } from '../../runtime/cli/main.js';
 import { EpmdClient, EpmdServer } from '../../runtime/epmd/index.js';
 import { shortHost } from '../../runtime/node/names.js';
-import { requireErl, runAgainst, startErl, type ErlNode } from '../support/erl-node.js';
+import { requireElixir, requireErl, runAgainst, startErl, type ErlNode } from '../support/erl-node.js';
 
 const epmdPort = 54000 + Math.floor(Math.random() * 2000);
 const COOKIE = 'tlssecret';
@@ -108,6 +108,13 @@ afterAll(async () => {
 describe('inet_tls_dist with certificates from beamwire ca', () => {
   it('two nodes with certificates from the CA connect over TLS (net_adm:ping/1 → pong)', async () => {
     expect((await pingFrom('tls_a', await issue('tls_a'), server!.name)).answer).toBe('pong');
+  });
+
+  it('an Elixir node with the same kind of optfile connects (Node.ping → :pong)', async () => {
+    requireElixir();
+    const optfile = await issue('tls_ex');
+    const r = await runAgainst(epmdPort, 'elixir', ['--sname', 'tls_ex', '--cookie', COOKIE, '--erl', `-start_epmd false -proto_dist inet_tls -ssl_dist_optfile ${optfile}`, '-e', `IO.puts("ping=#{Node.ping(:"${server!.name}")}")`]);
+    expect(r.out).toContain('ping=pong');
   });
 
   it('long names with an IP host (-name alive@127.0.0.1) connect too: the certificate names the IP as dNSName and iPAddress', async () => {
