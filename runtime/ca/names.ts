@@ -9,12 +9,13 @@
  *      gives ["alive@"]; OTP 25 and 27 leave a directoryName's attribute
  *      values undecoded (DER) in pkix_decode_cert(_, otp), skip it and
  *      give ["host"] from the dNSName after it (both seen with real erl);
- *   2. dNSName <host> (an IP literal too), which OTP's client checks against the server name it
- *      dials (inet_tls_dist:do_setup/7 sets server_name_indication = host,
- *      then ssl's verify_peer runs public_key:pkix_verify_hostname), which
- *      net_kernel:allow/1 is enforced with (inet_tls_dist:allowed_nodes/5:
- *      pkix_verify_hostname(PeerCert, [{dns_id, Host}])), and which Node's
- *      tls.checkServerIdentity reads;
+ *   2. dNSName <host>, an IP literal too: OTP's client checks the host it
+ *      dials against it (inet_tls_dist:do_setup/7 sets server_name_indication
+ *      to the host, then ssl's verify_peer runs pkix_verify_hostname with
+ *      {dns_id, Host}, for an IP as well); net_kernel:allow/1 reads it
+ *      (inet_tls_dist:allowed_nodes/5 keeps the allowed hosts for which
+ *      pkix_verify_hostname(PeerCert, [{dns_id, Host}]) holds: allow over
+ *      TLS is as fine as a host); Node's tls.checkServerIdentity reads it;
  *   3. iPAddress entries: 127.0.0.1 when the host resolves to loopback, the
  *      host itself when it is an IP literal, plus any given. The acceptor's
  *      inet_tls_dist:verify_client/3 accepts a peer whose certificate names
