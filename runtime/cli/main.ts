@@ -3,7 +3,8 @@
  * `beamwire`: the command line. `ping`, `rpc` and `stubs` start a hidden
  * beamwire node (on a running epmd, else the embedded one; $ERL_EPMD_PORT
  * or --epmd-port), `names` asks EPMD, `gen` turns the schemas `stubs`
- * writes into typed stubs (runtime/cli/gen.ts). Errors are one line on
+ * writes into typed stubs (runtime/cli/gen.ts), `ca` makes TLS distribution
+ * certificates (runtime/cli/ca.ts). Errors are one line on
  * stderr and a non-zero exit (2: usage, 1: everything else); --debug adds
  * the stack and the node's debug lines.
  */
@@ -21,6 +22,7 @@ import { Atom, atom } from '../term/atom.js';
 import { format } from '../term/format.js';
 import { Tuple, type Term } from '../term/values.js';
 import { BeamwireError } from '../wire/errors.js';
+import { ca, CA_HELP, DEFAULT_CA_DIR } from './ca.js';
 import { gen, GEN_HELP } from './gen.js';
 import { buildStubs, collectForms, MODULE_NAME, toYaml, type Forms } from './specs.js';
 import { formatElixir } from './elixir-format.js';
@@ -51,6 +53,7 @@ commands:
   names               the names EPMD knows (epmd -names)
   stubs               reads a module's exports and -specs from a running node and writes schemas/services/<M>.service.yaml
   gen                 turns schemas/services/*.service.yaml into typed stubs (generated/services/<M>.ts)
+  ca init|issue|show  a certificate authority for TLS distribution (erl -proto_dist inet_tls)
 
 \`beamwire <command> --help\` for each; \`beamwire --version\` (-v) prints the version.`,
   ping: `usage: beamwire ping NODE [--cookie C] [--epmd-port P] [--timeout MS]
@@ -102,9 +105,10 @@ Then \`npx beamwire gen\` turns the file into generated/services/M.ts.
   --out DIR         where to write (default schemas/services); - writes the YAML to stdout
 ${COMMON}`,
   gen: GEN_HELP,
+  ca: CA_HELP,
 };
 
-const COMMANDS = 'ping, rpc, names, stubs or gen';
+const COMMANDS = 'ping, rpc, names, stubs, gen or ca';
 
 /** Every option of every command; a command ignores the ones it does not read. */
 const OPTIONS = {
@@ -123,6 +127,9 @@ const OPTIONS = {
   elixir: { type: 'boolean' },
   erlang: { type: 'boolean' },
   check: { type: 'boolean' },
+  dir: { type: 'string' },
+  days: { type: 'string' },
+  ip: { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 interface Parsed {
@@ -359,6 +366,34 @@ function genCommand(p: Parsed, io: Io): Promise<number> {
   return gen({ schemas: p.options.get('schemas') ?? DEFAULT_SCHEMAS, out: p.options.get('out') ?? join('generated', 'services'), check: p.flags.has('check') }, io);
 }
 
+const CA_SUBCOMMANDS = ['init', 'issue', 'show'] as const;
+
+function caCommand(p: Parsed, io: Io): Promise<number> {
+  const [sub, target, ...extra] = p.positional;
+  if (!CA_SUBCOMMANDS.includes(sub as (typeof CA_SUBCOMMANDS)[number])) throw new UsageError(`ca needs init, issue or show${sub === undefined ? '' : `, not ${JSON.stringify(sub)}`} (see beamwire ca --help)`);
+  const s = sub as (typeof CA_SUBCOMMANDS)[number];
+  if (s === 'init' ? target !== undefined : target === undefined || extra.length)
+    throw new UsageError(s === 'init' ? 'ca init takes options only (see beamwire ca --help)' : `ca ${s} takes one ${s === 'issue' ? 'NODE@HOST' : 'FILE'} (see beamwire ca --help)`);
+  if (s === 'issue') peerName(target!);
+  const ipText = p.options.get('ip');
+  const ips = ipText === undefined ? undefined : ipText.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  const days = intOption(p, 'days', 1, 36500);
+  const name = p.options.get('name');
+  const out = p.options.get('out');
+  return ca(
+    {
+      sub: s,
+      ...(target === undefined ? {} : { target }),
+      dir: p.options.get('dir') ?? DEFAULT_CA_DIR,
+      ...(out === undefined ? {} : { out }),
+      ...(name === undefined ? {} : { name }),
+      ...(days === undefined ? {} : { days }),
+      ...(ips === undefined ? {} : { ips }),
+    },
+    io,
+  );
+}
+
 /** The installed package's version: its own package.json, found by the package's name (the depth below it differs in dist/). */
 export function version(): string {
   return (createRequire(import.meta.url)('beamwire/package.json') as { version: string }).version;
@@ -391,6 +426,8 @@ export async function main(argv: readonly string[], io: Io = { out: (l) => conso
         return await stubs(p, io);
       case 'gen':
         return await genCommand(p, io);
+      case 'ca':
+        return await caCommand(p, io);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(p.command)}: ${COMMANDS} (beamwire --help)`);
     }
