@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { CertificateInfo } from '../ca/index.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 export const DEFAULT_CA_DIR = 'beamwire-ca';
 
