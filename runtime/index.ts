@@ -27,7 +27,15 @@ export { decode, encode, DEFAULT_LIMITS, type DecodeOptions, type EncodeOptions 
 export { TermShapeError } from './term/shape.js';
 
 // Distribution: the node, its processes, and the protocol pieces beneath it.
-export { Node, type NodeOptions, type NodeEvents } from './node/node.js';
+export { Node, type NodeOptions, type NodeEvents, type RequestCertificateOptions } from './node/node.js';
+export {
+  CertificateRequestError,
+  OneTimeTokens,
+  type Authorize,
+  type CertificateRequest,
+  type CertificateService,
+  type ServeCertificatesOptions,
+} from './node/certificates.js';
 export {
   tcp,
   TcpCarrier,

@@ -7,6 +7,7 @@
  * cross in both directions. Its life ends with `stop()`, after which
  * nothing of it runs and every operation fails with NodeStopped.
  */
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { ConnectionClosed } from '../connection/connection.js';
@@ -23,6 +24,7 @@ import { Network, type EpmdSettings, type NetworkSink } from './network.js';
 import { tcp, type Address, type Carrier } from '../transport/index.js';
 import { Outbound } from './remote.js';
 import { isAuth, startServices } from './services.js';
+import { CA_SERVER, certificateReply, certificateRequest, CertificateRequestError, certificateServer, type CertificateService, type ServeCertificatesOptions } from './certificates.js';
 import { linkWatcher, monitorWatcher, type NodeMonitor } from './watchers.js';
 
 export interface NodeOptions {
@@ -65,6 +67,22 @@ export interface NodeOptions {
   logger?: Logger | 'silent';
 }
 
+export interface RequestCertificateOptions {
+  /** The name the certificate is for (`name@host`). */
+  node: string;
+  /** The CA node, running `serveCertificates`. */
+  caNode: string;
+  /** The cluster's distribution cookie. */
+  cookie: string;
+  /** A one-time token the CA issued for `node`, or whatever its `authorize` checks. */
+  token: string;
+  epmd?: NodeOptions['epmd'];
+  peers?: NodeOptions['peers'];
+  /** Milliseconds for the CA's answer (default 10000). */
+  timeout?: number;
+  debug?: (line: string) => void;
+}
+
 /**
  * What a node emits. None of them is `'error'` unless a listener for it is
  * attached: a node never crashes its process with an unhandled 'error'
@@ -97,6 +115,7 @@ export interface NodeEvents {
 }
 
 const SHUTDOWN = atom('shutdown');
+const NORMAL = atom('normal');
 /** How long `stop()` waits for servers' `terminate` (OTP's default shutdown for a worker child: 5000 ms). */
 const SERVER_SHUTDOWN_MS = 5000;
 
@@ -346,6 +365,65 @@ export class Node extends EventEmitter<NodeEvents> {
       void server.exited.then(() => this.servers.delete(server));
       return server;
     });
+  }
+
+  /**
+   * Makes this node a CA for its cluster (runtime/node/certificates.ts): a
+   * server registered as `beamwire_ca` signs the certificate requests that
+   * `Node.requestCertificate` sends, for the node name the authorizer
+   * approves. Without `authorize`, only one-time tokens from
+   * `issueToken(node)` authorize; nothing is signed for anyone who merely asks.
+   */
+  async serveCertificates(options: ServeCertificatesOptions): Promise<CertificateService> {
+    this.live('serveCertificates');
+    const { answer, tokens } = await certificateServer(options, (l) => this.debug(l));
+    const server = await this.serve<undefined>(CA_SERVER, {
+      handleCall: async (request, from) => {
+        const pid = from.elements[0];
+        return { reply: await answer(request, pid instanceof Pid ? pid.node.name : '?'), state: undefined };
+      },
+    });
+    return {
+      issueToken: (node, o) => {
+        if (tokens === undefined) throw new RangeError('serveCertificates was given its own `authorize`: it issues no tokens');
+        return tokens.issue(fullName(node), o?.ttlMs);
+      },
+      stop: () => server.stop(NORMAL),
+    };
+  }
+
+  /**
+   * Gets a certificate for `node` from the CA node `caNode` (which runs
+   * `serveCertificates`), before this node has one: a temporary hidden
+   * node (plain distribution, the cluster's `cookie`) sends a CSR made
+   * here, with `token`; the key stays here. Resolves with PEMs for
+   * `Node.start({ tls })` or `rotateCertificate`; rejects with
+   * CertificateRequestError (`unauthorized`, ..., or `unreachable`).
+   */
+  static async requestCertificate(options: RequestCertificateOptions): Promise<{ cert: string; key: string; ca: string }> {
+    const node = fullName(options.node);
+    const caNode = fullName(options.caNode);
+    const temp = await Node.start({
+      name: `certreq_${randomBytes(4).toString('hex')}@${splitName(node)[1]}`,
+      cookie: options.cookie,
+      hidden: true,
+      logger: 'silent',
+      ...(options.epmd === undefined ? {} : { epmd: options.epmd }),
+      ...(options.peers === undefined ? {} : { peers: options.peers }),
+      ...(options.debug === undefined ? {} : { debug: options.debug }),
+    });
+    try {
+      const { request, keyPem } = await certificateRequest(node, options.token);
+      let reply: Term;
+      try {
+        reply = await temp.call([CA_SERVER, caNode], request, { timeout: options.timeout ?? 10_000 });
+      } catch (e) {
+        throw new CertificateRequestError('unreachable', `cannot ask ${caNode} for a certificate: ${(e as Error).message}`, e);
+      }
+      return { ...certificateReply(reply, caNode), key: keyPem };
+    } finally {
+      await temp.stop();
+    }
   }
 
   /** gen_server:reply(From, Reply): answers a call a server left with `{ noreply: true }`. */

@@ -223,7 +223,7 @@ describe('argv and usage errors', () => {
       const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
       return { code, out, err };
     };
-    expect(await run(['frobnicate'])).toMatchObject({ code: 2, err: ['beamwire: unknown command "frobnicate": ping, rpc, names, stubs or gen (beamwire --help)'] });
+    expect(await run(['frobnicate'])).toMatchObject({ code: 2, err: ['beamwire: unknown command "frobnicate": ping, rpc, names, stubs, gen or ca (beamwire --help)'] });
     expect(await run(['ping', '--nope'])).toMatchObject({ code: 2, err: ['beamwire: unknown option --nope'] });
     expect(await run(['ping', 'a@b', '--cookie'])).toMatchObject({ code: 2, err: ['beamwire: --cookie needs a value'] });
     expect(await run(['ping', 'a@b', '--cookie', '--name', 'n'])).toMatchObject({ code: 2, err: ['beamwire: --cookie needs a value, not the option --name (write --cookie=--name if that is the value)'] });
