@@ -206,3 +206,26 @@ describe('handshake over a socket', () => {
     expect(tags).toEqual(['s', 'N']); // status and challenge, then silence: no 'a'
   });
 });
+
+describe('4-byte handshake frames (inet_tls_dist)', () => {
+  it('two state machines finish over a stream pair with frame 4, and the rest comes back as sent', async () => {
+    const { duplexPair } = await import('../../runtime/transport/index.js');
+    const [x, y] = duplexPair();
+    const [a, b] = await Promise.all([initiateOnStream(x, { ...A, frame: 4 }), acceptOnStream(y, { ...B, frame: 4 })]);
+    expect([a.peerName, b.peerName]).toEqual(['b@host', 'a@host']);
+    x.destroy();
+  });
+
+  it('a hostile 4-byte length is a clean TransportError at once: no allocation of it, no wait for the bytes', async () => {
+    const { duplexPair } = await import('../../runtime/transport/index.js');
+    const [x, y] = duplexPair();
+    const accepted = observed(acceptOnStream(y, { ...B, frame: 4, setupTimeoutMs: 60_000 }));
+    x.write(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0x4e]));
+    const started = Date.now();
+    const e = await accepted.then(() => undefined, (err: unknown) => err);
+    expect(e).toBeInstanceOf(HandshakeError);
+    expect((e as Error).message).toMatch(/bad handshake frame/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(y.destroyed).toBe(true);
+  });
+});
