@@ -53,12 +53,20 @@ export function equals(a: Term, b: Term): boolean {
   const am = asMap(a);
   const bm = asMap(b);
   if (am === undefined || bm === undefined || am.size !== bm.size) return false;
+  // Keys equal by value but not by identity (tuples, binaries, floats) are looked up through termKey
+  // once the map is big: a scan per key made two maps of 10 000 tuple keys take seconds to compare.
+  let byKey: Map<string, Term> | undefined;
   for (const [k, v] of am) {
-    const w = mapGet(bm, k);
+    let w = bm.get(k);
+    if (w === undefined && bm.size <= SCAN_MAX) w = mapGet(bm, k);
+    else if (w === undefined) w = (byKey ??= new Map([...bm].map(([bk, bv]) => [termKey(bk), bv]))).get(termKey(k));
     if (w === undefined || !equals(v, w)) return false;
   }
   return true;
 }
+
+/** Up to this many keys, a map is scanned for a key equal by value rather than indexed. */
+const SCAN_MAX = 16;
 
 const utf8 = new TextEncoder();
 

@@ -101,6 +101,9 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   });
 }
 
+/** The repository's, lib and @types files, parsed once for every typeCheck here (parsing them is most of a check's time). */
+const parsed = new Map<string, ts.SourceFile | undefined>();
+
 /** TypeScript diagnostics of generated files (repository path → text), read from memory beside the repository's own files. */
 function typeCheck(files: Map<string, string>): string[] {
   const byPath = new Map([...files].map(([p, text]) => [join(root, p), text]));
@@ -122,7 +125,11 @@ function typeCheck(files: Map<string, string>): string[] {
   const getSource = host.getSourceFile.bind(host);
   host.readFile = (f) => byPath.get(f) ?? read(f);
   host.fileExists = (f) => byPath.has(f) || exists(f);
-  host.getSourceFile = (f, lang, ...rest) => (byPath.has(f) ? ts.createSourceFile(f, byPath.get(f)!, lang) : getSource(f, lang, ...rest));
+  host.getSourceFile = (f, lang, ...rest) => {
+    if (byPath.has(f)) return ts.createSourceFile(f, byPath.get(f)!, lang);
+    if (!parsed.has(f)) parsed.set(f, getSource(f, lang, ...rest));
+    return parsed.get(f);
+  };
   const program = ts.createProgram([...byPath.keys()], options, host);
   return ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
 }
@@ -177,8 +184,9 @@ describe('beamwire ping', () => {
 
   it('prints pang and exits 1 for a node that is not there; a wrong cookie is pang too', async () => {
     const host = peer.name.split('@')[1]!;
-    expect(await cli(['ping', `nobody@${host}`, ...common()])).toMatchObject({ code: 1, stdout: 'pang\n' });
-    expect(await cli(['ping', peer.name, '--cookie', 'wrong', '--epmd-port', String(epmdPort)])).toMatchObject({ code: 1, stdout: 'pang\n' });
+    const [nobody, wrong] = await Promise.all([cli(['ping', `nobody@${host}`, ...common()]), cli(['ping', peer.name, '--cookie', 'wrong', '--epmd-port', String(epmdPort)])]);
+    expect(nobody).toMatchObject({ code: 1, stdout: 'pang\n' });
+    expect(wrong).toMatchObject({ code: 1, stdout: 'pang\n' });
   });
 
   it('honours ERL_EPMD_PORT when --epmd-port is not given', async () => {
@@ -188,23 +196,31 @@ describe('beamwire ping', () => {
 
 describe('beamwire rpc', () => {
   it('calls erpc:call and prints the result in Erlang syntax', async () => {
-    expect((await cli(['rpc', peer.name, 'lists', 'reverse', '[[1, 2.5, "ab", <<"x">>, {a, \'B c\'}]]', ...common()])).stdout).toBe("[{a,'B c'},<<\"x\">>,[97,98],2.5,1]\n");
-    expect((await cli(['rpc', peer.name, 'bw_cli_demo', 'add', '[40, 2]', ...common()])).stdout).toBe('42\n');
-    expect((await cli(['rpc', peer.name, 'maps', 'get', '[k, #{k => <<"v">>}]', ...common()])).stdout).toBe('<<"v">>\n');
-    expect((await cli(['rpc', peer.name, 'erlang', 'node', ...common()])).stdout).toBe(`${peer.name}\n`);
+    const [list, add, get, node] = await Promise.all([
+      cli(['rpc', peer.name, 'lists', 'reverse', '[[1, 2.5, "ab", <<"x">>, {a, \'B c\'}]]', ...common()]),
+      cli(['rpc', peer.name, 'bw_cli_demo', 'add', '[40, 2]', ...common()]),
+      cli(['rpc', peer.name, 'maps', 'get', '[k, #{k => <<"v">>}]', ...common()]),
+      cli(['rpc', peer.name, 'erlang', 'node', ...common()]),
+    ]);
+    expect(list.stdout).toBe("[{a,'B c'},<<\"x\">>,[97,98],2.5,1]\n");
+    expect(add.stdout).toBe('42\n');
+    expect(get.stdout).toBe('<<"v">>\n');
+    expect(node.stdout).toBe(`${peer.name}\n`);
   });
 
   it('reads ARGS (and MODULE) as Elixir with --elixir or when only Elixir reads them, and answers in the same syntax', async () => {
-    const elixir = await cli(['rpc', peer.name, ':lists', 'reverse', '[[1, "ab", :x, %{a: 1.0e-7}]]', '--elixir', ...common()]);
+    const [elixir, detected, erlang, forced, floats] = await Promise.all([
+      cli(['rpc', peer.name, ':lists', 'reverse', '[[1, "ab", :x, %{a: 1.0e-7}]]', '--elixir', ...common()]),
+      cli(['rpc', peer.name, 'lists', 'reverse', '[[1, :x, key: "v"]]', ...common()]),
+      cli(['rpc', peer.name, 'lists', 'reverse', '[["ab"]]', ...common()]),
+      cli(['rpc', peer.name, 'lists', 'reverse', '[["ab"]]', '--elixir', ...common()]),
+      cli(['rpc', peer.name, 'erlang', 'list_to_tuple', '[[1.0e300, 1.0e-7, 0.1]]', ...common()]),
+    ]);
     expect(elixir.stdout).toBe('[%{a: 1.0e-7}, :x, "ab", 1]\n');
-    const detected = await cli(['rpc', peer.name, 'lists', 'reverse', '[[1, :x, key: "v"]]', ...common()]);
     expect(detected.stdout).toBe('[{:key, "v"}, :x, 1]\n');
-    const erlang = await cli(['rpc', peer.name, 'lists', 'reverse', '[["ab"]]', ...common()]);
     expect(erlang.stdout).toBe('[[97,98]]\n');
     expect(erlang.stderr).toMatch(/read ARGS as Erlang: "abc" is a charlist; --elixir reads it as a binary/);
-    const forced = await cli(['rpc', peer.name, 'lists', 'reverse', '[["ab"]]', '--elixir', ...common()]);
     expect(forced.stdout).toBe('["ab"]\n');
-    const floats = await cli(['rpc', peer.name, 'erlang', 'list_to_tuple', '[[1.0e300, 1.0e-7, 0.1]]', ...common()]);
     expect(floats.stdout).toBe('{1.0e300,1.0e-7,0.1}\n');
   });
 
@@ -217,11 +233,10 @@ describe('beamwire rpc', () => {
   });
 
   it('ARGS that do not parse, or a missing node, are clear one-line errors', async () => {
-    const bad = await cli(['rpc', peer.name, 'lists', 'reverse', '[1, 2', ...common()]);
+    const host = peer.name.split('@')[1]!;
+    const [bad, gone] = await Promise.all([cli(['rpc', peer.name, 'lists', 'reverse', '[1, 2', ...common()]), cli(['rpc', `nobody@${host}`, 'erlang', 'node', ...common()])]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^beamwire: ARGS .*expected ',', '\|' or '\]' in a list/);
-    const host = peer.name.split('@')[1]!;
-    const gone = await cli(['rpc', `nobody@${host}`, 'erlang', 'node', ...common()]);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/^beamwire: cannot connect to nobody@.*not registered/);
     expect(gone.stderr.trim().split('\n')).toHaveLength(1);
@@ -363,8 +378,11 @@ describe('beamwire stubs', () => {
 
   it("OTP's own modules: every file validates and every stub type-checks", async () => {
     const files = new Map<string, string>();
-    for (const m of ['erlang', 'lists', 'maps', 'queue', 'ets', 'gen_server', 'calendar']) {
-      const r = await cli(['stubs', '--node', peer.name, '--module', m, '--out', '-', ...common()]);
+    const modules = ['erlang', 'lists', 'maps', 'queue', 'ets', 'gen_server', 'calendar'];
+    // Separate processes with separate node names: run side by side, checked in order.
+    const runs = await Promise.all(modules.map((m) => cli(['stubs', '--node', peer.name, '--module', m, '--out', '-', ...common()])));
+    for (const [i, m] of modules.entries()) {
+      const r = runs[i]!;
       expect(r.code, r.stderr).toBe(0);
       const [v] = validateServices([{ path: `schemas/services/${m}.service.yaml`, text: r.stdout }]);
       files.set(`generated/services/cli_otp_${m}.ts`, printFile(`generated/services/cli_otp_${m}.ts`, v!.path, emitServices(v!)));
@@ -373,10 +391,12 @@ describe('beamwire stubs', () => {
   }, 120_000);
 
   it('a module that is not there, or a name no module has, is a one-line error', async () => {
-    const missing = await cli(['stubs', '--node', peer.name, '--module', 'no_such_mod', '--out', dir, ...common()]);
+    const [missing, bad] = await Promise.all([
+      cli(['stubs', '--node', peer.name, '--module', 'no_such_mod', '--out', dir, ...common()]),
+      cli(['stubs', '--node', peer.name, '--module', 'no such', ...common()]),
+    ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`beamwire: module no_such_mod is not loaded on ${peer.name} and not in its code path\n`);
-    const bad = await cli(['stubs', '--node', peer.name, '--module', 'no such', ...common()]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^beamwire: module "no such" cannot have a service schema/);
   });
@@ -384,10 +404,11 @@ describe('beamwire stubs', () => {
 
 describe('--help', () => {
   it('each command has one', async () => {
-    for (const c of ['ping', 'rpc', 'names', 'stubs']) {
-      const r = await cli([c, '--help']);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toContain(`usage: beamwire ${c}`);
+    const commands = ['ping', 'rpc', 'names', 'stubs'];
+    const runs = await Promise.all(commands.map((c) => cli([c, '--help'])));
+    for (const [i, c] of commands.entries()) {
+      expect(runs[i]!.code).toBe(0);
+      expect(runs[i]!.stdout).toContain(`usage: beamwire ${c}`);
     }
   });
 });

@@ -76,6 +76,8 @@ function namesHarnessNode(t: Term): boolean {
   if (Array.isArray(t)) return t.some(namesHarnessNode);
   if (t instanceof Tuple) return t.elements.some(namesHarnessNode);
   if (t instanceof ImproperList) return t.elements.some(namesHarnessNode) || namesHarnessNode(t.tail);
+  // A plain object (arbEncodable's JS-object maps) holds its values as a Map does.
+  if (t !== null && typeof t === 'object' && Object.getPrototypeOf(t) === Object.prototype) return Object.values(t as Record<string, Term>).some(namesHarnessNode);
   return false;
 }
 
