@@ -76,6 +76,8 @@ export interface NetworkSink {
   epmdRegistered(info: PresenceInfo): void;
   /** The listener failed after start. */
   listenerError(error: Error): void;
+  /** The carrier refused a connection a peer opened, before any handshake (TLS: a certificate that does not verify). */
+  refused(error: Error): void;
   debug(line: string): void;
 }
 
@@ -117,7 +119,13 @@ export class Network {
     const listener = await o.carrier.listen(
       { node: o.name, host: o.listen?.host, port: o.listen?.port },
       (s) => (network === undefined ? early.push(s) : void network.accept(s)),
-      { error: (e) => sink.listenerError(e), refused: (e) => sink.debug(`refused a connection in the carrier's set-up: ${e.message}`) },
+      {
+        error: (e) => sink.listenerError(e),
+        refused: (e) => {
+          sink.debug(`refused a connection in the carrier's set-up: ${e.message}`);
+          sink.refused(e);
+        },
+      },
     );
     let presence: EpmdPresence | undefined;
     try {
