@@ -25,6 +25,7 @@ import type { Control } from '../../generated/control.js';
 import { EpmdClient, EpmdPresence, type EpmdError, type EpmdMode, type PresenceInfo } from '../epmd/index.js';
 import { acceptOnStream, DEFAULT_SETUP_TIMEOUT_MS, HandshakeError, initiateOnStream, simultaneousStatus } from '../handshake/index.js';
 import { NodeStopped } from '../process/index.js';
+import { isBeamwireError } from '../wire/errors.js';
 import type { Term } from '../term/values.js';
 import { DialError, type Address, type Carrier, type Listener } from '../transport/index.js';
 import { splitName } from './names.js';
@@ -244,6 +245,8 @@ export class Network {
         hidden: this.#o.hidden,
         frame,
         markPending: (name) => {
+          const refused = this.#o.carrier.checkPeerName?.(socket, name);
+          if (refused !== undefined) throw refused;
           peer = name;
           return this.#links.has(name) ? 'alive' : this.#pending.has(name) ? simultaneousStatus(this.#o.name, name) : 'ok';
         },
@@ -259,6 +262,7 @@ export class Network {
       this.#sink.debug(`refused a connection: ${(e as Error).message}`);
       if (peer !== undefined) this.#settlePeerAttempt(peer, { error: e });
       if (e instanceof HandshakeError) this.#sink.handshakeError(e, 'in');
+      else if (isBeamwireError(e, 'TLS_REFUSED')) this.#sink.refused(e);
     } finally {
       this.#handshaking.delete(socket);
     }

@@ -8,7 +8,10 @@
  * a connection whose certificate is missing or does not verify against the
  * CA; the dialler verifies the server's certificate against the CA and the
  * host part of the node name against it (OTP's client sends that host as
- * SNI and checks it; an IP host is matched against the iPAddress SAN).
+ * SNI and checks it; an IP host is matched against the iPAddress SAN). The
+ * acceptor also checks the host of the name the client gives in the
+ * handshake against the client's certificate (`checkPeerName`), which OTP
+ * does only for nodes in net_kernel:allow/1's list.
  *
  * Versions: TLS 1.2 and 1.3 are offered. OTP forces `['tlsv1.2']` on its
  * distribution when options are given without `versions` (dist_defaults/1),
@@ -223,6 +226,22 @@ export class TlsCarrier implements Carrier {
         await closed;
       },
     };
+  }
+
+  /**
+   * The client named itself `peer` in the handshake: with `verify`, its
+   * certificate must be for the host of that name (as the dialler checks
+   * the server's). OTP checks this only for nodes in net_kernel:allow/1's
+   * list; here every accepted node is checked, so a certificate for one
+   * host cannot speak for a node on another.
+   */
+  checkPeerName(stream: Duplex, peer: string): Error | undefined {
+    if (!this.verify || !(stream instanceof tls.TLSSocket)) return undefined;
+    const host = hostOf(peer);
+    const wrong = tls.checkServerIdentity(host, stream.getPeerCertificate());
+    if (wrong === undefined) return undefined;
+    const remote = `${stream.remoteAddress}:${stream.remotePort}`;
+    return new TlsRefused(remote, 'ERR_TLS_CERT_ALTNAME_INVALID', `it names itself ${peer}, but its certificate is not for host ${host} (${wrong.message})`, wrong);
   }
 
   #load(o: TlsOptions): Material {

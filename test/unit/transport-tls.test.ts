@@ -126,6 +126,21 @@ describe('TLS distribution between beamwire nodes', () => {
       });
     }
 
+    it('wrongHost: the client names itself b@localhost with a certificate for other.invalid: ERR_TLS_CERT_ALTNAME_INVALID at recv_name', async () => {
+      const a = await start(A, good(A));
+      const b = await start(B, { ...certs.wrongHost, ca: certs.ca });
+      const refused = refusedBy(a);
+      const attempt = dial(b, a).then(
+        () => 'connected',
+        (e: unknown) => e,
+      );
+      const r = await refused;
+      expect(r.tlsCode).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+      expect(r.message).toContain('it names itself b@localhost, but its certificate is not for host localhost');
+      expect(await attempt).not.toBe('connected');
+      expect(a.nodes()).toEqual([]);
+    });
+
     it('no certificate at all: NO_PEER_CERTIFICATE (fail_if_no_peer_cert)', async () => {
       const a = await start(A, good(A));
       const refused = refusedBy(a);
