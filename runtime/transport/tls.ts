@@ -290,6 +290,8 @@ function dialError(node: string, address: Address, host: string, e: Error & { co
     return new DialError(node, 'tls', `the certificate of ${where} is not for host ${host} (${code}: ${e.message})`, e, code);
   if (code === 'ECONNRESET' || code === 'EPIPE')
     return new DialError(node, 'tls', `${where} closed the connection during the TLS handshake (${code}): it may have refused our certificate`, e, code);
+  if (code.startsWith('ERR_SSL_') && code.includes('_ALERT_'))
+    return new DialError(node, 'tls', `${where} refused the TLS handshake with an alert (${code}: ${e.message}): it does not accept our certificate, or we share no version or cipher`, e, code);
   if (VERIFY_CODES.has(code)) return new DialError(node, 'tls', `the certificate of ${where} failed verification (${code}: ${e.message})`, e, code);
   return new DialError(node, 'tls', `the TLS handshake with ${where} failed (${code}: ${e.message})`, e, code);
 }

@@ -65,6 +65,13 @@ function issue(dir: string, ca: string, file: string, alive: string, sans: strin
 const stamp = (d: Date): string => d.toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
 const DAY = 86_400_000;
 
+/** Another certificate for `node` from the cluster CA that `makeClusterCerts(dir, ...)` made (new key, new serial): for rotation. */
+export function reissue(dir: string, node: string, tag: string): CertFiles {
+  const [alive, host] = node.split('@') as [string, string];
+  const now = Date.now();
+  return issue(dir, 'ca', `node-${alive}-${tag}`, alive, `DNS:${host},IP:127.0.0.1`, new Date(now - DAY), new Date(now + 30 * DAY));
+}
+
 /** Makes the CA and certificates in `dir` for `nodes` (`alive@host`); returns their paths. */
 export function makeClusterCerts(dir: string, nodes: readonly string[]): ClusterCerts {
   mkdirSync(dir, { recursive: true });
