@@ -213,7 +213,11 @@ export class TlsCarrier implements Carrier {
       const remote = `${s.remoteAddress}:${s.remotePort}`;
       // Node leaves a socket whose handshake timed out open (and the server's close waiting for it).
       s.destroy();
-      events.refused?.(new TlsRefused(remote, e.code ?? 'TLS_HANDSHAKE', `the TLS handshake failed: ${e.message}`, e));
+      const code = e.code ?? 'TLS_HANDSHAKE';
+      const why = code.includes('_ALERT_')
+        ? `the client ended the TLS handshake with an alert (${code}: ${opensslReason(e)}): it does not accept our certificate, or we share no version or cipher`
+        : `the TLS handshake failed (${code}: ${opensslReason(e)})`;
+      events.refused?.(new TlsRefused(remote, code, why, e));
     });
     const listener = await listenOn(server, o, events);
     this.#servers.add(server);
@@ -291,10 +295,13 @@ function dialError(node: string, address: Address, host: string, e: Error & { co
   if (code === 'ECONNRESET' || code === 'EPIPE')
     return new DialError(node, 'tls', `${where} closed the connection during the TLS handshake (${code}): it may have refused our certificate`, e, code);
   if (code.startsWith('ERR_SSL_') && code.includes('_ALERT_'))
-    return new DialError(node, 'tls', `${where} refused the TLS handshake with an alert (${code}: ${e.message}): it does not accept our certificate, or we share no version or cipher`, e, code);
+    return new DialError(node, 'tls', `${where} refused the TLS handshake with an alert (${code}: ${opensslReason(e)}): it does not accept our certificate, or we share no version or cipher`, e, code);
   if (VERIFY_CODES.has(code)) return new DialError(node, 'tls', `the certificate of ${where} failed verification (${code}: ${e.message})`, e, code);
-  return new DialError(node, 'tls', `the TLS handshake with ${where} failed (${code}: ${e.message})`, e, code);
+  return new DialError(node, 'tls', `the TLS handshake with ${where} failed (${code}: ${opensslReason(e)})`, e, code);
 }
+
+/** OpenSSL's own words (`reason`: "tlsv1 alert unknown ca"), without its file and line; else the message. */
+const opensslReason = (e: Error & { reason?: unknown }): string => (typeof e.reason === 'string' ? e.reason : e.message.trim());
 
 function clientRefused(remote: string, s: tls.TLSSocket): TlsRefused {
   const peer = s.getPeerCertificate();

@@ -182,9 +182,12 @@ describe('bad certificates are refused by either side, with the reason named', (
       const b = await Node.start({ name: `bw2@${host}`, cookie: 'secret', epmd: { mode: 'external', port: epmdPort }, tls: { ...certs[bad], ca: certs.ca } });
       extra.push(b);
       const before = e.output().length;
+      const alerted = refusedBy(b);
       // erl dials the bad beamwire node: its ssl client refuses the certificate (it logs the alert it sends).
       expect(await erl(e.name, `net_adm:ping('${b.name}').`)).toBe(atom('pang'));
       await until(`erl to log ${theirs}`, () => theirs.test(e.output().slice(before)));
+      // ... and the bad node hears that alert: its 'refused' names it.
+      expect((await alerted).tlsCode).toBe(alert ?? 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE');
       // The bad beamwire node dials erl: erl's server refuses it (verify_peer) with an alert, which our DialError names.
       // (OTP's server checks a client's host only for nodes in net_kernel:allow/1's list: the wrong host gets in.)
       if (alert !== undefined) {
