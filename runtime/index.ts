@@ -28,6 +28,7 @@ export { TermShapeError } from './term/shape.js';
 
 // Distribution: the node, its processes, and the protocol pieces beneath it.
 export { Node, type NodeOptions, type NodeEvents } from './node/node.js';
+export { TlsCarrier, TlsOptionsError, TlsRefused, type Pem, type TlsCertificate, type TlsOptions } from './transport/tls.js';
 export {
   P,
   _,
