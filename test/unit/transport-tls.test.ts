@@ -4,7 +4,7 @@
  * bad certificates each side must refuse with the reason named, the 4-byte
  * framing (a plain TCP peer gets nowhere, cleanly), and rotation.
  */
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,6 +189,27 @@ describe('TLS distribution between beamwire nodes', () => {
     const r = await refused;
     expect(r.tlsCode).toBe('ERR_TLS_HANDSHAKE_TIMEOUT');
     await new Promise((res) => s.once('close', res));
+  });
+
+  it('dialling a port that does not speak TLS: silence is a DialError timeout, garbage a DialError tls', async () => {
+    const held = new Set<import('node:net').Socket>();
+    const silent = createServer((s) => (s.on('error', () => {}), held.add(s)));
+    // It reads what comes, so its close (below) also waits for our side to have closed the failed socket.
+    const garbage = createServer((s) => (s.on('error', () => {}), s.resume(), s.end('this is not TLS\r\n')));
+    await Promise.all([silent, garbage].map((srv) => new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()))));
+    try {
+      const a = await start(A, good(A), { connectTimeout: 300 });
+      const port = (srv: typeof silent): number => (srv.address() as { port: number }).port;
+      const t = await dialError(a.connect(B, { host: '127.0.0.1', port: port(silent) }));
+      expect(t.reason).toBe('timeout');
+      expect(t.message).toContain('no TLS connection');
+      const g = await dialError(a.connect(B, { host: '127.0.0.1', port: port(garbage) }));
+      expect(g.reason).toBe('tls');
+      expect(a.nodes()).toEqual([]);
+    } finally {
+      for (const s of held) s.destroy();
+      for (const srv of [silent, garbage]) await new Promise((r) => srv.close(r));
+    }
   });
 
   it('rotation: new connections (both directions) use the new certificate, the one already up stays', async () => {
