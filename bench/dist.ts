@@ -11,6 +11,10 @@
  *   --quick  --n N (one-way messages)  --rtt N (round trips)  --rounds N
  *   --beamwire PATH (load beamwire from a build, as in bench/run.ts)
  *   --erl-no-busy-wait (erl with +sbwt none, +sbwtdcpu none, +sbwtdio none)
+ *   --tls (every node over TLS: beamwire with `tls`, erl with -proto_dist
+ *         inet_tls and an ssl_dist_optfile; certificates from
+ *         test/support/tls-certs.ts; writes bench/results/tls-latest.json)
+ *   npm run bench -- --tls              only the TLS run
  *
  * Three nodes on this machine, registered with one embedded EPMD on a random
  * high port: beamwire (`bwbench`, this process) and two `erl` nodes (`distA`,
@@ -43,6 +47,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Pid, Term, Tuple as TupleT, Node as NodeT } from '../runtime/index.js';
 import { startErl, type ErlNode } from '../test/support/erl-node.js';
+import { makeClusterCerts } from '../test/support/tls-certs.js';
 import { erlEval } from './erl-eval.js';
 import { otp } from '../test/support/otp.js';
 
@@ -89,12 +94,14 @@ interface DistOptions {
   beamwire: string | null;
   /** Turn erl's scheduler busy-waiting off (+sbwt none ...), for comparison; default: OTP's defaults. */
   noBusyWait: boolean;
+  /** Every node over TLS (inet_tls_dist), mutual authentication. */
+  tls: boolean;
 }
 
 /** Options of this benchmark; others (the codec benchmark's, via run.ts) are ignored when `lenient`. */
 export function parseDistOptions(argv: string[], lenient = false): DistOptions {
   const quick = argv.includes('--quick');
-  const o: DistOptions = { n: quick ? 40_000 : 200_000, rtt: quick ? 4_000 : 20_000, rounds: quick ? 1 : 3, partial: quick, beamwire: null, noBusyWait: false };
+  const o: DistOptions = { n: quick ? 40_000 : 200_000, rtt: quick ? 4_000 : 20_000, rounds: quick ? 1 : 3, partial: quick, beamwire: null, noBusyWait: false, tls: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = (): number => {
@@ -112,7 +119,8 @@ export function parseDistOptions(argv: string[], lenient = false): DistOptions {
     } else if (a === '--erl-no-busy-wait') {
       o.noBusyWait = true;
       o.partial = true;
-    } else if (a === '--quick') continue;
+    } else if (a === '--tls') o.tls = true;
+    else if (a === '--quick') continue;
     else if (!lenient) throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -342,14 +350,30 @@ export async function runDist(argv: string[], lenient = false): Promise<void> {
   process.once('SIGTERM', onSignal);
   let node: Node | undefined;
   try {
-    log(`distribution: embedded EPMD on port ${epmdPort}, nodes bwbench, distA, distB ...`);
-    node = await bw.Node.start({ name: 'bwbench', cookie: COOKIE, epmd: { mode: 'embedded', port: epmdPort } });
+    log(`distribution${opt.tls ? ' over TLS' : ''}: embedded EPMD on port ${epmdPort}, nodes bwbench, distA, distB ...`);
+    // Over TLS: one CA, one certificate per node, mutual authentication as the interop test sets it up.
+    const host = (await import('../runtime/node/names.js')).shortHost();
+    const certs = opt.tls ? await makeClusterCerts(join(beamDir, 'certs'), ['bwbench', 'distA', 'distB'].map((n) => `${n}@${host}`)) : undefined;
+    const tlsArgs = (alive: string): string[] => {
+      if (certs === undefined) return [];
+      const f = certs.nodes[`${alive}@${host}`]!;
+      const ssl = `{certfile, "${f.cert}"}, {keyfile, "${f.key}"}, {cacertfile, "${certs.ca}"}, {verify, verify_peer}, {secure_renegotiate, true}`;
+      const file = join(beamDir, `${alive}.optfile`);
+      writeFileSync(file, `[{server, [${ssl}, {fail_if_no_peer_cert, true}]}, {client, [${ssl}]}].\n`);
+      return ['-proto_dist', 'inet_tls', '-ssl_dist_optfile', file];
+    };
+    node = await bw.Node.start({
+      name: 'bwbench',
+      cookie: COOKIE,
+      epmd: { mode: 'embedded', port: epmdPort },
+      ...(certs === undefined ? {} : { tls: { ...certs.nodes[`bwbench@${host}`]!, ca: certs.ca } }),
+    });
     // erl runs with OTP's defaults, scheduler busy-waiting included: in this
     // run's measurements that gave Erlang the lower CPU per message (spinning
     // costs less than futex sleeps and wake-ups). --erl-no-busy-wait compares.
     const args = ['-pa', beamDir, ...(opt.noBusyWait ? ['+sbwt', 'none', '+sbwtdcpu', 'none', '+sbwtdio', 'none'] : [])];
-    erls.push(await startErl('distA', COOKIE, epmdPort, args));
-    erls.push(await startErl('distB', COOKIE, epmdPort, args));
+    erls.push(await startErl('distA', COOKIE, epmdPort, [...args, ...tlsArgs('distA')]));
+    erls.push(await startErl('distB', COOKIE, epmdPort, [...args, ...tlsArgs('distB')]));
     const bench = new Bench(node, erls[0]!, erls[1]!);
     for (const e of erls) if ((await bench.erl(e, 'dist_bench:start().')) !== atom('ok')) throw new Error(`dist_bench:start() failed on ${e.name}`);
     startCounter(node);
@@ -409,13 +433,14 @@ export async function runDist(argv: string[], lenient = false): Promise<void> {
       '',
     ].join('\n');
     const seconds = (performance.now() - started) / 1000;
-    process.stdout.write(`\n${md}\ndistribution bench finished in ${seconds.toFixed(1)} s\n`);
+    process.stdout.write(`\n${opt.tls ? 'over TLS (inet_tls_dist on both sides):\n' : ''}${md}\ndistribution bench${opt.tls ? ' (TLS)' : ''} finished in ${seconds.toFixed(1)} s\n`);
 
     const cpu = cpus()[0];
     const result = {
       generatedAt: new Date().toISOString(),
       beamwireModule: opt.beamwire ?? 'sources, through tsx',
-      command: `npm run bench -- --dist${argv.filter((a) => a !== '--dist').length ? ` ${argv.filter((a) => a !== '--dist').join(' ')}` : ''}`,
+      command: `npm run bench -- ${opt.tls ? '--tls' : '--dist'}${argv.filter((a) => a !== '--dist' && a !== '--tls').length ? ` ${argv.filter((a) => a !== '--dist' && a !== '--tls').join(' ')}` : ''}`,
+      transport: opt.tls ? 'TLS (beamwire TlsCarrier; erl -proto_dist inet_tls, verify_peer + fail_if_no_peer_cert)' : 'TCP',
       seconds,
       message: "{'$gen_call', {request, 1}, {get, <<\"user:1\">>, [{timeout, 5000}, {retries, 3}]}}",
       method: {
@@ -451,7 +476,8 @@ export async function runDist(argv: string[], lenient = false): Promise<void> {
       targets,
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
-    const file = join(RESULTS_DIR, opt.partial ? 'dist-partial.json.tmp' : 'dist-latest.json');
+    const stem = opt.tls ? 'tls' : 'dist';
+    const file = join(RESULTS_DIR, opt.partial ? `${stem}-partial.json.tmp` : `${stem}-latest.json`);
     writeFileSync(`${file}.part`, `${JSON.stringify(result, null, 2)}\n`);
     renameSync(`${file}.part`, file);
     log(`results in ${relative(ROOT, file)}`);
@@ -483,10 +509,16 @@ export function codeVersion(): { commit: string | null; runtimeDirty: boolean | 
 export function withDist(codec: () => Promise<void>): () => Promise<void> {
   return async () => {
     const dist = process.argv.includes('--dist');
+    const tlsOnly = process.argv.includes('--tls');
     const codecOnly = process.argv.includes('--codec');
-    process.argv = process.argv.filter((a) => a !== '--dist' && a !== '--codec');
+    process.argv = process.argv.filter((a) => a !== '--dist' && a !== '--codec' && a !== '--tls');
+    if (tlsOnly) return runDist([...process.argv.slice(2), '--tls'], true);
     if (!dist) await codec();
-    if (!codecOnly) await runDist(process.argv.slice(2), true);
+    if (!codecOnly) {
+      await runDist(process.argv.slice(2), true);
+      // The same runs over TLS (issue 9), beamwire ↔ Erlang beside Erlang ↔ Erlang.
+      if (!dist) await runDist([...process.argv.slice(2), '--tls'], true);
+    }
   };
 }
 

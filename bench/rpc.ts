@@ -331,10 +331,10 @@ export async function runRpc(argv: string[], lenient = false): Promise<void> {
 export function withRpc(inner: () => Promise<void>): () => Promise<void> {
   return async () => {
     const rpc = process.argv.includes('--rpc');
-    const others = process.argv.includes('--dist') || process.argv.includes('--codec');
+    const others = process.argv.includes('--dist') || process.argv.includes('--codec') || process.argv.includes('--tls');
     process.argv = process.argv.filter((a) => a !== '--rpc');
     if (!rpc || others) await inner();
-    if (rpc || !others) await runRpc(process.argv.slice(2).filter((a) => a !== '--dist' && a !== '--codec'), true);
+    if (rpc || !others) await runRpc(process.argv.slice(2).filter((a) => a !== '--dist' && a !== '--codec' && a !== '--tls'), true);
   };
 }
 

@@ -8,6 +8,9 @@
  *   npm run bench -- --dist | --rpc     only the distribution (bench/dist.ts)
  *                                       or RPC (bench/rpc.ts) benchmark; with
  *                                       neither (nor --codec), all three run
+ *   npm run bench -- --tls              only the distribution benchmark over
+ *                                       TLS (inet_tls_dist on every node); a
+ *                                       full run makes it after the TCP one
  *   npm run bench -- --only beamwire-decode-small[,erlang-*]
  *                                       only the matching cells (ids are
  *                                       IMPL-OP-CORPUS, `*` is a wildcard)

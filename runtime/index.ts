@@ -53,6 +53,12 @@ export {
   type Accept,
   type DialReason,
   type StreamCarrierOptions,
+  TlsCarrier,
+  TlsOptionsError,
+  TlsRefused,
+  type Pem,
+  type TlsCertificate,
+  type TlsOptions,
 } from './transport/index.js';
 export {
   P,

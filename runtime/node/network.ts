@@ -25,6 +25,7 @@ import type { Control } from '../../generated/control.js';
 import { EpmdClient, EpmdPresence, type EpmdError, type EpmdMode, type PresenceInfo } from '../epmd/index.js';
 import { acceptOnStream, DEFAULT_SETUP_TIMEOUT_MS, HandshakeError, initiateOnStream, simultaneousStatus } from '../handshake/index.js';
 import { NodeStopped } from '../process/index.js';
+import { isBeamwireError } from '../wire/errors.js';
 import type { Term } from '../term/values.js';
 import { DialError, type Address, type Carrier, type Listener } from '../transport/index.js';
 import { splitName } from './names.js';
@@ -76,6 +77,8 @@ export interface NetworkSink {
   epmdRegistered(info: PresenceInfo): void;
   /** The listener failed after start. */
   listenerError(error: Error): void;
+  /** The carrier refused a connection a peer opened, before any handshake (TLS: a certificate that does not verify). */
+  refused(error: Error): void;
   debug(line: string): void;
 }
 
@@ -117,7 +120,13 @@ export class Network {
     const listener = await o.carrier.listen(
       { node: o.name, host: o.listen?.host, port: o.listen?.port },
       (s) => (network === undefined ? early.push(s) : void network.accept(s)),
-      { error: (e) => sink.listenerError(e), refused: (e) => sink.debug(`refused a connection in the carrier's set-up: ${e.message}`) },
+      {
+        error: (e) => sink.listenerError(e),
+        refused: (e) => {
+          sink.debug(`refused a connection in the carrier's set-up: ${e.message}`);
+          sink.refused(e);
+        },
+      },
     );
     let presence: EpmdPresence | undefined;
     try {
@@ -236,6 +245,8 @@ export class Network {
         hidden: this.#o.hidden,
         frame,
         markPending: (name) => {
+          const refused = this.#o.carrier.checkPeerName?.(socket, name);
+          if (refused !== undefined) throw refused;
           peer = name;
           return this.#links.has(name) ? 'alive' : this.#pending.has(name) ? simultaneousStatus(this.#o.name, name) : 'ok';
         },
@@ -251,6 +262,7 @@ export class Network {
       this.#sink.debug(`refused a connection: ${(e as Error).message}`);
       if (peer !== undefined) this.#settlePeerAttempt(peer, { error: e });
       if (e instanceof HandshakeError) this.#sink.handshakeError(e, 'in');
+      else if (isBeamwireError(e, 'TLS_REFUSED')) this.#sink.refused(e);
     } finally {
       this.#handshaking.delete(socket);
     }

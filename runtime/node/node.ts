@@ -21,7 +21,7 @@ import type { CallOptions, From, Implementation, RpcHost, RpcOptions, Server as 
 import { dispatch, type Door } from './inbound.js';
 import { fullName, splitName } from './names.js';
 import { Network, type EpmdSettings, type NetworkSink } from './network.js';
-import { tcp, type Address, type Carrier } from '../transport/index.js';
+import { tcp, TlsCarrier, TlsOptionsError, type Address, type Carrier, type TlsCertificate, type TlsOptions } from '../transport/index.js';
 import { Outbound } from './remote.js';
 import { isAuth, startServices } from './services.js';
 import { CA_SERVER, certificateReply, certificateRequest, CertificateRequestError, certificateServer, type CertificateService, type ServeCertificatesOptions } from './certificates.js';
@@ -49,8 +49,16 @@ export interface NodeOptions {
    * `peers` or `connect(peer, { port })`.
    */
   epmd?: 'auto' | 'external' | 'embedded' | 'none' | { mode?: 'auto' | 'external' | 'embedded' | 'none'; port?: number; host?: string };
-  /** What connections run over (runtime/transport/): TCP by default; a MemoryCarrier, a StreamCarrier, TLS. */
+  /** What connections run over (runtime/transport/): TCP by default; a MemoryCarrier, a StreamCarrier, a TlsCarrier. */
   transport?: Carrier;
+  /**
+   * TLS distribution, as OTP's `-proto_dist inet_tls`: the same as
+   * `transport: new TlsCarrier(tls)`. `cert`, `key` and `ca` are PEM text or
+   * file paths; `verify` (default true) is mutual authentication, OTP's
+   * verify_peer + fail_if_no_peer_cert. Swap the certificate later with
+   * `rotateCertificate`. Not together with `transport`.
+   */
+  tls?: TlsOptions;
   /** Fixed addresses of peers (`name@host` → port, or host and port): used before EPMD is asked. */
   peers?: Record<string, number | Address>;
   /** Milliseconds for a connect's carrier set-up (TCP connect, TLS handshake); default 7000, OTP's net_setuptime. */
@@ -112,6 +120,13 @@ export interface NodeEvents {
   epmdRegistered: [info: PresenceInfo];
   /** Only with a listener: the distribution listener failed after start (otherwise a debug line). */
   error: [error: Error];
+  /**
+   * A connection a peer opened was refused by the carrier, before any
+   * handshake: over TLS a TlsRefused (code TLS_REFUSED) whose `tlsCode`
+   * names why (CERT_HAS_EXPIRED, UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+   * NO_PEER_CERTIFICATE, or a TLS handshake that failed). Also a debug line.
+   */
+  refused: [error: Error];
 }
 
 const SHUTDOWN = atom('shutdown');
@@ -156,6 +171,7 @@ export class Node extends EventEmitter<NodeEvents> {
       epmdLost: (e) => this.emit('epmdLost', e),
       epmdRegistered: (info) => this.emit('epmdRegistered', info),
       listenerError: (e) => this.report(e),
+      refused: (e) => this.emit('refused', e),
       debug: (l) => this.debug(l),
     });
     this.creation = this.network.creation;
@@ -206,7 +222,7 @@ export class Node extends EventEmitter<NodeEvents> {
         cookies: options.cookies,
         hidden: options.hidden ?? false,
         ticktime: options.ticktime ?? 60,
-        carrier: options.transport ?? tcp,
+        carrier: carrierOf(options),
         peers: options.peers,
         connectTimeoutMs: options.connectTimeout,
         listen: options.listen,
@@ -220,6 +236,7 @@ export class Node extends EventEmitter<NodeEvents> {
         epmdLost: (e) => sink.epmdLost(e),
         epmdRegistered: (i) => sink.epmdRegistered(i),
         listenerError: (e) => sink.listenerError(e),
+        refused: (e) => sink.refused(e),
         debug: (l) => (sink === undefined ? options.debug?.(`[${name}] ${l}`) : sink.debug(l)),
       },
     );
@@ -468,6 +485,19 @@ export class Node extends EventEmitter<NodeEvents> {
     return this.network.disconnect(fullName(node));
   }
 
+  /**
+   * Swaps the TLS certificate (and key; and CA when given) for connections
+   * made from now on, dialled or accepted, without a restart; connections
+   * already up keep theirs. Throws TlsOptionsError when the node does not run
+   * over TLS or `next` is unusable (then nothing changes).
+   */
+  rotateCertificate(next: TlsCertificate): void {
+    this.live('rotateCertificate');
+    const carrier = this.network.carrier;
+    if (!(carrier instanceof TlsCarrier)) throw new TlsOptionsError('rotateCertificate', `this node runs over ${carrier.kind}, not TLS`);
+    carrier.rotate(next);
+  }
+
   /** Connected nodes (visible and hidden). */
   nodes(): string[] {
     return this.network.nodes();
@@ -560,6 +590,12 @@ export class Node extends EventEmitter<NodeEvents> {
     if (this.listenerCount('error') > 0) this.emit('error', e);
     else this.debug(`error: ${e.message}`);
   }
+}
+
+function carrierOf(o: NodeOptions): Carrier {
+  if (o.tls === undefined) return o.transport ?? tcp;
+  if (o.transport !== undefined) throw new TlsOptionsError('tls', 'give `tls` or `transport`, not both');
+  return new TlsCarrier(o.tls);
 }
 
 function epmdSettings(o: NodeOptions): EpmdSettings {

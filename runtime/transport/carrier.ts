@@ -57,6 +57,12 @@ export interface Carrier {
   dial(address: Address, options: DialOptions): Promise<Duplex>;
   /** Starts accepting; `events` hears what is not a stream. */
   listen(options: ListenOptions, accept: Accept, events?: Partial<ListenerEvents>): Promise<Listener>;
+  /**
+   * Once an accepted stream's peer has named itself in the handshake: why
+   * the carrier refuses that name on this stream (TLS: the client's
+   * certificate is not for the host of the name), or undefined.
+   */
+  checkPeerName?(stream: Duplex, peer: string): Error | undefined;
   /** For carriers addressed without EPMD (memory): where `node` listens, if the carrier knows. */
   resolve?(node: string): Address | undefined;
 }
