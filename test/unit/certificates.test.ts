@@ -92,4 +92,22 @@ describe('serveCertificates / requestCertificate', () => {
       await own.stop();
     }
   });
+
+  it('what it gets is a working TLS identity: two nodes that asked connect with mutual TLS, and a new one is rotated in', async () => {
+    const a = await ask('tls_a@127.0.0.1', service.issueToken('tls_a@127.0.0.1'));
+    const b = await ask('tls_b@127.0.0.1', service.issueToken('tls_b@127.0.0.1'));
+    const na = await Node.start({ name: 'tls_a@127.0.0.1', cookie: COOKIE, epmd, tls: a, logger: 'silent' });
+    const nb = await Node.start({ name: 'tls_b@127.0.0.1', cookie: COOKIE, epmd, tls: b, logger: 'silent' });
+    try {
+      expect(await na.ping(nb.name)).toBe('pong');
+      const next = await ask('tls_a@127.0.0.1', service.issueToken('tls_a@127.0.0.1'));
+      na.rotateCertificate({ cert: next.cert, key: next.key });
+      na.disconnect(nb.name);
+      await until('the old connection to go', 3000, () => (na.nodes().length === 0 ? true : undefined));
+      expect(await na.ping(nb.name)).toBe('pong');
+    } finally {
+      await na.stop();
+      await nb.stop();
+    }
+  });
 });
