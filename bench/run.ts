@@ -8,6 +8,8 @@
  *   npm run bench -- --dist | --rpc     only the distribution (bench/dist.ts)
  *                                       or RPC (bench/rpc.ts) benchmark; with
  *                                       neither (nor --codec), all three run
+ *   --otp 27 | 29                       the distribution benchmark's Erlang
+ *                                       peers on that release (BEAMWIRE_OTP)
  *   npm run bench -- --only beamwire-decode-small[,erlang-*]
  *                                       only the matching cells (ids are
  *                                       IMPL-OP-CORPUS, `*` is a wildcard)
