@@ -5,6 +5,9 @@
  *
  *   npm run bench -- --dist             only this benchmark (~40 s); writes
  *                                       bench/results/dist-latest.json
+ *   npm run bench -- --dist --otp 29    the same against OTP 29 peers (a
+ *                                       Debian chroot, test/support/otp.ts);
+ *                                       writes dist-otp29-latest.json
  *   npm run bench                       the codec benchmark, then this one
  *   npm run bench -- --codec            only the codec benchmark
  *   node --import tsx bench/dist.ts     this one directly; options:
@@ -49,7 +52,7 @@ import type { Pid, Term, Tuple as TupleT, Node as NodeT } from '../runtime/index
 import { startErl, type ErlNode } from '../test/support/erl-node.js';
 import { makeClusterCerts } from '../test/support/tls-certs.js';
 import { erlEval } from './erl-eval.js';
-import { otp } from '../test/support/otp.js';
+import { otp, selectedRelease } from '../test/support/otp.js';
 
 type Beamwire = typeof import('../runtime/index.js');
 type Node = NodeT;
@@ -120,7 +123,13 @@ export function parseDistOptions(argv: string[], lenient = false): DistOptions {
       o.noBusyWait = true;
       o.partial = true;
     } else if (a === '--tls') o.tls = true;
-    else if (a === '--quick') continue;
+    else if (a === '--otp') {
+      // The Erlang peers' release (test/support/otp.ts): every erl, erlc and escript below goes through otp().
+      const release = argv[++i];
+      if (release === undefined) throw new Error('--otp needs a release: 27 or 29 (a Debian chroot), or system');
+      selectedRelease({ BEAMWIRE_OTP: release });
+      process.env['BEAMWIRE_OTP'] = release;
+    } else if (a === '--quick') continue;
     else if (!lenient) throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -476,7 +485,9 @@ export async function runDist(argv: string[], lenient = false): Promise<void> {
       targets,
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
-    const stem = opt.tls ? 'tls' : 'dist';
+    // A run against another release's peers keeps its own file, beside the system's.
+    const peers = selectedRelease();
+    const stem = `${opt.tls ? 'tls' : 'dist'}${peers === undefined ? '' : `-otp${peers}`}`;
     const file = join(RESULTS_DIR, opt.partial ? `${stem}-partial.json.tmp` : `${stem}-latest.json`);
     writeFileSync(`${file}.part`, `${JSON.stringify(result, null, 2)}\n`);
     renameSync(`${file}.part`, file);
@@ -512,6 +523,12 @@ export function withDist(codec: () => Promise<void>): () => Promise<void> {
     const tlsOnly = process.argv.includes('--tls');
     const codecOnly = process.argv.includes('--codec');
     process.argv = process.argv.filter((a) => a !== '--dist' && a !== '--codec' && a !== '--tls');
+    // --otp N: every benchmark's Erlang (peers, corpora, the codec's erl) on release N, as BEAMWIRE_OTP=N does.
+    const at = process.argv.indexOf('--otp');
+    if (at >= 0) {
+      parseDistOptions(process.argv.slice(at, at + 2));
+      process.argv.splice(at, 2);
+    }
     if (tlsOnly) return runDist([...process.argv.slice(2), '--tls'], true);
     if (!dist) await codec();
     if (!codecOnly) {

@@ -11,6 +11,8 @@
  *   npm run bench -- --tls              only the distribution benchmark over
  *                                       TLS (inet_tls_dist on every node); a
  *                                       full run makes it after the TCP one
+ *   --otp 27 | 29                       the distribution benchmark's Erlang
+ *                                       peers on that release (BEAMWIRE_OTP)
  *   npm run bench -- --only beamwire-decode-small[,erlang-*]
  *                                       only the matching cells (ids are
  *                                       IMPL-OP-CORPUS, `*` is a wildcard)

@@ -41,6 +41,7 @@ export const Dflag = {
   ALIAS: 0x800000000n,
   LOCAL_EXT: 0x1000000000n,
   ALTACT_SIG: 0x2000000000n,
+  NATIVE_RECORDS: 0x4000000000n,
 } as const;
 export const DflagValues: ReadonlySet<bigint> = new Set(Object.values(Dflag));
 /** Enum `dflag_mask`, with the spec's names. */

@@ -275,6 +275,9 @@ enums:
     0x2000000000:
       id: altact_sig
       doc: ALTACT_SIG_SEND (OTP 28).
+    0x4000000000:
+      id: native_records
+      doc: Native records in the external format (OTP 29 offers it; kernel's dist.hrl DFLAG_NATIVE_RECORDS).
   dflag_mask:
     # The documented flag sets of erts/emulator/beam/dist.h (DFLAG_DIST_*) and
     # the reserved bits; unions of `dflag` members, not flags of their own.

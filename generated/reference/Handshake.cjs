@@ -52,6 +52,7 @@ var Handshake = (function() {
     ALIAS: 34359738368,
     LOCAL_EXT: 68719476736,
     ALTACT_SIG: 137438953472,
+    NATIVE_RECORDS: 274877906944,
 
     1: "PUBLISHED",
     2: "ATOM_CACHE",
@@ -86,6 +87,7 @@ var Handshake = (function() {
     34359738368: "ALIAS",
     68719476736: "LOCAL_EXT",
     137438953472: "ALTACT_SIG",
+    274877906944: "NATIVE_RECORDS",
   });
 
   Handshake.DflagMask = Object.freeze({

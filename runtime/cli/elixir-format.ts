@@ -1,9 +1,14 @@
 /**
  * A term in Elixir's syntax, as `inspect(term, limit: :infinity,
- * printable_limit: :infinity)` prints it on Elixir 1.14 (checked against
- * elixir by test/interop/elixir-literals.test.ts), so that `beamwire rpc
+ * printable_limit: :infinity)` prints it (checked against Elixir 1.14, 1.18
+ * and 1.20 by test/interop/elixir-literals.test.ts), so that `beamwire rpc
  * --elixir` can answer in the language it was asked in. Pids, ports,
  * references and funs, which have no literal syntax, print as format() does.
+ * Where releases differ it prints what every one of them reads back: charlists
+ * as `~c"abc"` (1.15+; 1.14 prints 'abc' but reads both), and quoted the
+ * Latin Extended-A letters 1.20 no longer takes bare (`:"Ĕ"`). Small maps
+ * print in term order, as on OTP 25; OTP 26+ iterates atom keys in atom-table
+ * order, which nobody outside that node can know.
  */
 import { Atom, atom } from '../term/atom.js';
 import { floatText } from '../term/float-text.js';
@@ -17,11 +22,11 @@ const BARE_OPERATORS = new Set(
 /*
  * Elixir leaves an atom bare when it is an identifier by UAX 31 whose characters UTS 39 allows and whose
  * scripts may mix; past ASCII that is a large table. This accepts ASCII, Latin-1 and Latin Extended-A
- * letters (less the few UTS 39 restricts) and Han/kana, which inspect/2 leaves bare too; any other
+ * letters (less the few UTS 39 restricts: Elixir 1.20 rejects :Ĕ, :ĸ, :Ŗ bare) and Han/kana, which inspect/2 leaves bare too; any other
  * name is quoted (:"λ"), which Elixir reads as the same atom.
  */
 const IDENTIFIER = /^[\p{ID_Start}_][\p{ID_Continue}@]*[?!]?$/u;
-const PLAIN_CHARS = /^[A-Za-z0-9_@?!\u00b7\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u0131\u0134-\u013e\u0141-\u0148\u014a-\u017e\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]*$/u;
+const PLAIN_CHARS = /^[A-Za-z0-9_@?!\u00b7\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u0113\u0116-\u012b\u012e-\u0131\u0134-\u0137\u0139-\u013e\u0141-\u0148\u014a-\u014d\u0150-\u0155\u0158-\u0161\u0164-\u017e\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]*$/u;
 const isBare = (name: string): boolean => (IDENTIFIER.test(name) && PLAIN_CHARS.test(name)) || BARE_OPERATORS.has(name);
 const ALIAS_SEGMENT = /^[A-Z][a-zA-Z0-9_]*$/;
 const ESCAPES: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 27: '\\e', 92: '\\\\', 127: '\\d' };
@@ -103,7 +108,7 @@ function binary(b: Uint8Array): string {
   return `<<${[...b].join(', ')}>>`;
 }
 
-/** List.ascii_printable?/1: what Elixir shows as a 'charlist'. */
+/** List.ascii_printable?/1: what Elixir shows as a charlist, ~c"...". */
 const asciiPrintable = (t: Term): boolean => typeof t === 'number' && ((t >= 0x20 && t <= 0x7e) || (t >= 7 && t <= 13) || t === 27);
 
 const keywordKey = (t: Term): string | undefined => {
@@ -113,7 +118,7 @@ const keywordKey = (t: Term): string | undefined => {
 
 function list(items: Term[]): string {
   if (items.length === 0) return '[]';
-  if (items.every(asciiPrintable)) return quoted(String.fromCharCode(...(items as number[])), "'");
+  if (items.every(asciiPrintable)) return `~c${quoted(String.fromCharCode(...(items as number[])), '"')}`;
   const pairs = items.map((x) => (x instanceof Tuple && x.elements.length === 2 ? keywordKey(x.elements[0]!) : undefined));
   if (pairs.every((k) => k !== undefined)) return `[${items.map((x, i) => `${keyText(pairs[i]!)}: ${formatElixir((x as Tuple).elements[1]!)}`).join(', ')}]`;
   return `[${items.map(formatElixir).join(', ')}]`;

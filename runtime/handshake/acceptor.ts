@@ -7,7 +7,8 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import * as H from '../../generated/handshake.js';
 import { digestEquals, genChallenge, genDigest } from './digest.js';
-import { expandMandatory25, missingMandatory, negotiate, ourFlags, type OtpLevel } from './flags.js';
+import { HandshakeError } from './errors.js';
+import { expandMandatory25, flagNames, missingMandatory, negotiate, ourFlags, type OtpLevel } from './flags.js';
 import type { HandshakeResult, Transport } from './transport.js';
 import { cookieHint, decodeAt, fail, isNodeName, recvAt, sendAt, statusText } from './steps.js';
 
@@ -155,9 +156,22 @@ async function recvComplement(hs: Acceptor): Promise<void> {
  * connection close.
  */
 async function recvChallengeReply(hs: Acceptor, ours: number, cookie: string): Promise<number> {
-  const r = decodeAt('recv_challenge_reply', hs.peer, await recvAt(hs.t, 'recv_challenge_reply', hs.peer), H.decodeChallengeReply);
+  const r = decodeAt('recv_challenge_reply', hs.peer, await recvAt(hs.t, 'recv_challenge_reply', hs.peer).catch((e: unknown) => Promise.reject(lacking(hs, e))), H.decodeChallengeReply);
   if (!digestEquals(r.digest, genDigest(ours, cookie))) fail('recv_challenge_reply', 'bad_cookie', hs.peer, cookieHint(hs.peer));
   return r.challenge;
+}
+
+/**
+ * An OTP initiator that finds a flag it requires missing from our challenge
+ * closes without a word (dist_util:check_dflags/2), so the flags it offers and
+ * we do not are named with the close: a release newer than beamwire that
+ * makes one of them mandatory shows up as which one.
+ */
+function lacking(hs: Acceptor, e: unknown): unknown {
+  if (!(e instanceof HandshakeError) || e.reason !== 'closed') return e;
+  const theirs = flagNames(hs.peerFlags & ~hs.offered & ~(H.Dflag.PUBLISHED | H.Dflag.NAME_ME));
+  if (theirs.length === 0) return e;
+  return new HandshakeError(e.step, e.reason, e.peer, `${e.detail ?? 'closed'}; it offers flags we do not (${theirs.join(', ')}): if its release requires one, that is why`, { cause: e });
 }
 
 /** 'a': the digest of the initiator's challenge. The last handshake message; 4-byte frames follow. */

@@ -104,7 +104,8 @@ async function recvStatus(hs: Initiator): Promise<void> {
     return;
   }
   const status = statusText(decodeAt('recv_status', hs.peer, payload, H.decodeSendStatus).status);
-  if (status === 'not_allowed') fail('recv_status', 'not_allowed', hs.peer);
+  // dist_util answers not_allowed for its allow list and for a flag it requires that we lack; it says no more.
+  if (status === 'not_allowed') fail('recv_status', 'not_allowed', hs.peer, 'its allow list refuses us, or it requires a distribution flag we do not offer');
   if (dynamic) fail('recv_status', 'unexpected_status', hs.peer, `"${status}" where 'named:' was due (we sent NAME_ME)`);
   switch (status) {
     case 'ok':

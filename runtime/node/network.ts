@@ -261,6 +261,8 @@ export class Network {
       if (e instanceof HandshakeError && e.step === 'recv_name' && e.reason === 'closed') return this.#sink.debug(`a connection closed before naming its node`);
       this.#sink.debug(`refused a connection: ${(e as Error).message}`);
       if (peer !== undefined) this.#settlePeerAttempt(peer, { error: e });
+      // After our 'alive' (our connection to it is up) it closed or said false: it keeps that connection. Nothing to report.
+      if (e instanceof HandshakeError && e.step === 'recv_status') return;
       if (e instanceof HandshakeError) this.#sink.handshakeError(e, 'in');
       else if (isBeamwireError(e, 'TLS_REFUSED')) this.#sink.refused(e);
     } finally {

@@ -21,7 +21,7 @@
  *
  * | Erlang                          | Request               | Reply                                                                 |
  * |---------------------------------|-----------------------|-----------------------------------------------------------------------|
- * | `sys:get_state/1,2`             | `get_state`           | the state                                                             |
+ * | `sys:get_state/1,2`             | `get_state`           | `{ok, State}` to OTP 26+, the state itself to OTP 25 (see below)      |
  * | `sys:get_status/1,2`            | `get_status`          | `{status, Pid, {module, gen_server}, [[], running \| suspended, Pid, [], Misc]}` |
  * | `sys:suspend/1,2`, `resume/1,2` | `suspend`, `resume`   | `ok`                                                                  |
  * | `sys:terminate/2,3`, `gen_server:stop/1,3` | `{terminate, Reason}` | `ok`, then terminate runs and the server ends with Reason  |
@@ -33,6 +33,12 @@
  * {"Parent", Pid}, {"Logged events", []}]}, {data, [{"State", State}]}]`. The
  * process dictionary and the debug options are `[]` (there are none), and the
  * parent is the server itself, as for an unlinked gen_server:start.
+ *
+ * sys:get_state on OTP 26+ takes `{ok, State}` from the process and raises
+ * case_clause on anything else; OTP 25's passes the reply through as the
+ * state. The request is `get_state` on both, so the caller's release is read
+ * from its gen:call tag `[alias | Ref]`: OTP 26+ makes an alias as a
+ * five-word reference (a "pid reference"), OTP 25 as a three-word one.
  *
  * A state with no Erlang term (`undefined`, a class instance, ...) is sent
  * as `{beamwire_unencodable, <<"cannot encode ...">>}` (the EncodeError's
@@ -115,9 +121,16 @@ const STOP = atom('$beamwire_stop');
 export function reply(send: (to: Pid | Reference, message: Term) => void, from: Term, value: Term): void {
   if (!(from instanceof Tuple) || from.size !== 2) throw new TypeError(`reply: ${format(from)} is not a gen_server From {Pid, Tag}`);
   const [to, tag] = from.elements as [Term, Term];
-  if (tag instanceof ImproperList && tag.elements.length === 1 && tag.elements[0] === ALIAS && tag.tail instanceof Reference) send(tag.tail, tuple(tag, value));
+  const alias = aliasOf(from);
+  if (alias !== undefined) send(alias, tuple(tag, value));
   else if (to instanceof Pid) send(to, tuple(tag, value));
   else throw new TypeError(`reply: ${format(from)} is not a gen_server From {Pid, Tag}`);
+}
+
+/** The alias of a From `{Pid, [alias | Ref]}` (gen:call on OTP 24+), else undefined. */
+function aliasOf(from: Tuple): Reference | undefined {
+  const tag = from.elements[1];
+  return tag instanceof ImproperList && tag.elements.length === 1 && tag.elements[0] === ALIAS && tag.tail instanceof Reference ? tag.tail : undefined;
 }
 
 /** Starts a server registered as `name`; resolves once init has run and the name is registered. */
@@ -177,7 +190,7 @@ async function loop<S>(host: RpcHost, self: ProcessContext, name: Atom, spec: Se
       if (isSystem(m)) {
         // As gen_server after sys's system_continue: the same timeout starts over.
         const [, from, request] = m.elements as [Term, From, Term];
-        const r = system(request, { name, pid: self.pid, state, suspended });
+        const r = system(request, { name, pid: self.pid, state, suspended, wrapsState: aliasOf(from)?.ids.length === 5 });
         if (r.suspended !== undefined) suspended = r.suspended;
         reply(send, from, r.reply);
         if (r.terminate !== undefined) return await stop(r.terminate);
@@ -219,6 +232,8 @@ interface SystemView {
   readonly pid: Pid;
   readonly state: unknown;
   readonly suspended: boolean;
+  /** The caller's sys wants `{ok, State}` for get_state (OTP 26+). */
+  readonly wrapsState: boolean;
 }
 
 interface SystemAnswer {
@@ -241,7 +256,7 @@ function system(request: Term, view: SystemView): SystemAnswer {
     case atom('resume'):
       return { reply: OK, suspended: false };
     case atom('get_state'):
-      return { reply: stateTerm(view.state) };
+      return { reply: view.wrapsState ? tuple(OK, stateTerm(view.state)) : stateTerm(view.state) };
     case atom('get_status'):
       return { reply: status(view) };
   }

@@ -2,10 +2,12 @@ import { Atom } from './atom.js';
 import { floatText } from './float-text.js';
 import { BitBinary, ExportFun, Float, Fun, ImproperList, LocalTerm, Pid, Port, Reference, Tuple, type Term } from './values.js';
 
-// As OTP 25's io_lib:write_atom: bare when it starts with a latin-1 lowercase letter, continues with latin-1 letters,
+// As io_lib:write_atom: bare when it starts with a latin-1 lowercase letter, continues with latin-1 letters,
 // digits, _ or @, and is no reserved word; otherwise quoted, with the escapes ~w uses (checked by test/interop/format.test.ts).
+// The reserved words are OTP 27's, which added maybe and else (maybe_expr on by default): 'maybe' reads back as the atom
+// on every release, a bare maybe is a syntax error from 27 on. OTP 25 and 26 print those two bare.
 const BARE_ATOM = /^[a-z\xdf-\xf6\xf8-\xff][a-zA-Z0-9_@\xc0-\xd6\xd8-\xf6\xf8-\xff]*$/;
-const RESERVED = new Set('after and andalso band begin bnot bor bsl bsr bxor case catch cond div end fun if let not of or orelse receive rem try when xor'.split(' '));
+const RESERVED = new Set('after and andalso band begin bnot bor bsl bsr bxor case catch cond div end fun if let not of or orelse receive rem try when xor maybe else'.split(' '));
 const ESCAPES: Record<number, string> = { 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 27: '\\e', 39: "\\'", 92: '\\\\', 127: '\\d' };
 
 function quoteAtom(name: string): string {

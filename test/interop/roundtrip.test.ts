@@ -26,9 +26,20 @@ const FC_TIMEOUT_MS = 60_000 + FC_RUNS * 100;
 
 let erl: ErlangHarness;
 let startError: unknown;
+/**
+ * What this release does, asked of it once (OTP 27 and 29 differ from 25 here):
+ * does binary_to_term/1 keep a fun's creator pid (27+ puts a placeholder
+ * there), and does term_to_binary/1 write a port with a 32-bit id as
+ * NEW_PORT_EXT (27+ always writes V4_PORT_EXT)?
+ */
+let keepsFunPid = true;
+let writesNewPortExt = true;
 beforeAll(async () => {
   try {
     erl = await startErlang();
+    const fun = new Fun(0, new Uint8Array(16), 0, atom('m'), 0, 0, new Pid(atom('other@host'), 1, 2, 3), []);
+    keepsFunPid = equals(decode(await erl.roundTrip(encode(fun))), fun);
+    writesNewPortExt = (await erl.roundTrip(encode(new Port(atom('other@host'), 5n, 7))))[1] === 89;
   } catch (e) {
     startError = e;
   }
@@ -162,6 +173,35 @@ function holdsOneWordRef(t: Term): boolean {
   return false;
 }
 
+/** True when `t` is, or holds, a term `is` picks out. */
+function holds(t: Term, is: (x: Term) => boolean): boolean {
+  if (is(t)) return true;
+  if (t instanceof Fun) return t.freeVars.some((x) => holds(x, is));
+  if (t instanceof Map) return [...t].some(([k, v]) => holds(k, is) || holds(v, is));
+  if (Array.isArray(t)) return t.some((x) => holds(x, is));
+  if (t instanceof Tuple) return t.elements.some((x) => holds(x, is));
+  if (t instanceof ImproperList) return t.elements.some((x) => holds(x, is)) || holds(t.tail, is);
+  return false;
+}
+
+const PLACEHOLDER = new Pid(atom('nonode@nohost'), 0, 0, 0);
+/** `t` with every fun's creator pid made one placeholder: what a release that drops it is compared on. */
+function funPidsDropped(t: Term): Term {
+  if (t instanceof Fun) return new Fun(t.arity, t.uniq, t.index, t.module, t.oldIndex, t.oldUniq, PLACEHOLDER, t.freeVars.map(funPidsDropped));
+  if (t instanceof Map) return new Map([...t].map(([k, v]) => [funPidsDropped(k), funPidsDropped(v)]));
+  if (Array.isArray(t)) return t.map(funPidsDropped);
+  if (t instanceof Tuple) return new Tuple(t.elements.map(funPidsDropped));
+  if (t instanceof ImproperList) return new ImproperList(t.elements.map(funPidsDropped), funPidsDropped(t.tail));
+  return t;
+}
+
+/** `back` (from Erlang) equals `t`, on what this release keeps of a fun. */
+const equalOnRelease = (back: Term, t: Term): boolean => (keepsFunPid ? equals(back, t) : equals(funPidsDropped(back), funPidsDropped(t)));
+
+/** Erlang writes `t` with the bytes beamwire does, on this release (ports: NEW_PORT_EXT or V4_PORT_EXT; funs: the creator pid). */
+const sameBytesOnRelease = (t: Term): boolean =>
+  !hasMultiKeyMap(t) && (writesNewPortExt || !holds(t, (x) => x instanceof Port)) && (keepsFunPid || !holds(t, (x) => x instanceof Fun));
+
 /** True when Erlang takes `t` as it is (see the filters above). */
 const erlangTakesAsIs = (t: Term): boolean =>
   !namesHarnessNode(t) &&
@@ -243,7 +283,7 @@ describe('term_to_binary/1 of binary_to_term/1 of beamwire output', () => {
     await fc.assert(
       fc.asyncProperty(arbForeignTerm, async (t) => {
         const back = decode(await erl.roundTrip(encode(t)));
-        expect(equals(back, t), `came back as ${String(hexOf(encode(back)).slice(0, 400))}`).toBe(true);
+        expect(equalOnRelease(back, t), `came back as ${String(hexOf(encode(back)).slice(0, 400))}`).toBe(true);
       }),
       { numRuns: FC_RUNS },
     );
@@ -253,7 +293,7 @@ describe('term_to_binary/1 of binary_to_term/1 of beamwire output', () => {
     await fc.assert(
       fc.asyncProperty(arbEncodable.filter(erlangTakesAsIs), async (t) => {
         const back = decode(await erl.roundTrip(encode(t)));
-        expect(equals(back, t)).toBe(true);
+        expect(equalOnRelease(back, t)).toBe(true);
       }),
       { numRuns: Math.ceil(FC_RUNS / 3) },
     );
@@ -263,7 +303,7 @@ describe('term_to_binary/1 of binary_to_term/1 of beamwire output', () => {
     await fc.assert(
       fc.asyncProperty(arbForeignTerm, fc.boolean(), fc.boolean(), async (t, utf8Atoms, compressed) => {
         const back = decode(await erl.roundTrip(encode(t), { utf8Atoms, compressed }));
-        expect(equals(back, t)).toBe(true);
+        expect(equalOnRelease(back, t)).toBe(true);
       }),
       { numRuns: Math.ceil(FC_RUNS / 3) },
     );
@@ -271,8 +311,8 @@ describe('term_to_binary/1 of binary_to_term/1 of beamwire output', () => {
 });
 
 describe('term_to_binary/2 with [{minor_version, 2}] is what beamwire writes', () => {
-  it.each(ERLANG_SEEDS)('for Erlang-generated terms without multi-key maps, byte for byte (seed %i)', async (seed) => {
-    const terms = (await erlangTerms(seed)).filter((g) => !hasMultiKeyMap(decode(g.t2bUtf8)));
+  it.each(ERLANG_SEEDS)('for Erlang-generated terms without multi-key maps (nor ports on OTP 27+), byte for byte (seed %i)', async (seed) => {
+    const terms = (await erlangTerms(seed)).filter((g) => sameBytesOnRelease(decode(g.t2bUtf8)));
     expect(terms.length).toBeGreaterThan(ERLANG_TERMS_PER_SEED / 2);
     const failures = await failuresOf(terms, (g) => `seed ${seed}: ${g.text}`, async (g) => {
       const ours = encode(decode(g.t2b));
@@ -281,10 +321,10 @@ describe('term_to_binary/2 with [{minor_version, 2}] is what beamwire writes', (
     expectNoFailures(failures, terms.length);
   });
 
-  it('for fast-check terms without multi-key maps, byte for byte', async () => {
+  it('for fast-check terms without multi-key maps (nor ports and funs on OTP 27+), byte for byte', async () => {
     await fc.assert(
       fc.asyncProperty(
-        arbExactTerm.filter((t) => !hasMultiKeyMap(t)),
+        arbExactTerm.filter(sameBytesOnRelease),
         async (t) => {
           const ours = encode(t);
           const erlangs = await erl.roundTrip(ours, { utf8Atoms: true });
@@ -321,7 +361,7 @@ const NON_CANONICAL: readonly Bytes[] = [
   ['LIST_EXT whose tail is an improper list', [108, 0, 0, 0, 1, 97, 1, 108, 0, 0, 0, 1, 97, 2, 97, 3]],
   ['BIT_BINARY_EXT of 8 bits', [77, 0, 0, 0, 1, 8, 255]],
   ['BIT_BINARY_EXT with set unused bits', [77, 0, 0, 0, 1, 4, 255]],
-  ['BIT_BINARY_EXT empty', [77, 0, 0, 0, 0, 0]],
+  ['BIT_BINARY_EXT empty', [77, 0, 0, 0, 0, 0]], // OTP 27+ refuses it (see REFUSED_FROM_27)
   ['LARGE_TUPLE_EXT of 2', [105, 0, 0, 0, 2, 97, 1, 97, 2]],
   ['ATOM_EXT Latin-1', [100, 0, 5, 104, 233, 108, 108, 111]],
   ['SMALL_ATOM_EXT', [115, 2, 111, 107]],
@@ -343,6 +383,9 @@ const NON_CANONICAL: readonly Bytes[] = [
   ['FLOAT_EXT short text', floatText('2.5')],
   ['compressed at zlib level 0', [80, 0, 0, 0, LIST_1_2.length, ...deflateSync(Uint8Array.from(LIST_1_2), { level: 0 })]],
 ];
+
+/** Valid to OTP 25 (and read by decode, which never writes them), refused by binary_to_term/1 from OTP 27 on. */
+const REFUSED_FROM_27 = new Set(['BIT_BINARY_EXT empty']);
 
 /** Malformed: binary_to_term/1 raises badarg, and decode must throw DecodeError. */
 const MALFORMED: readonly Bytes[] = [
@@ -369,9 +412,13 @@ const MALFORMED: readonly Bytes[] = [
 
 describe('binary_to_term/1 and decode on hand-written bytes', () => {
   it('read every valid non-canonical encoding as the same term', async () => {
-    const failures = await failuresOf(NON_CANONICAL, ([name]) => name, async ([, body]) => {
+    const failures = await failuresOf(NON_CANONICAL, ([name]) => name, async ([name, body]) => {
       const input = Uint8Array.from([131, ...body]);
       const ours = decode(input);
+      if (REFUSED_FROM_27.has(name) && Number(erl.otpRelease) >= 27) {
+        const refused = await erl.roundTrip(input).then(() => false, (e: unknown) => (e instanceof ErlangError ? true : Promise.reject(e)));
+        return refused ? undefined : `OTP ${erl.otpRelease} was expected to refuse it`;
+      }
       const erlangs = decode(await erl.roundTrip(input, { utf8Atoms: true }));
       return equals(ours, erlangs) ? undefined : `decode gives ${hexOf(encode(ours))}, Erlang ${hexOf(encode(erlangs))}`;
     });

@@ -225,7 +225,8 @@ describe('formatElixir (what inspect/2 prints; test/interop/elixir-literals.test
       [1000, '1000'], [new Float(1000), '1000.0'], [new Float(1e15), '1000000000000000.0'], [new Float(1e16), '1.0e16'], [0.1, '0.1'], [new Float(-0), '-0.0'], [1e-7, '1.0e-7'],
       [2n ** 70n, '1180591620717411303424'], [true, 'true'], [atom('nil'), 'nil'], [atom('ok'), ':ok'], [atom('a b'), ':"a b"'], [atom('Elixir.Foo.Bar'), 'Foo.Bar'],
       [atom('Elixir.foo'), ':"Elixir.foo"'], [atom('Foo'), ':Foo'], [atom('+'), ':+'], [atom('::'), ':"::"'], [atom('ok?'), ':ok?'], [atom('日本'), ':日本'], [atom('\0\x01'), ':"\\0\\x01"'],
-      [bin('héllo\n"#{x}"'), '"héllo\\n\\"\\#{x}\\""'], [Uint8Array.of(0xff, 1), '<<255, 1>>'], [bin(''), '""'], [chars('abc'), "'abc'"], [chars("it's"), "'it\\'s'"], [[233], '[233]'],
+      [bin('héllo\n"#{x}"'), '"héllo\\n\\"\\#{x}\\""'], [Uint8Array.of(0xff, 1), '<<255, 1>>'], [bin(''), '""'], [chars('abc'), '~c"abc"'], [chars('it\'s "q"'), '~c"it\'s \\"q\\""'], [[233], '[233]'],
+      [atom('\u0114'), ':"\u0114"'], [atom('a\u0138'), ':"a\u0138"'], [atom('\u0113'), ':\u0113'],
     ];
     for (const [t, want] of cases) expect(formatElixir(t), want).toBe(want);
   });

@@ -152,7 +152,10 @@ describe('initiator against acceptor', () => {
     const eb = await handshakeError(acceptor);
     expect(eb).toMatchObject({ step: 'recv_name', reason: 'missing_mandatory_flags', peer: 'a@host', detail: 'MAP_TAG' });
     expect(acceptorSent).toEqual([status('not_allowed')]);
-    expect(await handshakeError(initiator)).toMatchObject({ step: 'recv_status', reason: 'not_allowed' });
+    const ea = await handshakeError(initiator);
+    expect(ea).toMatchObject({ step: 'recv_status', reason: 'not_allowed' });
+    // OTP's acceptor says no more than not_allowed; the message says what that can mean.
+    expect(ea.message).toContain('requires a distribution flag we do not offer');
   });
 
   it('an OTP 26 acceptor also requires UNLINK_ID and V4_NC', async () => {
@@ -366,6 +369,31 @@ describe('acceptor against a scripted initiator', () => {
     peer.send(encoded(H.encodeChallengeReply, { challenge: 3318321439, digest: genDigest(ch.challenge, 'secret') }));
     expect(await peer.recv()).toEqual(cat('a', genDigest(3318321439, 'secret')));
     expect(await result).toMatchObject({ peerName: 'a@host', peerCreation: 1111 });
+  });
+
+  it('a peer that offers flags we lack and closes after our challenge (as an OTP initiator does when one is mandatory): the error names them', async () => {
+    // A release newer than beamwire: OTP 29's flags, plus a bit no release has yet, as if it required one of them.
+    const future = 1n << 45n;
+    const { result, peer } = start();
+    peer.send(sendName(ourFlags() | H.Dflag.ALTACT_SIG | H.Dflag.NATIVE_RECORDS | future));
+    expect(await peer.recv()).toEqual(status('ok'));
+    await peer.recv(); // our challenge
+    peer.close();
+    const e = await handshakeError(result);
+    expect(e).toMatchObject({ step: 'recv_challenge_reply', reason: 'closed', peer: 'a@host' });
+    expect(e.detail).toContain(`it offers flags we do not (ALTACT_SIG, NATIVE_RECORDS, 0x${future.toString(16)}): if its release requires one, that is why`);
+    expect(e.message).toContain('ALTACT_SIG, NATIVE_RECORDS');
+  });
+
+  it('a close after our challenge from a peer that offers nothing we lack names no flags', async () => {
+    const { result, peer } = start();
+    peer.send(sendName());
+    expect(await peer.recv()).toEqual(status('ok'));
+    await peer.recv();
+    peer.close();
+    const e = await handshakeError(result);
+    expect(e).toMatchObject({ step: 'recv_challenge_reply', reason: 'closed' });
+    expect(e.message).not.toContain('offers flags');
   });
 
   it("accepts extra bytes after the send_name name", async () => {
