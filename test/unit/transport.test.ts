@@ -1,6 +1,7 @@
 // The carriers under the distribution protocol: memory (nodes by name, no sockets or EPMD), a stream handed
 // over (a socket pair, a child's stdio), TCP's dial errors, and the stream pair's back-pressure.
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { atom, format, DialError, duplexPair, isBeamwireError, joinStreams, MemoryCarrier, Node, on, P, tcp, tuple, type Term } from '../../runtime/index.js';
 import { freePort } from '../support/net.js';
@@ -106,6 +107,24 @@ describe('tcp carrier', () => {
     const c = await start({ name: 'fc@127.0.0.1', cookie: COOKIE, epmd: 'none' });
     await c.connect('fb@127.0.0.1', { port });
     expect(b.nodes()).toEqual(['fa@127.0.0.1', 'fc@127.0.0.1']);
+  });
+});
+
+describe('embedded EPMD address', () => {
+  /** Whether a TCP connect to host:port is answered. */
+  const answers = (host: string, port: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = connect({ host, port });
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+
+  it('listens where epmd.host says: 127.0.0.1 is not reached at 127.0.0.2; the default 0.0.0.0 is', async () => {
+    const local = await start({ name: 'eh1', cookie: COOKIE, epmd: { mode: 'embedded', port: 0, host: '127.0.0.1' } });
+    expect(await answers('127.0.0.1', local.epmdPort)).toBe(true);
+    expect(await answers('127.0.0.2', local.epmdPort)).toBe(false);
+    const any = await start({ name: 'eh2', cookie: COOKIE, epmd: { mode: 'embedded', port: 0 } });
+    expect(await answers('127.0.0.2', any.epmdPort)).toBe(true);
   });
 });
 
