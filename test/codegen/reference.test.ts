@@ -200,6 +200,7 @@ describe('handshake (erlang-dist-protocol.md §2.2)', () => {
       ALIAS: 2 ** 35,
       LOCAL_EXT: 2 ** 36,
       ALTACT_SIG: 2 ** 37,
+      NATIVE_RECORDS: 2 ** 38, // [V] offered by OTP 29 (kernel's dist.hrl DFLAG_NATIVE_RECORDS)
     });
     const f = (name: string): number => dflag[name]!;
     const mask = members(Handshake, 'DflagMask');
