@@ -82,6 +82,8 @@ export class TransportError extends BeamwireError {
   constructor(
     readonly reason: 'closed' | 'timeout',
     message: string,
+    /** The stream's own error, when one ended it (a TLS alert has Node's code, ERR_SSL_...). */
+    override readonly cause?: unknown,
   ) {
     super(message);
     this.code = reason === 'closed' ? 'TRANSPORT_CLOSED' : 'TRANSPORT_TIMEOUT';

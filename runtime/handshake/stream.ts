@@ -168,5 +168,5 @@ class StreamTransport implements Transport {
 
   private readonly onClose = (): void => this.abort(new TransportError('closed', 'the peer closed the connection'));
 
-  private readonly onError = (e: Error): void => this.abort(new TransportError('closed', `socket error: ${e.message}`));
+  private readonly onError = (e: Error): void => this.abort(new TransportError('closed', `socket error: ${e.message}`, e));
 }

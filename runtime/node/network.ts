@@ -327,6 +327,10 @@ export class Network {
         // We answered 'alive' with false: the connection the peer made is up, and is the one to use.
         const kept = e instanceof HandshakeError && e.reason === 'alive' ? this.#links.get(peer) : undefined;
         if (kept !== undefined) return kept;
+        // Over TLS 1.3 a client learns that the server refused its certificate only after its own side of
+        // the TLS handshake is done, as an alert during the distribution handshake: that is a TLS refusal.
+        const alert = tlsAlert(e);
+        if (alert !== undefined) throw new DialError(peer, 'tls', `${peer} refused our certificate (${alert})`, e, alert);
         if (e instanceof HandshakeError) this.#sink.handshakeError(e, 'out');
         throw e;
       }
@@ -420,3 +424,12 @@ export class Network {
 }
 
 const isStream = (v: Address | Duplex | undefined): v is Duplex => v !== undefined && typeof (v as Duplex).pipe === 'function';
+
+/** Node's code of a TLS alert somewhere in `e`'s causes (ERR_SSL_...), if one ended the handshake. */
+function tlsAlert(e: unknown): string | undefined {
+  for (let c: unknown = e, depth = 0; c instanceof Error && depth < 5; c = c.cause, depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_SSL_')) return code;
+  }
+  return undefined;
+}

@@ -95,12 +95,17 @@ function create(release: string, dir: string, root: string): void {
 /** The paths the Erlang side is handed (repository files, temp dirs, HOME dirs for cookies), at the same paths inside. */
 function mountShared(root: string): void {
   const mounted = mountPoints();
-  const shared = [...new Set([REPO, '/tmp', resolve(tmpdir())])];
+  const wanted = [...new Set([REPO, '/tmp', resolve(tmpdir())])];
+  // A path inside another one (a clone under /tmp) comes with it: a second mount there, on a shared
+  // mount tree, would propagate back and outlive the unmount.
+  const shared = wanted.filter((p) => !wanted.some((q) => q !== p && p.startsWith(q + '/')));
   for (const path of shared) {
     const target = join(root, path);
     if (mounted.has(target)) continue;
     mkdirSync(target, { recursive: true });
     must(spawnSync('mount', ['--bind', path, target], { encoding: 'utf8' }), `mount --bind ${path} ${target}`);
+    // Private: nothing mounted under it later (another chroot, made under /tmp) propagates in or out.
+    must(spawnSync('mount', ['--make-private', target], { encoding: 'utf8' }), `mount --make-private ${target}`);
   }
   // The host's names for this machine (erl resolves its own host name in -sname node names); debootstrap writes no /etc/hosts.
   const hosts = join(root, 'etc/hosts');
@@ -123,8 +128,12 @@ function mountPoints(): Set<string> {
 }
 
 function unmountUnder(root: string): void {
-  const under = [...mountPoints()].filter((p) => p.startsWith(root + '/')).sort((a, b) => b.length - a.length);
-  for (const p of under) spawnSync('umount', ['-l', p]);
+  // Deepest first, and again while some are left: a mount that was under another comes free once that one goes.
+  for (let round = 0; round < 5; round++) {
+    const under = [...mountPoints()].filter((p) => p.startsWith(root + '/')).sort((a, b) => b.length - a.length);
+    if (under.length === 0) break;
+    for (const p of under) spawnSync('umount', ['-l', p]);
+  }
   const left = [...mountPoints()].filter((p) => p.startsWith(root + '/'));
   if (left.length > 0) throw new Error(`cannot remake ${root}: still mounted: ${left.join(', ')}`);
 }
