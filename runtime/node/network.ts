@@ -27,7 +27,7 @@ import { acceptOnStream, DEFAULT_SETUP_TIMEOUT_MS, HandshakeError, initiateOnStr
 import { NodeStopped } from '../process/index.js';
 import { isBeamwireError } from '../wire/errors.js';
 import type { Term } from '../term/values.js';
-import { DialError, type Address, type Carrier, type Listener } from '../transport/index.js';
+import { alertCode, DialError, type Address, type Carrier, type Listener } from '../transport/index.js';
 import { splitName } from './names.js';
 
 export interface Link {
@@ -429,7 +429,7 @@ const isStream = (v: Address | Duplex | undefined): v is Duplex => v !== undefin
 function tlsAlert(e: unknown): string | undefined {
   for (let c: unknown = e, depth = 0; c instanceof Error && depth < 5; c = c.cause, depth++) {
     const code = (c as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('ERR_SSL_')) return code;
+    if (typeof code === 'string' && code.startsWith('ERR_SSL_')) return alertCode(code);
   }
   return undefined;
 }

@@ -5,4 +5,4 @@ export { MemoryCarrier } from './memory.js';
 export { duplexPair } from './pair.js';
 export { joinStreams, StreamCarrier, type StreamCarrierOptions } from './stream.js';
 export { tcp, TcpCarrier } from './tcp.js';
-export { TlsCarrier, TlsOptionsError, TlsRefused, type Pem, type TlsCertificate, type TlsOptions } from './tls.js';
+export { alertCode, TlsCarrier, TlsOptionsError, TlsRefused, type Pem, type TlsCertificate, type TlsOptions } from './tls.js';

@@ -213,7 +213,7 @@ export class TlsCarrier implements Carrier {
       const remote = `${s.remoteAddress}:${s.remotePort}`;
       // Node leaves a socket whose handshake timed out open (and the server's close waiting for it).
       s.destroy();
-      const code = e.code ?? 'TLS_HANDSHAKE';
+      const code = alertCode(e.code ?? 'TLS_HANDSHAKE');
       const why = code.includes('_ALERT_')
         ? `the client ended the TLS handshake with an alert (${code}: ${opensslReason(e)}): it does not accept our certificate, or we share no version or cipher`
         : `the TLS handshake failed (${code}: ${opensslReason(e)})`;
@@ -289,7 +289,7 @@ function hostOf(node: string): string {
 function dialError(node: string, address: Address, host: string, e: Error & { code?: string }, connected: boolean): DialError {
   const where = `${address.host}:${address.port}`;
   if (!connected) return new DialError(node, dialReason(e), `TCP connect to ${where}: ${e.message}`, e);
-  const code = e.code ?? 'TLS_HANDSHAKE';
+  const code = alertCode(e.code ?? 'TLS_HANDSHAKE');
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
     return new DialError(node, 'tls', `the certificate of ${where} is not for host ${host} (${code}: ${e.message})`, e, code);
   if (code === 'ECONNRESET' || code === 'EPIPE')
@@ -328,3 +328,12 @@ const VERIFY_TEXT: Readonly<Record<string, string>> = {
   CERT_REJECTED: 'certificate rejected',
 };
 const VERIFY_CODES = new Set(Object.keys(VERIFY_TEXT));
+
+/**
+ * One spelling of a TLS alert on every Node version: OpenSSL 3.2+ (Node 22+)
+ * names `ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_EXPIRED` what OpenSSL 3.0 (Node 20)
+ * names `ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED`; `tlsCode` is always the latter.
+ */
+export function alertCode(code: string): string {
+  return code.replace(/^ERR_SSL_SSL\/TLS_ALERT_/, 'ERR_SSL_SSLV3_ALERT_');
+}

@@ -18,6 +18,7 @@ import { sslDistOptfile } from '../../runtime/cli/ca.js';
 import { main } from '../../runtime/cli/main.js';
 import { EpmdClient, EpmdServer } from '../../runtime/epmd/index.js';
 import { shortHost } from '../../runtime/node/names.js';
+import { alertCode } from '../../runtime/transport/index.js';
 import { requireElixir, requireErl, runAgainst, startErl, type ErlNode } from '../support/erl-node.js';
 
 const epmdPort = 54000 + Math.floor(Math.random() * 2000);
@@ -86,7 +87,7 @@ async function tlsTo(alive: string, creds: { certPem: string; keyPem: string } |
       resolve({ protocol: c.getProtocol() ?? '', cipher: c.getCipher().name });
       c.destroy();
     });
-    c.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
+    c.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code === undefined ? e.message : alertCode(e.code) }));  // one spelling of an alert on every Node version, as the TLS carrier reports it
   });
 }
 

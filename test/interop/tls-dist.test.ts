@@ -188,29 +188,33 @@ describe('bad certificates are refused by either side, with the reason named', (
       const e = erls.find((x) => x.name === `erl@${host}`)!;
       const b = await Node.start({ name: `bw2@${host}`, cookie: 'secret', epmd: { mode: 'external', port: epmdPort }, tls: { ...certs[bad], ca: certs.ca } });
       extra.push(b);
-      const before = e.output().length;
-      const alerted = refusedBy(b);
-      // erl dials the bad beamwire node: its ssl client refuses the certificate (it logs the alert it sends).
-      expect(await erl(e.name, `net_adm:ping('${b.name}').`)).toBe(atom('pang'));
-      await until(`erl to log ${theirs}`, () => theirs.test(e.output().slice(before)));
-      // ... and the bad node hears that alert: its 'refused' names it. For a failed host check OTP 25's ssl
-      // sends handshake_failure, OTP 27's and later bad_certificate (seen on 27 and 29; 26 untested, either is taken).
-      const release = Number(fromCharlist(await erl(e.name, 'erlang:system_info(otp_release).')));
-      const hostAlert = release <= 25 ? /^ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE$/ : release >= 27 ? /^ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE$/ : /^ERR_SSL_SSLV3_ALERT_(HANDSHAKE_FAILURE|BAD_CERTIFICATE)$/;
-      expect((await alerted).tlsCode).toMatch(alert === undefined ? hostAlert : new RegExp(`^${alert}$`));
-      // The bad beamwire node dials erl: erl's server refuses it (verify_peer) with an alert, which our DialError names.
-      // (OTP's server checks a client's host only for nodes in net_kernel:allow/1's list: the wrong host gets in.)
-      if (alert !== undefined) {
-        const out = await b.connect(e.name).then(
-          () => undefined,
-          (x: unknown) => x,
-        );
-        expect(out).toBeInstanceOf(DialError);
-        expect((out as DialError).tlsCode).toBe(alert);
-        expect((out as DialError).message).toContain(alert);
-        expect(b.nodes()).toEqual([]);
+      try {
+        const before = e.output().length;
+        const alerted = refusedBy(b);
+        // erl dials the bad beamwire node: its ssl client refuses the certificate (it logs the alert it sends).
+        expect(await erl(e.name, `net_adm:ping('${b.name}').`)).toBe(atom('pang'));
+        await until(`erl to log ${theirs}`, () => theirs.test(e.output().slice(before)));
+        // ... and the bad node hears that alert: its 'refused' names it. For a failed host check OTP 25's ssl
+        // sends handshake_failure, OTP 27's and later bad_certificate (seen on 27 and 29; 26 untested, either is taken).
+        const release = Number(fromCharlist(await erl(e.name, 'erlang:system_info(otp_release).')));
+        const hostAlert = release <= 25 ? /^ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE$/ : release >= 27 ? /^ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE$/ : /^ERR_SSL_SSLV3_ALERT_(HANDSHAKE_FAILURE|BAD_CERTIFICATE)$/;
+        expect((await alerted).tlsCode).toMatch(alert === undefined ? hostAlert : new RegExp(`^${alert}$`));
+        // The bad beamwire node dials erl: erl's server refuses it (verify_peer) with an alert, which our DialError names.
+        // (OTP's server checks a client's host only for nodes in net_kernel:allow/1's list: the wrong host gets in.)
+        if (alert !== undefined) {
+          const out = await b.connect(e.name).then(
+            () => undefined,
+            (x: unknown) => x,
+          );
+          expect(out).toBeInstanceOf(DialError);
+          expect((out as DialError).tlsCode).toBe(alert);
+          expect((out as DialError).message).toContain(alert);
+          expect(b.nodes()).toEqual([]);
+        }
+      } finally {
+        // Its name must be free for the next case, whatever this one found.
+        await b.stop();
       }
-      await b.stop();
     });
   }
 });

@@ -261,3 +261,12 @@ describe('TLS distribution between beamwire nodes', () => {
     expect(isBeamwireError(e, 'TLS_OPTIONS')).toBe(true);
   });
 });
+
+describe('alertCode', () => {
+  it("gives a TLS alert one spelling on every Node version (OpenSSL 3.2+'s SSL/TLS_ALERT is 3.0's SSLV3_ALERT)", async () => {
+    const { alertCode } = await import('../../runtime/transport/index.js');
+    expect(alertCode('ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_EXPIRED')).toBe('ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED');
+    expect(alertCode('ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE')).toBe('ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE');
+    expect(alertCode('ERR_SSL_TLSV1_ALERT_UNKNOWN_CA')).toBe('ERR_SSL_TLSV1_ALERT_UNKNOWN_CA');
+  });
+});
