@@ -18,8 +18,9 @@ import { Node } from '../../runtime/node/node.js';
 import { on, P } from '../../runtime/process/index.js';
 import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
 import { otp } from '../support/otp.js';
+import { testPort } from '../support/net.js';
 
-const epmdPort = 46000 + Math.floor(Math.random() * 2000);
+const epmdPort = testPort();
 const beamDir = mkdtempSync(join(tmpdir(), 'beamwire-bp-'));
 let node: Node;
 let peer: ErlNode;

@@ -20,8 +20,9 @@ import { EpmdClient, EpmdServer } from '../../runtime/epmd/index.js';
 import { shortHost } from '../../runtime/node/names.js';
 import { alertCode } from '../../runtime/transport/index.js';
 import { requireElixir, requireErl, runAgainst, startErl, type ErlNode } from '../support/erl-node.js';
+import { testPort } from '../support/net.js';
 
-const epmdPort = 54000 + Math.floor(Math.random() * 2000);
+const epmdPort = testPort();
 const COOKIE = 'tlssecret';
 const DAY = 86_400_000;
 const host = shortHost();

@@ -20,10 +20,11 @@ import { validateServices } from '../../codegen/services.js';
 import { EpmdServer } from '../../runtime/epmd/index.js';
 import { requireErl, startErl, type ErlNode } from '../support/erl-node.js';
 import { otp } from '../support/otp.js';
+import { testPort } from '../support/net.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const entry = join(root, 'runtime', 'cli', 'main.ts');
-const epmdPort = 52000 + Math.floor(Math.random() * 2000);
+const epmdPort = testPort();
 const COOKIE = 'clisecret';
 let epmd: EpmdServer;
 let peer: ErlNode;

@@ -17,8 +17,9 @@ import { EpmdClient } from '../../runtime/epmd/index.js';
 import { initiateOnStream } from '../../runtime/handshake/index.js';
 import { splitName } from '../../runtime/node/names.js';
 import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
+import { testPort } from '../support/net.js';
 
-const epmdPort = 46000 + Math.floor(Math.random() * 2000);
+const epmdPort = testPort();
 let driver: Node;
 let wrong: Node;
 let erl: ErlNode;

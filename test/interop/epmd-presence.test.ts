@@ -12,7 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { until as poll } from '../support/net.js';
+import { until as poll, testPort } from '../support/net.js';
 import { EpmdPresence, findEpmd, type PresenceInfo } from '../../runtime/epmd/index.js';
 import { requireErl } from '../support/erl-node.js';
 import { otp } from '../support/otp.js';
@@ -47,7 +47,7 @@ function run(cmd: string, args: string[], epmdPort: number): Proc {
 const until = <T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined, proc?: Proc): Promise<T> =>
   poll(what, ms, probe, proc?.out, 5);
 
-const randomPort = (): number => 46000 + Math.floor(Math.random() * 10000);
+const randomPort = (): number => testPort();
 
 /** A foreground `epmd -port N`, answering NAMES. */
 async function startEpmd(port: number): Promise<Proc> {

@@ -11,6 +11,7 @@ import { Node } from '../../runtime/node/node.js';
 import { requireErl, runAgainst } from '../support/erl-node.js';
 import { EpmdClient } from '../../runtime/epmd/index.js';
 import { otp } from '../support/otp.js';
+import { testPort } from '../support/net.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -18,7 +19,7 @@ afterEach(async () => {
 });
 beforeAll(() => requireErl());
 
-const freePort = (): number => 46000 + Math.floor(Math.random() * 2000);
+const freePort = (): number => testPort();
 
 async function startEpmd(port: number): Promise<ChildProcess> {
   const p = spawn(...otp('epmd', ['-port', String(port)]), { stdio: 'ignore' });

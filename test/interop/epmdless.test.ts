@@ -16,13 +16,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atom, Node } from '../../runtime/index.js';
 import { shortHost } from '../../runtime/node/names.js';
 import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
-import { freePort, until } from '../support/net.js';
+import { freePort, until, testPort } from '../support/net.js';
 import { otp } from '../support/otp.js';
 
 const COOKIE = 'epmdless';
 const host = shortHost();
 /** An EPMD port where nothing listens. */
-const noEpmd = 46000 + Math.floor(Math.random() * 2000);
+const noEpmd = testPort();
 const beamDir = mkdtempSync(join(tmpdir(), 'bw-epmdless-'));
 const erls: ErlNode[] = [];
 const nodes: Node[] = [];

@@ -11,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atom, isBeamwireError, type Term } from '../../runtime/index.js';
 import { Node } from '../../runtime/node/node.js';
 import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
+import { testPort } from '../support/net.js';
 
-const epmdPort = 46000 + Math.floor(Math.random() * 2000);
+const epmdPort = testPort();
 const child = fileURLToPath(new URL('../support/lifecycle-child.ts', import.meta.url));
 let driver: Node;
 let peer: ErlNode;

@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atom, EpmdClient, EpmdServer, equals, format, Pid, tuple, type Term } from '../../runtime/index.js';
 import { Node } from '../../runtime/node/node.js';
 import { evalIn, requireErl, startErl } from '../support/erl-node.js';
+import { testPort } from '../support/net.js';
 
-const epmdPort = 48000 + Math.floor(Math.random() * 2000);
+const epmdPort = testPort();
 let node: Node;
 let events: string[] = [];
 /** The Node's debug lines. */

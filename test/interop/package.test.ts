@@ -19,10 +19,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EpmdServer } from '../../runtime/epmd/index.js';
 import { requireErl, startErl, type ErlNode } from '../support/erl-node.js';
 import { otp } from '../support/otp.js';
+import { testPort } from '../support/net.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
-const epmdPort = 46000 + Math.floor(Math.random() * 2000);
+const epmdPort = testPort();
 const COOKIE = 'pkgsecret';
 
 const MODULE = `-module(bw_pkg).

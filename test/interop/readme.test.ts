@@ -37,11 +37,12 @@ import { EpmdServer } from '../../runtime/epmd/index.js';
 import { requireElixir, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
 import { codeBlocks, inOrder, Program, type Block } from '../support/readme.js';
 import { otp } from '../support/otp.js';
+import { testPort } from '../support/net.js';
 
 // Real paths: tsc --listFiles names files by them.
 const root = realpathSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..'));
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-const epmdPort = 54000 + Math.floor(Math.random() * 2000);
+const epmdPort = testPort();
 /** "Exits by itself within a few seconds after its last line." */
 const EXIT_MS = 3000;
 const RUN_MS = 20_000;

@@ -13,8 +13,9 @@ import { Node } from '../../runtime/node/node.js';
 import type { ProcessTable } from '../../runtime/process/table.js';
 import { ErlangError, ErlangExit, ErlangThrow, RpcError, CallTimeoutError } from '../../runtime/rpc/index.js';
 import { evalIn, requireElixir, requireErl, runAgainst, startErl, type ErlNode } from '../support/erl-node.js';
+import { testPort } from '../support/net.js';
 
-const epmdPort = 48000 + Math.floor(Math.random() * 2000);
+const epmdPort = testPort();
 let node: Node;
 let peer: ErlNode;
 

@@ -12,8 +12,9 @@ import { atom, format, Tuple, tuple, type Term } from '../../runtime/index.js';
 import { Node } from '../../runtime/node/node.js';
 import { toCharlist } from '../../runtime/term/convert.js';
 import { evalIn, requireElixir, requireErl, runAgainst, startErl, type ErlNode } from '../support/erl-node.js';
+import { testPort } from '../support/net.js';
 
-const epmdPort = 46000 + Math.floor(Math.random() * 2000);
+const epmdPort = testPort();
 let node: Node;
 let peer: ErlNode;
 

@@ -16,8 +16,9 @@ import { Node } from '../../runtime/node/node.js';
 import { P, on } from '../../runtime/process/index.js';
 import { EpmdGate } from '../support/epmd-gate.js';
 import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
+import { testPort } from '../support/net.js';
 
-const epmdPort = 46000 + Math.floor(Math.random() * 2000);
+const epmdPort = testPort();
 const TRIES = 20;
 const MAX_TRIES = 2 * TRIES;
 let driver: Node;

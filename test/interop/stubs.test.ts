@@ -14,8 +14,9 @@ import { atom, tuple, type Term } from '../../runtime/index.js';
 import { Node } from '../../runtime/node/node.js';
 import * as C from '../../runtime/stubs/index.js';
 import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
+import { testPort } from '../support/net.js';
 
-const epmdPort = 50000 + Math.floor(Math.random() * 2000);
+const epmdPort = testPort();
 let node: Node;
 let peer: ErlNode;
 

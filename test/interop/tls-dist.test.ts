@@ -20,8 +20,9 @@ import { P, on } from '../../runtime/process/index.js';
 import { DialError, type TlsOptions, type TlsRefused } from '../../runtime/transport/index.js';
 import { evalIn, requireElixir, requireErl, runAgainst, startErl, type ErlNode } from '../support/erl-node.js';
 import { makeClusterCerts, reissue, type CertFiles, type ClusterCerts } from '../support/tls-certs.js';
+import { testPort } from '../support/net.js';
 
-const epmdPort = 46000 + Math.floor(Math.random() * 2000);
+const epmdPort = testPort();
 const host = shortHost();
 const BW = `bw@${host}`;
 let dir: string;

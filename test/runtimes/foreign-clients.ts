@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   console.log(`beamwire ${entry ?? 'runtime/index.ts'} on ${runtime()}`);
 
   const dir = mkdtempSync(join(tmpdir(), 'bw-fc-'));
-  const epmdPort = 44000 + Math.floor(Math.random() * 2000);
+  const epmdPort = 20000 + Math.floor(Math.random() * 12000); // below Linux's ephemeral range (test/support/net.ts testPort)
   const env = { ERL_EPMD_PORT: String(epmdPort) };
   const node = await Node.start({ name: 'fc_bw', cookie: COOKIE, epmd: { mode: 'embedded', port: epmdPort }, logger: 'silent' });
   try {

@@ -34,3 +34,12 @@ export async function until<T>(what: string, ms: number, probe: () => Promise<T 
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * A port for a test's EPMD (or another fixed listener), below Linux's
+ * ephemeral range (32768-60999): no dial and no listen on port 0 anywhere on
+ * the machine can be holding it, as they could a port picked in that range.
+ */
+export function testPort(): number {
+  return 20000 + Math.floor(Math.random() * 12000);
+}
