@@ -85,6 +85,9 @@ export function dispatch(door: Door, c: Connection, ctl: Control, payload: Term 
       return inbound.deliverDown(ctl.ref, ctl.fromProc, ctl.to, reason(payload));
     case 'spawn_request':
     case 'spawn_request_tt': {
+      // The reply leaves through the way out, to the requester's node: a requester on another node than this
+      // connection's peer is forged (it would make us dial that node), and gets nothing.
+      if (ctl.from.node.name !== c.peer) return debug(`dropped a SPAWN_REQUEST from ${c.peer} that names ${ctl.from} on another node`);
       const args = payload as Term;
       // The argument list must be a proper list.
       let result: Pid | Atom = atom('badarg');
@@ -114,6 +117,7 @@ export function dispatch(door: Door, c: Connection, ctl: Control, payload: Term 
       const flags = Number(ctl.flags);
       if (inbound.deliverSpawnReply(ctl.reqId, ctl.to, flags, ctl.result)) return;
       if (!(ctl.result instanceof Pid) || (flags & (SPAWN_MONITOR | SPAWN_LINK)) === 0) return; // e.g. erpc:cast's reply
+      if (ctl.result.node.name !== c.peer) return debug(`ignored a SPAWN_REPLY from ${c.peer} naming ${ctl.result} on another node`);
       debug(`SPAWN_REPLY from ${c.peer} for an abandoned request: undoing its monitor and link`);
       if (flags & SPAWN_MONITOR) out.demonitor(ctl.to, ctl.result, ctl.result.node, ctl.reqId);
       if (flags & SPAWN_LINK) out.exit(ctl.to, ctl.result, atom('abandoned'));

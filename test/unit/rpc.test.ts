@@ -476,6 +476,11 @@ describe('runtime/node/inbound.ts: SPAWN_REQUEST and SPAWN_REPLY through the doo
       throw new Error('broken');
     }), c, req, []);
     dispatch(door(s, () => atom('notsup')), c, req, []);
+    // A requester on another node than the connection's peer is forged: no process, no reply, nothing dialled.
+    let spawned = 0;
+    const forged = parseControl(control.spawnRequest(reqId, new Pid(atom('elsewhere@box'), 3, 0, 1), peerPid(4), { module: atom('m'), function: atom('f'), arity: 0 }, []));
+    dispatch(door(s, () => (spawned++, peerPid(9))), c, forged, []);
+    expect(spawned).toBe(0);
     expect(s.calls).toEqual([
       `spawnReply <erl@box.3.0> ${format(reqId)} 0 badarg`,
       `spawnReply <erl@box.3.0> ${format(reqId)} 0 system_limit`,
