@@ -139,3 +139,24 @@ export {
 
 // Converters and errors the generated service stubs use (`beamwire/services/<module>`).
 export * as stubs from './stubs/index.js';
+
+// Routers and contexts: trees of Node.js processes (runtime/router/).
+export {
+  Router,
+  Context,
+  CallChain,
+  StreamError,
+  CallError,
+  ChannelError,
+  type RouterOptions,
+  type RouterEvents,
+  type LocalOptions,
+  type SshOptions,
+  type WorkerOptions,
+  type ContextEvents,
+  type ContextCallOptions,
+  type ShutdownOptions,
+  type RemoteModule,
+  type StreamErrorReason,
+  type ChannelErrorReason,
+} from './router/index.js';

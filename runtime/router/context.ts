@@ -1,0 +1,160 @@
+/**
+ * A handle on a context: a beamwire node somewhere in the tree, reached
+ * through the routers. Calls are erpc calls of `beamwire_context:call`;
+ * the module a call names is bundled here once (bundle.ts), and sent with
+ * the first call to each context.
+ */
+import { EventEmitter } from 'node:events';
+import type { Node } from '../node/node.js';
+import { isBeamwireError } from '../wire/errors.js';
+import { atom } from '../term/atom.js';
+import { Tuple, type Term } from '../term/values.js';
+import { ChannelError } from './channel-errors.js';
+import { CallError } from './errors.js';
+import type { ModuleBundle } from './bundle.js';
+import { bundleTerm, SERVICE } from './service.js';
+import { fromTerm, toTerm } from './values.js';
+
+const OK = atom('ok');
+const UNDEFINED = atom('undefined');
+
+/** What a context handle needs from its router. */
+export interface ContextOwner {
+  readonly node: Node;
+  bundle(url: URL | string): Promise<ModuleBundle>;
+  /** Why `nodeName` cannot be reached now, if the router knows (it is gone, no route). */
+  whyUnreachable(nodeName: string): ChannelError | undefined;
+  /** Stops the context: asks it, then waits for it to go (`wait`), killing it after the grace period. */
+  shutdown(ctx: Context, o: ShutdownOptions): Promise<void>;
+}
+
+export interface CallOptions {
+  /** Milliseconds before the call rejects with CallTimeoutError (the call itself is not stopped). */
+  readonly timeout?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface ShutdownOptions {
+  /** Resolve only once the context (and its own children) are gone. Default false. */
+  readonly wait?: boolean;
+  /** Milliseconds it has to end by itself before it is killed (default 5000). */
+  readonly grace?: number;
+}
+
+export interface ContextEvents {
+  /** The link to the context went down (it ended, or a context between went). */
+  disconnect: [reason: string];
+}
+
+/** Every export of `T`, called in the context: each becomes async. */
+export type RemoteModule<T> = {
+  readonly [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never;
+};
+
+export class Context extends EventEmitter<ContextEvents> {
+  /** Contexts this node has sent a bundle to, by hash. */
+  readonly #sent = new Set<string>();
+  #connected = true;
+
+  constructor(
+    readonly owner: ContextOwner,
+    /** The name given at start (`w1`). */
+    readonly name: string,
+    /** Its node's name (`w1@host`): `node.rpc(ctx.nodeName, …)` reaches it. */
+    readonly nodeName: string,
+    /** The context it was started through (`via`), if any. */
+    readonly via: Context | undefined,
+    /** The remote `process.version`. */
+    readonly version: string,
+  ) {
+    super();
+  }
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /** @internal The router saw it go. */
+  disconnected(reason: string): void {
+    if (!this.#connected) return;
+    this.#connected = false;
+    if (this.listenerCount('disconnect') > 0) this.emit('disconnect', reason);
+  }
+
+  /** Calls `fn` of the module at `url` in the context and resolves with its result. */
+  call(url: URL | string, fn: string, ...args: unknown[]): Promise<unknown> {
+    return this.callWith({}, url, fn, ...args);
+  }
+
+  /** {@link call} with a timeout or an AbortSignal. */
+  async callWith(o: CallOptions, url: URL | string, fn: string, ...args: unknown[]): Promise<unknown> {
+    return this.invoke(o, url, fn, args, undefined);
+  }
+
+  /** Runs it and forgets it: no result, and a failure is only logged in the context. */
+  callNoReply(url: URL | string, fn: string, ...args: unknown[]): void {
+    void this.owner.bundle(url).then(
+      (b) => this.owner.node.rpcCast(this.nodeName, SERVICE, 'call', this.#request(b, fn, args, undefined)),
+      () => {},
+    );
+  }
+
+  /** The module at `url` as an object whose every export runs in the context. */
+  module<T>(url: URL | string): RemoteModule<T> {
+    void this.owner.bundle(url).catch(() => {}); // start bundling now; the first call awaits it
+    return new Proxy(Object.create(null) as RemoteModule<T>, {
+      get: (_t, key) => {
+        // Not a thenable, not inspectable as anything else: only string keys are exports.
+        if (typeof key !== 'string' || key === 'then') return undefined;
+        return (...args: unknown[]) => this.call(url, key, ...args);
+      },
+    });
+  }
+
+  /** Stops the context and its own children. */
+  shutdown(o: ShutdownOptions = {}): Promise<void> {
+    return this.owner.shutdown(this, o);
+  }
+
+  /** @internal */
+  async invoke(o: CallOptions, url: URL | string, fn: string, args: unknown[], chain: string | undefined): Promise<unknown> {
+    const gone = this.owner.whyUnreachable(this.nodeName);
+    if (gone !== undefined) throw gone;
+    const bundle = await this.owner.bundle(url);
+    const request = this.#request(bundle, fn, args, chain);
+    let reply: Term;
+    try {
+      reply = await this.owner.node.rpc(this.nodeName, SERVICE, 'call', request, rpcOptions(o));
+    } catch (e) {
+      if (isBeamwireError(e, 'RPC_ERROR')) this.#sent.delete(bundle.hash);
+      throw this.owner.whyUnreachable(this.nodeName) ?? e;
+    }
+    if (!(reply instanceof Tuple) || reply.size !== 2) throw new TypeError(`${this.name}: a malformed reply`);
+    const value = fromTerm(reply.elements[1]!, { node: this.owner.node });
+    if (reply.elements[0] === OK) return value;
+    throw remoteError(this.name, `${moduleName(bundle.url)}.${fn}`, value);
+  }
+
+  #request(bundle: ModuleBundle, fn: string, args: unknown[], chain: string | undefined): Term[] {
+    const first = !this.#sent.has(bundle.hash);
+    this.#sent.add(bundle.hash);
+    return [bundle.hash, fn, toTerm(args, 'args'), first ? bundleTerm(bundle) : UNDEFINED, chain ?? UNDEFINED, this.owner.node.name];
+  }
+}
+
+function remoteError(context: string, target: string, e: unknown): CallError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return new CallError(context, target, err.name, err.message, err.stack, { cause: err });
+}
+
+function moduleName(url: string): string {
+  return url.slice(url.lastIndexOf('/') + 1).replace(/\.[cm]?[jt]s$/, '');
+}
+
+
+function rpcOptions(o: CallOptions): { timeout?: number; signal?: AbortSignal } {
+  const r: { timeout?: number; signal?: AbortSignal } = {};
+  if (o.timeout !== undefined) r.timeout = o.timeout;
+  if (o.signal !== undefined) r.signal = o.signal;
+  return r;
+}

@@ -1,0 +1,17 @@
+/**
+ * Routers and contexts (mitogen's model on the distribution protocol):
+ * trees of Node.js processes, each a beamwire node, started with nothing
+ * installed but `node`, calling each other's functions.
+ */
+export { Router, type RouterOptions, type RouterEvents, type LocalOptions, type SshOptions, type WorkerOptions } from './router.js';
+export { Context, type ContextEvents, type CallOptions as ContextCallOptions, type ShutdownOptions, type RemoteModule } from './context.js';
+export { CallChain } from './chain.js';
+export { StreamError, CallError, type StreamErrorReason } from './errors.js';
+export { ChannelError, type ChannelErrorReason } from './channel-errors.js';
+
+/** @internal For runtime/context-main.ts, a context's own start. */
+export { portStream } from './port-stream.js';
+/** @internal */
+export { adoptRuntime } from './runtime-bundle.js';
+/** @internal */
+export { MARKER_READY } from './stage1.js';
