@@ -55,6 +55,7 @@ export class Context extends EventEmitter<ContextEvents> {
   /** Contexts this node has sent a bundle to, by hash. */
   readonly #sent = new Set<string>();
   #connected = true;
+  #why = '';
 
   constructor(
     readonly owner: ContextOwner,
@@ -78,6 +79,7 @@ export class Context extends EventEmitter<ContextEvents> {
   disconnected(reason: string): void {
     if (!this.#connected) return;
     this.#connected = false;
+    this.#why = reason;
     if (this.listenerCount('disconnect') > 0) this.emit('disconnect', reason);
   }
 
@@ -118,7 +120,7 @@ export class Context extends EventEmitter<ContextEvents> {
 
   /** @internal */
   async invoke(o: CallOptions, url: URL | string, fn: string, args: unknown[], chain: string | undefined): Promise<unknown> {
-    const gone = this.owner.whyUnreachable(this.nodeName);
+    const gone = this.#unreachable();
     if (gone !== undefined) throw gone;
     const bundle = await this.owner.bundle(url);
     const request = this.#request(bundle, fn, args, chain);
@@ -127,12 +129,17 @@ export class Context extends EventEmitter<ContextEvents> {
       reply = await this.owner.node.rpc(this.nodeName, SERVICE, 'call', request, rpcOptions(o));
     } catch (e) {
       if (isBeamwireError(e, 'RPC_ERROR')) this.#sent.delete(bundle.hash);
-      throw this.owner.whyUnreachable(this.nodeName) ?? e;
+      throw this.#unreachable(e) ?? e;
     }
     if (!(reply instanceof Tuple) || reply.size !== 2) throw new TypeError(`${this.name}: a malformed reply`);
     const value = fromTerm(reply.elements[1]!, { node: this.owner.node });
     if (reply.elements[0] === OK) return value;
     throw remoteError(this.name, `${moduleName(bundle.url)}.${fn}`, value);
+  }
+
+  #unreachable(cause?: unknown): ChannelError | undefined {
+    if (!this.#connected) return new ChannelError('context_gone', `context ${this.name} is gone (${this.#why})`, { cause });
+    return this.owner.whyUnreachable(this.nodeName);
   }
 
   #request(bundle: ModuleBundle, fn: string, args: unknown[], chain: string | undefined): Term[] {

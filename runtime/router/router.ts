@@ -19,6 +19,7 @@ import { Context, type ContextOwner, type ShutdownOptions } from './context.js';
 import { launchLocal, launchSsh, launchWorker, type LaunchCommon, type Launched, type LocalLaunch, type SshLaunch } from './launch.js';
 import { runtimeBundle } from './runtime-bundle.js';
 import { ContextService, SERVICE } from './service.js';
+import { dialOutside, InwardRelay } from './relay.js';
 import { Tree } from './tree.js';
 import { fromTerm, toTerm } from './values.js';
 
@@ -29,6 +30,14 @@ export interface RouterOptions {
   readonly name?: string;
   /** mitogen's `unidirectional`: contexts may talk to their ancestors only, never to a sibling's subtree. */
   readonly unidirectional?: boolean;
+  /**
+   * At the root: register every context's name with the node's EPMD, at a
+   * port of this node that relays to the context, so Erlang nodes that know
+   * the root's cookie reach contexts as nodes (`erpc:call('w2@host', …)`).
+   * Default false. Contexts reach nodes outside the tree through the root
+   * either way.
+   */
+  readonly relay?: boolean;
   /** Milliseconds a context has to start (default 30000, mitogen's connect_timeout). */
   readonly connectTimeout?: number;
   readonly debug?: (line: string) => void;
@@ -87,6 +96,7 @@ export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
   readonly #bundles = new Map<string, ModuleBundle>();
   readonly #byUrl = new Map<string, Promise<ModuleBundle>>();
   #stopping: Promise<void> | undefined;
+  #relay: InwardRelay | undefined;
 
   private constructor(node: Node, owned: boolean, o: RouterOptions, place: ContextPlace | undefined) {
     super();
@@ -101,10 +111,15 @@ export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
       parent: place?.parent,
       unidirectional: this.#unidirectional,
       log: (ctx, stream, line) => this.#log(ctx, stream, line),
-      gone: (ctx) => this.#gone(ctx, 'its link went down'),
+      added: (ctx) => void this.#relay?.expose(ctx),
+      gone: (ctx) => {
+        this.#relay?.withdraw(ctx);
+        this.#gone(ctx, 'its link went down');
+      },
       debug,
-      outside: place === undefined ? (peer) => this.#outside(peer) : undefined,
+      outside: place === undefined ? (peer) => dialOutside(node, peer, this.#timeout) : undefined,
     });
+    if (place === undefined && o.relay) this.#relay = new InwardRelay(node, this.#tree, debug);
     new ContextService(
       {
         node,
@@ -171,6 +186,7 @@ export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       await Promise.allSettled([...this.#contexts.values()].filter((c) => c.via === undefined || !this.#contexts.has(c.via.nodeName)).map((c) => c.shutdown({ wait: true, grace: 2000 })));
+      this.#relay?.close();
       this.#tree.stop();
       this.node.unexpose(SERVICE);
       if (this.#owned) await this.node.stop();
@@ -298,11 +314,6 @@ export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
     const name = context.includes('@') ? splitName(context)[0] : context;
     if (this.listenerCount('log') > 0) this.emit('log', name, stream, line);
     else process.stderr.write(`[${name}] ${line}\n`);
-  }
-
-  /** At the root: a context's tunnel to a node outside the tree is a connection this node dials for it. */
-  #outside(peer: string): Promise<import('node:stream').Duplex> {
-    return Promise.reject(new ChannelError('no_route', `${peer} is not in this tree`));
   }
 }
 

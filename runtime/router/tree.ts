@@ -54,6 +54,8 @@ export interface TreeOptions {
   readonly outside?: ((peer: string) => Promise<Duplex>) | undefined;
   /** A line a context printed (its console, its stderr), with the context's node name. */
   readonly log: (context: string, stream: 'stdout' | 'stderr', line: string) => void;
+  /** A context below this node appeared (a child of ours, or one a child reports). */
+  readonly added?: ((context: string) => void) | undefined;
   /** A context below this node is gone (its link, or an ancestor's, went down). */
   readonly gone?: ((context: string) => void) | undefined;
   readonly debug: (line: string) => void;
@@ -105,6 +107,7 @@ export class Tree {
   addChild(name: string): void {
     this.#gone.delete(name);
     this.#children.add(name);
+    this.#o.added?.(name);
     this.#toParent(tuple(ADD_ROUTE, [atom(name)]));
   }
 
@@ -188,7 +191,8 @@ export class Tree {
     if (target === this.#node.name) {
       const stream = this.#endpoint(id, from);
       this.#tunnels.set(id, { a: { neighbour: from }, b: { local: stream } });
-      this.#node.setCookie(origin, cookie);
+      // A relayed connection's handshake is with the outside node, on this node's own cookie.
+      if (cookie !== '') this.#node.setCookie(origin, cookie);
       this.#send(from, tuple(OK, id));
       this.#node.accept(stream);
       return;
@@ -202,10 +206,7 @@ export class Tree {
       this.#o.outside(target).then(
         (socket) => {
           if (this.#tunnels.get(id) !== entry) return void socket.destroy();
-          entry.b = { local: socket };
-          socket.on('data', (d: Buffer) => this.#send(from, tuple(DATA, id, d)));
-          socket.on('close', () => this.#tunnels.delete(id) && this.#send(from, tuple(CLOSE, id)));
-          socket.on('error', (e) => this.#o.debug(`router: relay to ${target}: ${e.message}`));
+          this.#attach(id, entry, socket, from);
           this.#send(from, tuple(OK, id));
         },
         (e: unknown) => {
@@ -221,6 +222,29 @@ export class Tree {
     this.#send(hop, tuple(OPEN, id, atom(origin), atom(target), cookie));
   }
 
+  /** A raw stream (a socket) as one end of tunnel `id`, whose other end is toward `neighbour`. */
+  #attach(id: string, entry: Entry, socket: Duplex, neighbour: string): void {
+    const which: 'a' | 'b' = 'pending' in entry.b ? 'b' : 'a';
+    if (which === 'b') entry.b = { local: socket };
+    socket.on('data', (d: Buffer) => this.#send(neighbour, tuple(DATA, id, d)));
+    socket.on('close', () => this.#tunnels.delete(id) && this.#send(neighbour, tuple(CLOSE, id)));
+    socket.on('error', (e) => this.#o.debug(`router: tunnel ${id}'s socket: ${e.message}`));
+  }
+
+  /**
+   * A connection an outside node (Erlang) opened to `target` here, relayed to it over a tunnel: the
+   * handshake runs end to end, with the target's own cookie (the open carries none).
+   */
+  relayIn(target: string, socket: Duplex): void {
+    const hop = this.#children.has(target) ? target : this.#routes.get(target);
+    if (hop === undefined) return void socket.destroy();
+    const id = `${this.#node.name}/${++this.#seq}`;
+    const entry: Entry = { a: { local: socket }, b: { neighbour: hop } };
+    this.#tunnels.set(id, entry);
+    this.#attach(id, entry, socket, hop);
+    this.#send(hop, tuple(OPEN, id, atom(this.#node.name), atom(target), ''));
+  }
+
   #answer(from: string, id: string, refused: [ChannelErrorReason, string] | undefined): void {
     const e = this.#tunnels.get(id);
     if (e === undefined || !isNeighbour(e.b, from)) return this.#o.debug(`router: ignored an answer for tunnel ${id} from ${from}`);
@@ -228,7 +252,10 @@ export class Tree {
     if ('neighbour' in e.a) return this.#send(e.a.neighbour, refused === undefined ? tuple(OK, id) : tuple(REFUSED, id, atom(refused[0]), refused[1]));
     const waiting = this.#opening.get(id);
     this.#opening.delete(id);
-    if (waiting === undefined) return;
+    if (waiting === undefined) {
+      if (refused !== undefined && 'local' in e.a && !(e.a.local instanceof TunnelStream)) e.a.local.destroy(); // a relayed socket
+      return;
+    }
     if (refused === undefined) waiting.resolve(waiting.stream);
     else waiting.reject(new ChannelError(refused[0], refused[1]));
   }
@@ -272,6 +299,7 @@ export class Tree {
       if (add && via === undefined) {
         this.#routes.set(c, from);
         this.#gone.delete(c);
+        this.#o.added?.(c);
         changed.push(c);
       } else if (!add && via === from) {
         this.#routes.delete(c);
