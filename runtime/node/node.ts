@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import type { ConnectionClosed } from '../connection/connection.js';
 import { portFromEnv, type EpmdError, type PresenceInfo } from '../epmd/index.js';
 import type { HandshakeError } from '../handshake/index.js';
-import { NodeStopped, ProcessError, ProcessTable, silentLogger, type ProcessFn, type Process, type Destination, type RemoteInbound, type Logger } from '../process/index.js';
+import { NodeStopped, ProcessError, ProcessTable, silentLogger, type ProcessFn, type Process, type ProcessContext, type Destination, type RemoteInbound, type Logger } from '../process/index.js';
 import { Atom, atom } from '../term/atom.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import { startRex, call, cast, ExposedModules, invoke, reply, rpc, rpcCast, RpcError, serve, serveSpawnRequest, stopCalls } from '../rpc/index.js';
@@ -254,6 +254,16 @@ export class Node extends EventEmitter<NodeEvents> {
   spawnLink(parent: Pid, fn: ProcessFn): Process {
     this.live('spawn_link');
     return this.table.spawnLink(parent, fn);
+  }
+  /**
+   * A process that only reacts (ProcessTable.spawnHandler): `init` runs at
+   * once with its context and returns the function each message is handed
+   * to, synchronously and in arrival order. For services whose state is a
+   * table (the router's receivers), without a receive per message.
+   */
+  spawnHandler(init: (self: ProcessContext) => (message: Term) => void): Process {
+    this.live('spawn');
+    return this.table.spawnHandler(init);
   }
   register(name: string | Atom, pid: Pid): void {
     this.live('register');

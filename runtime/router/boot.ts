@@ -66,14 +66,19 @@ export function boot(child: ChildProcess, o: BootOptions): Promise<Booted> {
       reject(e);
     };
     const timer = setTimeout(() => fail(new StreamError('timeout', o.name, `not ready after ${o.timeoutMs} ms`, printed)), o.timeoutMs);
+    let exited = false;
     const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
-      // Let stderr's last words arrive first.
-      setImmediate(() => {
+      if (exited) return;
+      exited = true;
+      // Let stderr's last words arrive first: 'close' comes once the pipes are drained (a grandchild may hold them: then a moment).
+      const now = (): void => {
         const how = code !== null ? `exit status ${code}` : `signal ${signal}`;
         if (code === 127) return fail(new StreamError('no_node', o.name, `no \`node\` there (${how})`, printed));
         if (o.ssh && code === 255) return fail(new StreamError('ssh', o.name, `ssh failed (${how})`, printed));
         fail(new StreamError('exited', o.name, `the child ended (${how}) before it was ready`, printed));
-      });
+      };
+      const late = setTimeout(now, 250);
+      child.once('close', () => (clearTimeout(late), now()));
     };
     const onError = (e: Error): void => fail(new StreamError('spawn', o.name, e.message, printed, { cause: e }));
     const onData = (d: Buffer): void => {

@@ -138,7 +138,7 @@ export class Context extends EventEmitter<ContextEvents> {
   }
 
   #unreachable(cause?: unknown): ChannelError | undefined {
-    if (!this.#connected) return new ChannelError('context_gone', `context ${this.name} is gone (${this.#why})`, { cause });
+    if (!this.#connected) return new ChannelError('context_gone', `context ${this.name} (${this.nodeName})`, cause instanceof Error ? `${this.#why}; the call saw ${cause.message}` : this.#why);
     return this.owner.whyUnreachable(this.nodeName);
   }
 

@@ -7,7 +7,13 @@ export { Router, type RouterOptions, type RouterEvents, type LocalOptions, type 
 export { Context, type ContextEvents, type CallOptions as ContextCallOptions, type ShutdownOptions, type RemoteModule } from './context.js';
 export { CallChain } from './chain.js';
 export { StreamError, CallError, type StreamErrorReason } from './errors.js';
-export { ChannelError, type ChannelErrorReason } from './channel-errors.js';
+export { ChannelError, TimeoutError, SelectError, type ChannelReason, type ChannelErrorCode, type SelectErrorCode } from './channel-errors.js';
+export { Receiver, type ReceiverOptions } from './receiver.js';
+export { Sender, senderValueType } from './sender.js';
+export { Select, type SelectEvent, type SelectOptions, type Selectable } from './select.js';
+export type { WaitOptions } from './waiting.js';
+/** @internal */
+export { termCodec, endMessage, valueMessage, openReceivers, type ChannelCodec, type ChannelNode } from './host.js';
 
 /** @internal For runtime/context-main.ts, a context's own start. */
 export { portStream } from './port-stream.js';

@@ -211,7 +211,7 @@ export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
   /** @internal */
   whyUnreachable(nodeName: string): ChannelError | undefined {
     const ctx = this.#contexts.get(nodeName);
-    if (ctx !== undefined && !ctx.connected) return new ChannelError('context_gone', `context ${ctx.name} is gone`);
+    if (ctx !== undefined && !ctx.connected) return new ChannelError('context_gone', `context ${ctx.name} (${nodeName})`);
     return undefined;
   }
 

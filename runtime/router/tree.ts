@@ -22,7 +22,7 @@ import type { Node } from '../node/node.js';
 import { atom, Atom } from '../term/atom.js';
 import { tuple } from '../term/make.js';
 import { Tuple, type Term } from '../term/values.js';
-import { ChannelError, type ChannelErrorReason } from './channel-errors.js';
+import { ChannelError, channelReason, type ChannelReason } from './channel-errors.js';
 import { TunnelStream } from './tunnel.js';
 
 export const ROUTER = atom('beamwire_router');
@@ -69,7 +69,7 @@ export class Tree {
   readonly #routes = new Map<string, string>();
   readonly #tunnels = new Map<string, Entry>();
   /** Tunnels this node opened, until the target says ok or refused. */
-  readonly #opening = new Map<string, { resolve(s: Duplex): void; reject(e: Error): void; stream: TunnelStream }>();
+  readonly #opening = new Map<string, { resolve(s: Duplex): void; reject(e: Error): void; stream: TunnelStream; target: string }>();
   /** Contexts known gone, for clear errors instead of "no route". */
   readonly #gone = new Set<string>();
   readonly #untap: () => void;
@@ -127,9 +127,9 @@ export class Tree {
   // -- opening tunnels (the node's route hook) --------------------------------
 
   #route(peer: string): Promise<Duplex> | undefined {
-    if (this.#gone.has(peer)) return Promise.reject(new ChannelError('context_gone', `context ${peer} is gone`));
+    if (this.#gone.has(peer)) return Promise.reject(new ChannelError('context_gone', `a route to ${peer}`, 'it is gone'));
     // A neighbour's link is its only way: with no connection, it is gone.
-    if (this.#children.has(peer) || peer === this.#o.parent) return Promise.reject(new ChannelError('context_gone', `the link to ${peer} is down`));
+    if (this.#children.has(peer) || peer === this.#o.parent) return Promise.reject(new ChannelError('context_gone', `a route to ${peer}`, 'its link is down'));
     const hop = this.next(peer);
     if (hop === undefined) return undefined; // the root, and a node outside the tree: dial it the usual way
     const id = `${this.#node.name}/${++this.#seq}`;
@@ -138,7 +138,7 @@ export class Tree {
     const stream = this.#endpoint(id, hop);
     this.#tunnels.set(id, { a: { local: stream }, b: { neighbour: hop } });
     return new Promise<Duplex>((resolve, reject) => {
-      this.#opening.set(id, { resolve, reject, stream });
+      this.#opening.set(id, { resolve, reject, stream, target: peer });
       this.#send(hop, tuple(OPEN, id, atom(this.#node.name), atom(peer), cookie));
     });
   }
@@ -166,7 +166,7 @@ export class Tree {
           return this.#open(peer, text(f[0]), name(f[1]), name(f[2]), text(f[3]));
         case OK:
         case REFUSED:
-          return this.#answer(peer, text(f[0]), tag === OK ? undefined : [name(f[1]) as ChannelErrorReason, text(f[2])]);
+          return this.#answer(peer, text(f[0]), tag === OK ? undefined : [channelReason(name(f[1])), text(f[2])]);
         case DATA:
           return this.#data(peer, text(f[0]), bytes(f[1]));
         case CLOSE:
@@ -187,7 +187,7 @@ export class Tree {
   #open(from: string, id: string, origin: string, target: string, cookie: string): void {
     if (this.next(origin) !== from) return this.#o.debug(`router: dropped a tunnel from ${from} claiming to come from ${origin}`);
     if (this.#tunnels.has(id)) return this.#o.debug(`router: dropped a second tunnel ${id}`);
-    const refuse = (reason: ChannelErrorReason, detail: string): void => this.#send(from, tuple(REFUSED, id, atom(reason), detail));
+    const refuse = (reason: ChannelReason, detail: string): void => this.#send(from, tuple(REFUSED, id, atom(reason), detail));
     if (target === this.#node.name) {
       const stream = this.#endpoint(id, from);
       this.#tunnels.set(id, { a: { neighbour: from }, b: { local: stream } });
@@ -217,7 +217,7 @@ export class Tree {
       return;
     }
     if (hop === from) return refuse('no_route', `${target} is not where ${from} thinks it is`);
-    if (this.#o.unidirectional && from !== this.#o.parent && hop !== this.#o.parent) return refuse('unidirectional', `${this.#node.name} is unidirectional: ${origin} may not reach ${target}`);
+    if (this.#o.unidirectional && from !== this.#o.parent && hop !== this.#o.parent) return refuse('refused', `${this.#node.name} is unidirectional: ${origin} may not reach ${target}`);
     this.#tunnels.set(id, { a: { neighbour: from }, b: { neighbour: hop } });
     this.#send(hop, tuple(OPEN, id, atom(origin), atom(target), cookie));
   }
@@ -245,7 +245,7 @@ export class Tree {
     this.#send(hop, tuple(OPEN, id, atom(this.#node.name), atom(target), ''));
   }
 
-  #answer(from: string, id: string, refused: [ChannelErrorReason, string] | undefined): void {
+  #answer(from: string, id: string, refused: [ChannelReason, string] | undefined): void {
     const e = this.#tunnels.get(id);
     if (e === undefined || !isNeighbour(e.b, from)) return this.#o.debug(`router: ignored an answer for tunnel ${id} from ${from}`);
     if (refused !== undefined) this.#tunnels.delete(id);
@@ -257,7 +257,7 @@ export class Tree {
       return;
     }
     if (refused === undefined) waiting.resolve(waiting.stream);
-    else waiting.reject(new ChannelError(refused[0], refused[1]));
+    else waiting.reject(new ChannelError(refused[0], `a route to ${waiting.target}`, refused[1]));
   }
 
   #data(from: string, id: string, bytes: Uint8Array): void {
@@ -284,7 +284,7 @@ export class Tree {
     const waiting = this.#opening.get(id);
     if (waiting !== undefined) {
       this.#opening.delete(id);
-      waiting.reject(new ChannelError('context_gone', `the tunnel ${id} closed before it opened`));
+      waiting.reject(new ChannelError('context_gone', `tunnel ${id}`, 'it closed before it opened'));
     }
     if (side.local instanceof TunnelStream) side.local.remoteClose();
     else side.local.destroy();
