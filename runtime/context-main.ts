@@ -24,6 +24,7 @@ export interface ContextConfig {
   readonly cookie: string;
   readonly unidirectional: boolean;
   readonly connectTimeout: number;
+  readonly maxMessageSize: number;
 }
 
 /** Called by the first stage. `port` and `parentPort`: in a worker thread. */
@@ -43,6 +44,8 @@ async function main(config: ContextConfig, runtime: Uint8Array, port: MessagePor
     cookies: { [config.parent]: config.linkCookie },
     epmd: 'none',
     transport: new StreamCarrier(),
+    // A call's packet holds the arguments and a little more: the limit plus room for the envelope.
+    maxPacket: config.maxMessageSize + 64 * 1024,
   });
   let ending = false;
   const exit = (): void => {
@@ -57,6 +60,7 @@ async function main(config: ContextConfig, runtime: Uint8Array, port: MessagePor
     host: config.host,
     unidirectional: config.unidirectional,
     connectTimeout: config.connectTimeout,
+    maxMessageSize: config.maxMessageSize,
     beamwire,
     exit,
   });

@@ -61,6 +61,8 @@ export interface NetworkOptions {
   readonly peers?: Readonly<Record<string, number | Address>> | undefined;
   /** Milliseconds for the carrier's set-up (TCP connect, TLS handshake); default the setup time, 7000. */
   readonly connectTimeoutMs?: number | undefined;
+  /** Largest packet taken from a peer (default the connection's, 128 MiB): a larger one closes that connection. */
+  readonly maxPacket?: number | undefined;
 }
 
 /**
@@ -426,7 +428,7 @@ export class Network {
       this.#sink.debug(`a new connection from ${peer} replaces the one still up`);
       old.connection.close(new ConnectionClosed(peer, 'replaced'));
     }
-    const connection = new Connection(socket, rest, { peer, flags, ticktime: this.#o.ticktime }, {
+    const connection = new Connection(socket, rest, { peer, flags, ticktime: this.#o.ticktime, ...(this.#o.maxPacket === undefined ? {} : { maxPacket: this.#o.maxPacket }) }, {
       signal: (c, ctl, payload) => this.#sink.signal(c, ctl, payload),
       closed: (c, reason) => this.#down(c, reason),
     });

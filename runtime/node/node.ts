@@ -63,6 +63,8 @@ export interface NodeOptions {
   peers?: Record<string, number | Address>;
   /** Milliseconds for a connect's carrier set-up (TCP connect, TLS handshake); default 7000, OTP's net_setuptime. */
   connectTimeout?: number;
+  /** Largest distribution packet taken from a peer, in bytes (default 128 MiB): a larger one closes that connection with a typed error. */
+  maxPacket?: number;
   /** net_ticktime in seconds (default 60, as OTP). */
   ticktime?: number;
   /** Where the distribution listener binds (default 0.0.0.0, any port). */
@@ -227,6 +229,7 @@ export class Node extends EventEmitter<NodeEvents> {
         carrier: carrierOf(options),
         peers: options.peers,
         connectTimeoutMs: options.connectTimeout,
+        maxPacket: options.maxPacket,
         listen: options.listen,
         epmd: epmdSettings(options),
       },

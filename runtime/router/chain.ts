@@ -4,20 +4,33 @@
  * call of the chain fails with that error without running, until `reset`.
  */
 import { randomBytes } from 'node:crypto';
-import type { CallOptions, Context } from './context.js';
+import type { Node } from '../node/node.js';
 import { SERVICE } from './service.js';
+
+/** What a chain calls into: a Context (context.ts), without importing it. */
+export interface ChainTarget {
+  readonly nodeName: string;
+  readonly connected: boolean;
+  readonly owner: { readonly node: Node };
+  invoke(o: ChainCallOptions, url: URL | string, fn: string, args: unknown[], chain: string | undefined): Promise<unknown>;
+}
+
+export interface ChainCallOptions {
+  readonly timeout?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
 
 export class CallChain {
   #id = newId();
 
-  constructor(readonly context: Context) {}
+  constructor(readonly context: ChainTarget) {}
 
   /** The chain's next call; its promise settles in call order. */
   call(url: URL | string, fn: string, ...args: unknown[]): Promise<unknown> {
     return this.context.invoke({}, url, fn, args, this.#id);
   }
 
-  callWith(o: CallOptions, url: URL | string, fn: string, ...args: unknown[]): Promise<unknown> {
+  callWith(o: ChainCallOptions, url: URL | string, fn: string, ...args: unknown[]): Promise<unknown> {
     return this.context.invoke(o, url, fn, args, this.#id);
   }
 

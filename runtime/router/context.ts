@@ -9,13 +9,19 @@ import type { Node } from '../node/node.js';
 import { isBeamwireError } from '../wire/errors.js';
 import { atom } from '../term/atom.js';
 import { Tuple, type Term } from '../term/values.js';
-import { ChannelError } from './channel-errors.js';
+import { tuple } from '../term/make.js';
+import { Receiver } from './receiver.js';
+import { CallChain } from './chain.js';
+import { ChannelError, channelReason } from './channel-errors.js';
+import { approxSize } from './size.js';
 import { CallError } from './errors.js';
 import type { ModuleBundle } from './bundle.js';
 import { bundleTerm, SERVICE } from './service.js';
 import { fromTerm, toTerm } from './values.js';
 
 const OK = atom('ok');
+const ERROR = atom('error');
+const DEAD = atom('dead');
 const UNDEFINED = atom('undefined');
 
 /** What a context handle needs from its router. */
@@ -24,6 +30,8 @@ export interface ContextOwner {
   bundle(url: URL | string): Promise<ModuleBundle>;
   /** Why `nodeName` cannot be reached now, if the router knows (it is gone, no route). */
   whyUnreachable(nodeName: string): ChannelError | undefined;
+  /** The largest call (arguments, or result) the router carries, in bytes. */
+  readonly maxMessageSize: number;
   /** Stops the context: asks it, then waits for it to go (`wait`), killing it after the grace period. */
   shutdown(ctx: Context, o: ShutdownOptions): Promise<void>;
 }
@@ -101,6 +109,11 @@ export class Context extends EventEmitter<ContextEvents> {
     );
   }
 
+  /** A CallChain into this context (mitogen's): pipelined calls, the first failure poisons the rest until `reset()`. */
+  chain(): CallChain {
+    return new CallChain(this);
+  }
+
   /** The module at `url` as an object whose every export runs in the context. */
   module<T>(url: URL | string): RemoteModule<T> {
     void this.owner.bundle(url).catch(() => {}); // start bundling now; the first call awaits it
@@ -118,23 +131,57 @@ export class Context extends EventEmitter<ContextEvents> {
     return this.owner.shutdown(this, o);
   }
 
+  /**
+   * Starts the call and gives a oneshot Receiver for its result (mitogen's
+   * call_async): `get({ timeout, signal })` resolves with the value, or
+   * rejects with the CallError, or a ChannelError when the context goes.
+   */
+  callAsync(url: URL | string, fn: string, ...args: unknown[]): Receiver<unknown> {
+    const target = `${moduleName(String(url))}.${fn}`;
+    const node = this.owner.node;
+    const r = new Receiver<unknown>(node, {
+      oneshot: true,
+      respondent: this.nodeName,
+      codec: { toTerm: (v) => toTerm(v), fromTerm: (t, c) => this.#result(target, t, c.node) },
+    });
+    this.#exchange({}, url, fn, args, undefined).then(
+      (reply) => r.accept(reply),
+      (e: unknown) => {
+        if (e instanceof ChannelError) r.end(e.reason, e.detail);
+        else r.accept(tuple(ERROR, toTerm(e instanceof Error ? Object.assign(new Error(e.message), { name: e.name }) : new Error(String(e)))));
+      },
+    );
+    return r;
+  }
+
   /** @internal */
   async invoke(o: CallOptions, url: URL | string, fn: string, args: unknown[], chain: string | undefined): Promise<unknown> {
+    const reply = await this.#exchange(o, url, fn, args, chain);
+    return this.#result(`${moduleName(String(url))}.${fn}`, reply, this.owner.node);
+  }
+
+  /** The reply term of a call: `{ok, Value}` or `{error, Error}`. */
+  async #exchange(o: CallOptions, url: URL | string, fn: string, args: unknown[], chain: string | undefined): Promise<Term> {
     const gone = this.#unreachable();
     if (gone !== undefined) throw gone;
     const bundle = await this.owner.bundle(url);
     const request = this.#request(bundle, fn, args, chain);
-    let reply: Term;
+    const max = this.owner.maxMessageSize;
+    if (approxSize(request[2]!, max) > max) throw new ChannelError('too_large', `a call of ${moduleName(bundle.url)}.${fn} in ${this.name}`, `its arguments are over the router's maxMessageSize (${max} bytes)`);
     try {
-      reply = await this.owner.node.rpc(this.nodeName, SERVICE, 'call', request, rpcOptions(o));
+      return await this.owner.node.rpc(this.nodeName, SERVICE, 'call', request, rpcOptions(o));
     } catch (e) {
       if (isBeamwireError(e, 'RPC_ERROR')) this.#sent.delete(bundle.hash);
       throw this.#unreachable(e) ?? e;
     }
+  }
+
+  #result(target: string, reply: Term, node: unknown): unknown {
+    if (reply instanceof Tuple && reply.size === 3 && reply.elements[0] === DEAD) throw new ChannelError(channelReason(String(fromTerm(reply.elements[1]!))), `${target} in ${this.name}`, String(fromTerm(reply.elements[2]!)));
     if (!(reply instanceof Tuple) || reply.size !== 2) throw new TypeError(`${this.name}: a malformed reply`);
-    const value = fromTerm(reply.elements[1]!, { node: this.owner.node });
+    const value = fromTerm(reply.elements[1]!, { node });
     if (reply.elements[0] === OK) return value;
-    throw remoteError(this.name, `${moduleName(bundle.url)}.${fn}`, value);
+    throw remoteError(this.name, target, value);
   }
 
   #unreachable(cause?: unknown): ChannelError | undefined {

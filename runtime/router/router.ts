@@ -14,12 +14,12 @@ import { Atom } from '../term/atom.js';
 import { Tuple, type Term } from '../term/values.js';
 import { bundleModule, type ModuleBundle } from './bundle.js';
 import { ChannelError } from './channel-errors.js';
-import { CallChain } from './chain.js';
 import { Context, type ContextOwner, type ShutdownOptions } from './context.js';
 import { launchLocal, launchSsh, launchWorker, type LaunchCommon, type Launched, type LocalLaunch, type SshLaunch } from './launch.js';
 import { runtimeBundle } from './runtime-bundle.js';
 import { ContextService, SERVICE } from './service.js';
 import { dialOutside, InwardRelay } from './relay.js';
+import { Receiver, type ReceiverOptions } from './receiver.js';
 import { Tree } from './tree.js';
 import { fromTerm, toTerm } from './values.js';
 
@@ -40,6 +40,13 @@ export interface RouterOptions {
   readonly relay?: boolean;
   /** Milliseconds a context has to start (default 30000, mitogen's connect_timeout). */
   readonly connectTimeout?: number;
+  /**
+   * The largest call, argument list or result, in bytes (default 128 MiB,
+   * mitogen's max_message_size): a larger one is refused before it is sent
+   * (ChannelError `too_large`), and a context's connections take no larger
+   * packet.
+   */
+  readonly maxMessageSize?: number;
   readonly debug?: (line: string) => void;
 }
 
@@ -69,6 +76,7 @@ export interface ContextPlace {
   readonly host: string;
   readonly unidirectional: boolean;
   readonly connectTimeout: number;
+  readonly maxMessageSize: number;
   readonly beamwire: object;
   /** Ends this context (its process, or its worker thread). */
   readonly exit: () => void;
@@ -80,6 +88,8 @@ interface Child {
 }
 
 let counter = 0;
+/** mitogen's default max_message_size. */
+const DEFAULT_MAX_MESSAGE = 128 * 1024 * 1024;
 
 export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
   readonly node: Node;
@@ -88,6 +98,7 @@ export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
   readonly #host: string;
   readonly #timeout: number;
   readonly #unidirectional: boolean;
+  readonly maxMessageSize: number;
   readonly #place: ContextPlace | undefined;
   /** Every context this router has a handle on, by node name. */
   readonly #contexts = new Map<string, Context>();
@@ -106,6 +117,7 @@ export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
     this.#host = place?.host ?? splitName(node.name)[1];
     this.#timeout = place?.connectTimeout ?? o.connectTimeout ?? 30_000;
     this.#unidirectional = place?.unidirectional ?? o.unidirectional ?? false;
+    this.maxMessageSize = place?.maxMessageSize ?? o.maxMessageSize ?? DEFAULT_MAX_MESSAGE;
     const debug = o.debug ?? (() => {});
     this.#tree = new Tree(node, {
       parent: place?.parent,
@@ -125,6 +137,7 @@ export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
         node,
         parent: place?.parent,
         bundles: this.#bundles,
+        maxMessageSize: this.maxMessageSize,
         inject: (caller) => ({ router: this, node, caller }),
         startChild: (kind, opts) => this.#startChild(kind, opts),
         stopChild: (nodeName, grace) => this.stopChild(nodeName, grace),
@@ -172,9 +185,9 @@ export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
     return this.#start('worker', o, (c) => launchWorker(c));
   }
 
-  /** A CallChain into `ctx`. */
-  chain(ctx: Context): CallChain {
-    return new CallChain(ctx);
+  /** A Receiver on this router's node, whose values use the values mapping (values.ts): `toSender()` gives what to pass around. */
+  receiver(o: Omit<ReceiverOptions, 'codec'> = {}): Receiver<unknown> {
+    return new Receiver<unknown>(this.node, { ...o, codec: valueCodec });
   }
 
   /** The contexts this router has handles on. */
@@ -257,6 +270,7 @@ export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
       cookie: this.node.getCookie(),
       unidirectional: this.#unidirectional,
       connectTimeout: this.#timeout,
+      maxMessageSize: this.maxMessageSize,
     };
     const launched = await launch({
       name,
@@ -316,6 +330,8 @@ export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
     else process.stderr.write(`[${name}] ${line}\n`);
   }
 }
+
+const valueCodec = { toTerm: (v: unknown) => toTerm(v), fromTerm: (t: Term, c: { node: unknown }) => fromTerm(t, { node: c.node }) };
 
 function contextName(name: string): string {
   const n = name.replace(/[^A-Za-z0-9_-]/g, '_');

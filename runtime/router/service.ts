@@ -16,12 +16,14 @@ import { tuple } from '../term/make.js';
 import type { Term } from '../term/values.js';
 import type { ModuleBundle } from './bundle.js';
 import { ModuleHost } from './modules.js';
+import { approxSize } from './size.js';
 import { fromTerm, toTerm } from './values.js';
 
 export const SERVICE = 'beamwire_context';
 const OK = atom('ok');
 const ERROR = atom('error');
 const UNDEFINED = atom('undefined');
+const DEAD = atom('dead');
 
 export interface ServiceHost {
   readonly node: Node;
@@ -29,6 +31,7 @@ export interface ServiceHost {
   readonly parent: string | undefined;
   /** Bundles this node made (at the root): served to children. */
   readonly bundles: ReadonlyMap<string, ModuleBundle>;
+  readonly maxMessageSize: number;
   /** What `withContext` functions are given. */
   inject(caller: string): object;
   startChild(kind: string, options: Record<string, unknown>): Promise<{ node: string; version: string }>;
@@ -77,8 +80,10 @@ export class ContextService {
         await this.#ensure(hash, bundle);
         const values = fromTerm(args, { node: this.#host.node });
         if (!Array.isArray(values)) throw new TypeError('the arguments are not a list');
-        const result = await this.modules.call(hash, fn, values, () => this.#host.inject(caller));
-        return tuple(OK, toTerm(result, 'result'));
+        const result = toTerm(await this.modules.call(hash, fn, values, () => this.#host.inject(caller)), 'result');
+        const max = this.#host.maxMessageSize;
+        if (approxSize(result, max) > max) return tuple(DEAD, atom('too_large'), `its result is over the router's maxMessageSize (${max} bytes)`);
+        return tuple(OK, result);
       } catch (e) {
         return tuple(ERROR, errorTerm(e));
       }

@@ -294,7 +294,10 @@ export class Tree {
     if (!this.#children.has(from)) return this.#o.debug(`router: ignored a route change from ${from}, not a child`);
     const changed: string[] = [];
     for (const c of contexts) {
-      if (c === this.#node.name || c === this.#o.parent || this.#children.has(c)) continue;
+      if (c === this.#node.name || c === this.#o.parent || this.#children.has(c)) {
+        if (add) this.#o.debug(`router: ${from} claims ${c}, which is not under it`);
+        continue;
+      }
       const via = this.#routes.get(c);
       if (add && via === undefined) {
         this.#routes.set(c, from);
