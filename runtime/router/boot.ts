@@ -101,7 +101,7 @@ export function boot(child: ChildProcess, o: BootOptions): Promise<Booted> {
           // Out of flowing mode before the stream takes over, or bytes are lost between the two.
           stdout.pause();
           if (buffered.length > 0) stdout.unshift(buffered);
-          return resolve({ stream: Duplex.from({ readable: stdout, writable: stdin }), version });
+          return resolve({ stream: joinPipes(stdout, stdin), version });
         } else keep(`${line}\n`); // a banner, a shell's complaint: kept for the error
       }
     };
@@ -115,4 +115,40 @@ export function boot(child: ChildProcess, o: BootOptions): Promise<Booted> {
     child.on('exit', onExit);
     child.on('error', onError);
   });
+}
+
+/**
+ * The child's stdout and stdin as one stream, with nothing between: each
+ * chunk read is pushed as it comes and each write goes straight to the
+ * pipe (Duplex.from's adapter costs a call round trip several ticks).
+ */
+export function joinPipes(readable: NodeJS.ReadableStream & { destroy(e?: Error): void }, writable: NodeJS.WritableStream & { destroy(e?: Error): void }): Duplex {
+  const stream = new Duplex({
+    read() {
+      readable.resume();
+    },
+    write(chunk: Buffer, _enc, cb) {
+      writable.write(chunk, (e?: Error | null) => cb(e ?? null));
+    },
+    writev(chunks, cb) {
+      for (let i = 0; i < chunks.length - 1; i++) writable.write(chunks[i]!.chunk as Buffer);
+      writable.write(chunks[chunks.length - 1]!.chunk as Buffer, (e?: Error | null) => cb(e ?? null));
+    },
+    final(cb) {
+      writable.end();
+      cb();
+    },
+    destroy(e, cb) {
+      readable.destroy();
+      writable.destroy();
+      cb(e);
+    },
+  });
+  readable.on('data', (d: Buffer) => {
+    if (!stream.push(d)) readable.pause();
+  });
+  readable.on('end', () => stream.push(null));
+  readable.on('error', (e: Error) => stream.destroy(e));
+  writable.on('error', (e: Error) => stream.destroy(e));
+  return stream;
 }

@@ -6,7 +6,6 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Node } from '../node/node.js';
-import { isBeamwireError } from '../wire/errors.js';
 import { atom } from '../term/atom.js';
 import { Tuple, type Term } from '../term/values.js';
 import { tuple } from '../term/make.js';
@@ -16,7 +15,8 @@ import { ChannelError, channelReason } from './channel-errors.js';
 import { approxSize } from './size.js';
 import { CallError } from './errors.js';
 import type { ModuleBundle } from './bundle.js';
-import { bundleTerm, SERVICE } from './service.js';
+import { bundleTerm } from './service.js';
+import type { CallRequest, Calls } from './calls.js';
 import { fromTerm, toTerm } from './values.js';
 
 const OK = atom('ok');
@@ -30,6 +30,7 @@ export interface ContextOwner {
   bundle(url: URL | string): Promise<ModuleBundle>;
   /** Why `nodeName` cannot be reached now, if the router knows (it is gone, no route). */
   whyUnreachable(nodeName: string): ChannelError | undefined;
+  readonly calls: Calls;
   /** The largest call (arguments, or result) the router carries, in bytes. */
   readonly maxMessageSize: number;
   /** Stops the context: asks it, then waits for it to go (`wait`), killing it after the grace period. */
@@ -104,9 +105,9 @@ export class Context extends EventEmitter<ContextEvents> {
   /** Runs it and forgets it: no result, and a failure is only logged in the context. */
   callNoReply(url: URL | string, fn: string, ...args: unknown[]): void {
     void this.owner.bundle(url).then(
-      (b) => this.owner.node.rpcCast(this.nodeName, SERVICE, 'call', this.#request(b, fn, args, undefined)),
+      (b) => this.owner.calls.call(this.nodeName, this.#request(b, fn, args, undefined), { reply: false }),
       () => {},
-    );
+    ).catch(() => {});
   }
 
   /** A CallChain into this context (mitogen's): pipelined calls, the first failure poisons the rest until `reset()`. */
@@ -167,11 +168,12 @@ export class Context extends EventEmitter<ContextEvents> {
     const bundle = await this.owner.bundle(url);
     const request = this.#request(bundle, fn, args, chain);
     const max = this.owner.maxMessageSize;
-    if (approxSize(request[2]!, max) > max) throw new ChannelError('too_large', `a call of ${moduleName(bundle.url)}.${fn} in ${this.name}`, `its arguments are over the router's maxMessageSize (${max} bytes)`);
+    if (approxSize(request.args, max) > max) throw new ChannelError('too_large', `a call of ${moduleName(bundle.url)}.${fn} in ${this.name}`, `its arguments are over the router's maxMessageSize (${max} bytes)`);
     try {
-      return await this.owner.node.rpc(this.nodeName, SERVICE, 'call', request, rpcOptions(o));
+      return await this.owner.calls.call(this.nodeName, request, o);
     } catch (e) {
-      if (isBeamwireError(e, 'RPC_ERROR')) this.#sent.delete(bundle.hash);
+      // It may not have the bundle: send it again next time.
+      this.#sent.delete(bundle.hash);
       throw this.#unreachable(e) ?? e;
     }
   }
@@ -189,10 +191,10 @@ export class Context extends EventEmitter<ContextEvents> {
     return this.owner.whyUnreachable(this.nodeName);
   }
 
-  #request(bundle: ModuleBundle, fn: string, args: unknown[], chain: string | undefined): Term[] {
+  #request(bundle: ModuleBundle, fn: string, args: unknown[], chain: string | undefined): CallRequest {
     const first = !this.#sent.has(bundle.hash);
     this.#sent.add(bundle.hash);
-    return [bundle.hash, fn, toTerm(args, 'args'), first ? bundleTerm(bundle) : UNDEFINED, chain ?? UNDEFINED, this.owner.node.name];
+    return { hash: bundle.hash, fn, args: toTerm(args, 'args'), bundle: first ? bundleTerm(bundle) : UNDEFINED, chain };
   }
 }
 
@@ -205,10 +207,3 @@ function moduleName(url: string): string {
   return url.slice(url.lastIndexOf('/') + 1).replace(/\.[cm]?[jt]s$/, '');
 }
 
-
-function rpcOptions(o: CallOptions): { timeout?: number; signal?: AbortSignal } {
-  const r: { timeout?: number; signal?: AbortSignal } = {};
-  if (o.timeout !== undefined) r.timeout = o.timeout;
-  if (o.signal !== undefined) r.signal = o.signal;
-  return r;
-}

@@ -21,6 +21,7 @@ import { ContextService, SERVICE } from './service.js';
 import { dialOutside, InwardRelay } from './relay.js';
 import { Receiver, type ReceiverOptions } from './receiver.js';
 import { Tree } from './tree.js';
+import { Calls } from './calls.js';
 import { fromTerm, toTerm } from './values.js';
 
 export interface RouterOptions {
@@ -99,6 +100,8 @@ export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
   readonly #timeout: number;
   readonly #unidirectional: boolean;
   readonly maxMessageSize: number;
+  /** @internal */
+  readonly calls: Calls;
   readonly #place: ContextPlace | undefined;
   /** Every context this router has a handle on, by node name. */
   readonly #contexts = new Map<string, Context>();
@@ -132,7 +135,7 @@ export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
       outside: place === undefined ? (peer) => dialOutside(node, peer, this.#timeout) : undefined,
     });
     if (place === undefined && o.relay) this.#relay = new InwardRelay(node, this.#tree, debug);
-    new ContextService(
+    const service = new ContextService(
       {
         node,
         parent: place?.parent,
@@ -145,6 +148,7 @@ export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
       },
       place?.beamwire ?? {},
     );
+    this.calls = new Calls(node, (r, caller) => service.serve(r, caller), debug);
     node.on('nodedown', (peer) => {
       if (this.#children.has(peer)) this.#gone(peer, 'its link went down');
     });
@@ -248,7 +252,8 @@ export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
   // -- starting contexts -------------------------------------------------------
 
   async #start(kind: string, o: StartCommon, launch: (c: LaunchCommon) => Promise<Launched>, defaultName?: string): Promise<Context> {
-    const name = contextName(o.name ?? defaultName ?? `${kind}-${++counter}`);
+    // Unique on this host whoever starts it: a pid and a count (mitogen names contexts by the pid as well).
+    const name = contextName(o.name ?? defaultName ?? `${kind}-${process.pid}-${++counter}`);
     if (o.via !== undefined) {
       const { via, ...rest } = o;
       const options = { ...rest, name };

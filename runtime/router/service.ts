@@ -15,6 +15,7 @@ import { atom, Atom } from '../term/atom.js';
 import { tuple } from '../term/make.js';
 import type { Term } from '../term/values.js';
 import type { ModuleBundle } from './bundle.js';
+import type { CallRequest } from './calls.js';
 import { ModuleHost } from './modules.js';
 import { approxSize } from './size.js';
 import { fromTerm, toTerm } from './values.js';
@@ -72,6 +73,11 @@ export class ContextService {
       forget_chain: (chain) => void this.#chains.delete(str(chain)),
       info: () => new Map<Term, Term>([[atom('node'), atom(host.node.name)], [atom('version'), process.version], [atom('pid'), process.pid]]),
     });
+  }
+
+  /** A call that came as a message (calls.ts). */
+  serve(r: CallRequest, caller: string): Promise<Term> {
+    return this.#call(r.hash, r.fn, r.args, r.bundle, r.chain, caller);
   }
 
   async #call(hash: string, fn: string, args: Term, bundle: Term, chain: string | undefined, caller: string): Promise<Term> {
