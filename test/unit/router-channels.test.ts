@@ -190,6 +190,22 @@ describe('Receiver and Sender on one node', () => {
     expect(() => recv.toSender().send(1)).toThrow(expect.objectContaining({ name: 'NodeStopped' }));
   });
 
+  it('the channel process killed ends its receivers with context_gone; the next Receiver gets a new one', async () => {
+    const n = await start();
+    const r1 = new Receiver(n);
+    const r2 = new Receiver(n);
+    expect(r2.pid).toBe(r1.pid); // one process per node
+    const waiting = rejection(r1.get());
+    n.exit(r1.pid, atom('kill'));
+    expect(await waiting).toMatchObject({ reason: 'context_gone' });
+    expect(r2.endReason).toBe('context_gone');
+    const r3 = new Receiver(n);
+    expect(r3.pid).not.toBe(r1.pid);
+    r3.toSender().send(1);
+    expect(await r3.get()).toBe(1);
+    r3.close();
+  });
+
   it('a codec carries other values; a value it cannot read fails that get only', async () => {
     const json: ChannelCodec = {
       toTerm: (v) => JSON.stringify(v),
@@ -273,10 +289,19 @@ describe('Senders across nodes', () => {
     const a = await start(net);
     const b = await start(net);
     await a.connect(b.name);
+    const before = a.listenerCount('nodedown');
     const recv = new Receiver(a, { respondent: b.name });
+    const many = [...Array(20)].map(() => new Receiver(a, { respondent: b.name }));
+    const other = new Receiver(a, { respondent: 'elsewhere@mem' });
+    expect(a.listenerCount('nodedown')).toBe(before + 1); // one per node, not one per receiver
+    many[0]!.close();
     const waiting = rejection(recv.get());
     await b.stop();
     expect(await waiting).toMatchObject({ reason: 'context_gone', detail: `${b.name} disconnected` });
+    expect(many.map((r) => r.endReason)).toEqual(['receiver_closed', ...Array(19).fill('context_gone')]);
+    expect(other.endReason).toBeUndefined();
+    other.close();
+    expect(a.listenerCount('nodedown')).toBe(before);
     expect(openReceivers(a)).toBe(0);
   });
 
