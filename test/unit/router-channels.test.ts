@@ -122,6 +122,11 @@ describe('Receiver and Sender on one node', () => {
     recv.toSender().send('late');
     expect(recv.size).toBe(0);
     expect(await rejection(recv.get())).toMatchObject({ reason: 'receiver_closed' });
+    const holding = new Receiver(n);
+    holding.toSender().send('held');
+    holding.close();
+    expect(holding.size).toBe(0);
+    expect(await rejection(holding.get())).toMatchObject({ reason: 'receiver_closed' });
   });
 
   it('leaving a for-await early closes the receiver', async () => {
@@ -246,20 +251,23 @@ describe('Senders across nodes', () => {
     const net = new MemoryCarrier();
     const a = await start(net);
     const b = await start(net);
+    const held: Sender[] = [];
     b.expose('feeder', {
-      feed: (t: Term, delay: Term) => {
-        const tx = Sender.fromTerm(t, b)!;
-        setTimeout(() => {
-          tx.send(delay);
-          tx.close();
-        }, delay as number);
+      take: (t: Term) => (held.push(Sender.fromTerm(t, b)!), atom('ok')),
+      // Answers in an order of its own (the last Sender first), on one connection: arrival order is that order.
+      go: () => {
+        for (const i of [2, 0, 1]) {
+          held[i]!.send(i);
+          held[i]!.close();
+        }
         return atom('ok');
       },
     });
     const recvs = [new Receiver(a), new Receiver(a), new Receiver(a)];
-    const delays = [60, 5, 30];
-    await Promise.all(recvs.map((r, i) => a.rpc(b.name, 'feeder', 'feed', [r.toSender().toTerm(), delays[i]!])));
-    expect(await collect(Select.all(recvs))).toEqual([5, 30, 60]);
+    for (const r of recvs) await a.rpc(b.name, 'feeder', 'take', [r.toSender().toTerm()]);
+    const gathered = collect(Select.all(recvs));
+    await a.rpc(b.name, 'feeder', 'go', []);
+    expect(await gathered).toEqual([2, 0, 1]);
   });
 
   it('sends to a closed receiver or to a stopped node are dropped: no throw, no hang, no unhandled rejection', async () => {
@@ -436,6 +444,20 @@ describe('Select', () => {
     for (const i of [2, 0, 3, 1]) rs[i]!.toSender().send(`r${i}`);
     expect(await gathered).toEqual(['r2', 'r0', 'r3', 'r1']);
     expect(await collect(Select.all([]))).toEqual([]);
+  });
+
+  it('leaving Select.all early closes the receivers it still holds: the first answer wins', async () => {
+    const n = await start();
+    const rs = [0, 1, 2].map(() => new Receiver(n, { oneshot: true }));
+    rs[1]!.toSender().send('fast');
+    let first: Term | undefined;
+    for await (const v of Select.all([rs[0]!, new Select([rs[1]!, rs[2]!])])) {
+      first = v;
+      break;
+    }
+    expect(first).toBe('fast');
+    expect(rs.map((r) => r.endReason)).toEqual(['receiver_closed', 'receiver_closed', 'receiver_closed']);
+    expect(openReceivers(n)).toBe(0);
   });
 
   it('get: timeout, abort, SELECT_EMPTY when no member is left, SELECT_CLOSED for a get waiting at close()', async () => {
