@@ -46,6 +46,22 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+describe('channel errors', () => {
+  it('are BeamwireErrors with a stable name and code that say where and why', () => {
+    const cases: [Error & { code: string }, string, string][] = [
+      [new ChannelError('context_gone', 'receiver #Ref<a@h.1.0.0> on a@h', 'w1@h disconnected'), 'ChannelError', 'CONTEXT_GONE'],
+      [new ChannelError('no_route', 'receiver r'), 'ChannelError', 'NO_ROUTE'],
+      [new TimeoutError('get on receiver r', 10), 'TimeoutError', 'ROUTER_TIMEOUT'],
+      [new SelectError('SELECT_CYCLE', 'cycle'), 'SelectError', 'SELECT_CYCLE'],
+    ];
+    for (const [e, name, code] of cases) {
+      expect([e.name, e.code, isBeamwireError(e, code)]).toEqual([name, code, true]);
+    }
+    expect(cases[0]![0].message).toBe('receiver #Ref<a@h.1.0.0> on a@h: context gone (w1@h disconnected)');
+    expect(cases[2]![0].message).toBe('get on receiver r: nothing within 10 ms');
+  });
+});
+
 describe('Receiver and Sender on one node', () => {
   it('delivers values in order; iteration ends when the sender closes; then get says sender_closed and nothing is left open', async () => {
     const n = await start();
