@@ -84,6 +84,9 @@ export class Host {
   }
 
   readonly #open = new Map<string, Mailbox>();
+  /** Receivers by the node they hear from (`respondent`): one 'nodedown' listener per host, not per receiver. */
+  readonly #respondents = new Map<string, Set<Mailbox>>();
+  #onNodeDown: ((node: string) => void) | undefined;
   readonly #process: Process;
   #self!: ProcessContext;
 
@@ -113,6 +116,37 @@ export class Host {
 
   close(alias: Reference): void {
     if (this.#open.delete(refKey(alias)) && this.#process.alive) this.#self.unalias(alias);
+  }
+
+  /** Ends `mailbox` with `context_gone` when the connection to `node` goes down, until {@link unwatch}. */
+  watch(node: string, mailbox: Mailbox): void {
+    let set = this.#respondents.get(node);
+    if (set === undefined) this.#respondents.set(node, (set = new Set()));
+    set.add(mailbox);
+    if (this.#onNodeDown === undefined) {
+      this.#onNodeDown = (n) => {
+        const gone = this.#respondents.get(n);
+        if (gone === undefined) return;
+        this.#respondents.delete(n);
+        for (const m of gone) m.end('context_gone', `${n} disconnected`);
+        this.#quiet();
+      };
+      this.node.on('nodedown', this.#onNodeDown);
+    }
+  }
+
+  unwatch(node: string, mailbox: Mailbox): void {
+    const set = this.#respondents.get(node);
+    if (set === undefined || !set.delete(mailbox)) return;
+    if (set.size === 0) this.#respondents.delete(node);
+    this.#quiet();
+  }
+
+  /** No receiver watches a node any more: the listener goes. */
+  #quiet(): void {
+    if (this.#respondents.size > 0 || this.#onNodeDown === undefined) return;
+    this.node.off('nodedown', this.#onNodeDown);
+    this.#onNodeDown = undefined;
   }
 
   #deliver(m: Term): void {

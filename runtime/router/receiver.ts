@@ -46,7 +46,7 @@ export class Receiver<T = Term> implements AsyncIterable<T>, Source<T>, Mailbox 
   readonly #buffer = new Fifo<Term>();
   readonly #waiters = new WaitQueue<T>();
   #end: ChannelError | undefined;
-  #onNodeDown: ((node: string) => void) | undefined;
+  readonly #respondent: string | undefined;
 
   /** Opens a receiver on `node`: NodeStopped when it is stopped. */
   constructor(node: ChannelNode, options: ReceiverOptions = {}) {
@@ -56,13 +56,8 @@ export class Receiver<T = Term> implements AsyncIterable<T>, Source<T>, Mailbox 
     this.#host = Host.of(node);
     this.alias = this.#host.open(this);
     this.pid = this.#host.pid;
-    const respondent = options.respondent;
-    if (respondent !== undefined) {
-      this.#onNodeDown = (n) => {
-        if (n === respondent) this.end('context_gone', `${respondent} disconnected`);
-      };
-      node.on('nodedown', this.#onNodeDown);
-    }
+    this.#respondent = options.respondent;
+    if (this.#respondent !== undefined) this.#host.watch(this.#respondent, this);
   }
 
   /** A Sender to this receiver, bound to this receiver's node (pass it on: it rebinds where it is decoded). */
@@ -184,7 +179,7 @@ export class Receiver<T = Term> implements AsyncIterable<T>, Source<T>, Mailbox 
     if (this.#end !== undefined) return;
     this.#end = error;
     this.#host.close(this.alias);
-    if (this.#onNodeDown !== undefined) this.node.off('nodedown', this.#onNodeDown);
+    if (this.#respondent !== undefined) this.#host.unwatch(this.#respondent, this);
     this.#waiters.rejectAll(error);
     this.owner?.notify(this);
   }

@@ -58,14 +58,19 @@ export class Select<T = Term> implements AsyncIterable<SelectEvent<T>>, Source<T
   /**
    * The values of `members` in arrival order, until every one has ended
    * (mitogen's Select.all, as an async iterable): scatter/gather over
-   * `callAsync` receivers. Leaving the loop early releases the members
-   * (they stay open; close them if nothing else will read them).
+   * `callAsync` receivers. It takes the members over: leaving the loop
+   * early (the first answer wins, a throw) closes the receivers not yet
+   * ended, so later replies are dropped rather than held.
    */
   static all<T>(members: Iterable<Selectable<T>>): AsyncIterableIterator<T> {
-    const events = new Select<T>(members)[Symbol.asyncIterator]();
+    const select = new Select<T>(members);
+    const events = select[Symbol.asyncIterator]();
     const it: AsyncIterableIterator<T> = {
       next: () => events.next().then((r) => (r.done === true ? { value: undefined, done: true } : { value: r.value.value, done: false })),
-      return: () => events.return!().then(() => ({ value: undefined, done: true })),
+      return: () => {
+        for (const r of select.#receivers()) r.close();
+        return events.return!().then(() => ({ value: undefined, done: true }));
+      },
       [Symbol.asyncIterator]: () => it,
     };
     return it;
@@ -250,6 +255,11 @@ export class Select<T = Term> implements AsyncIterable<SelectEvent<T>>, Source<T
     this.#ready.clear();
     this.#waiters.rejectAll(empty());
     if (tellOwner) this.owner?.notify(this);
+  }
+
+  /** The receivers among the members and inside member Selects. */
+  #receivers(): Receiver<T>[] {
+    return [...this.#members].flatMap((m) => (m instanceof Select ? m.#receivers() : [m as Receiver<T>]));
   }
 
   /** Whether `s` is a member here or inside a member Select. */

@@ -46,6 +46,22 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+describe('channel errors', () => {
+  it('are BeamwireErrors with a stable name and code that say where and why', () => {
+    const cases: [Error & { code: string }, string, string][] = [
+      [new ChannelError('context_gone', 'receiver #Ref<a@h.1.0.0> on a@h', 'w1@h disconnected'), 'ChannelError', 'CONTEXT_GONE'],
+      [new ChannelError('no_route', 'receiver r'), 'ChannelError', 'NO_ROUTE'],
+      [new TimeoutError('get on receiver r', 10), 'TimeoutError', 'ROUTER_TIMEOUT'],
+      [new SelectError('SELECT_CYCLE', 'cycle'), 'SelectError', 'SELECT_CYCLE'],
+    ];
+    for (const [e, name, code] of cases) {
+      expect([e.name, e.code, isBeamwireError(e, code)]).toEqual([name, code, true]);
+    }
+    expect(cases[0]![0].message).toBe('receiver #Ref<a@h.1.0.0> on a@h: context gone (w1@h disconnected)');
+    expect(cases[2]![0].message).toBe('get on receiver r: nothing within 10 ms');
+  });
+});
+
 describe('Receiver and Sender on one node', () => {
   it('delivers values in order; iteration ends when the sender closes; then get says sender_closed and nothing is left open', async () => {
     const n = await start();
@@ -122,6 +138,11 @@ describe('Receiver and Sender on one node', () => {
     recv.toSender().send('late');
     expect(recv.size).toBe(0);
     expect(await rejection(recv.get())).toMatchObject({ reason: 'receiver_closed' });
+    const holding = new Receiver(n);
+    holding.toSender().send('held');
+    holding.close();
+    expect(holding.size).toBe(0);
+    expect(await rejection(holding.get())).toMatchObject({ reason: 'receiver_closed' });
   });
 
   it('leaving a for-await early closes the receiver', async () => {
@@ -190,6 +211,22 @@ describe('Receiver and Sender on one node', () => {
     expect(() => recv.toSender().send(1)).toThrow(expect.objectContaining({ name: 'NodeStopped' }));
   });
 
+  it('the channel process killed ends its receivers with context_gone; the next Receiver gets a new one', async () => {
+    const n = await start();
+    const r1 = new Receiver(n);
+    const r2 = new Receiver(n);
+    expect(r2.pid).toBe(r1.pid); // one process per node
+    const waiting = rejection(r1.get());
+    n.exit(r1.pid, atom('kill'));
+    expect(await waiting).toMatchObject({ reason: 'context_gone' });
+    expect(r2.endReason).toBe('context_gone');
+    const r3 = new Receiver(n);
+    expect(r3.pid).not.toBe(r1.pid);
+    r3.toSender().send(1);
+    expect(await r3.get()).toBe(1);
+    r3.close();
+  });
+
   it('a codec carries other values; a value it cannot read fails that get only', async () => {
     const json: ChannelCodec = {
       toTerm: (v) => JSON.stringify(v),
@@ -230,20 +267,23 @@ describe('Senders across nodes', () => {
     const net = new MemoryCarrier();
     const a = await start(net);
     const b = await start(net);
+    const held: Sender[] = [];
     b.expose('feeder', {
-      feed: (t: Term, delay: Term) => {
-        const tx = Sender.fromTerm(t, b)!;
-        setTimeout(() => {
-          tx.send(delay);
-          tx.close();
-        }, delay as number);
+      take: (t: Term) => (held.push(Sender.fromTerm(t, b)!), atom('ok')),
+      // Answers in an order of its own (the last Sender first), on one connection: arrival order is that order.
+      go: () => {
+        for (const i of [2, 0, 1]) {
+          held[i]!.send(i);
+          held[i]!.close();
+        }
         return atom('ok');
       },
     });
     const recvs = [new Receiver(a), new Receiver(a), new Receiver(a)];
-    const delays = [60, 5, 30];
-    await Promise.all(recvs.map((r, i) => a.rpc(b.name, 'feeder', 'feed', [r.toSender().toTerm(), delays[i]!])));
-    expect(await collect(Select.all(recvs))).toEqual([5, 30, 60]);
+    for (const r of recvs) await a.rpc(b.name, 'feeder', 'take', [r.toSender().toTerm()]);
+    const gathered = collect(Select.all(recvs));
+    await a.rpc(b.name, 'feeder', 'go', []);
+    expect(await gathered).toEqual([2, 0, 1]);
   });
 
   it('sends to a closed receiver or to a stopped node are dropped: no throw, no hang, no unhandled rejection', async () => {
@@ -273,10 +313,19 @@ describe('Senders across nodes', () => {
     const a = await start(net);
     const b = await start(net);
     await a.connect(b.name);
+    const before = a.listenerCount('nodedown');
     const recv = new Receiver(a, { respondent: b.name });
+    const many = [...Array(20)].map(() => new Receiver(a, { respondent: b.name }));
+    const other = new Receiver(a, { respondent: 'elsewhere@mem' });
+    expect(a.listenerCount('nodedown')).toBe(before + 1); // one per node, not one per receiver
+    many[0]!.close();
     const waiting = rejection(recv.get());
     await b.stop();
     expect(await waiting).toMatchObject({ reason: 'context_gone', detail: `${b.name} disconnected` });
+    expect(many.map((r) => r.endReason)).toEqual(['receiver_closed', ...Array(19).fill('context_gone')]);
+    expect(other.endReason).toBeUndefined();
+    other.close();
+    expect(a.listenerCount('nodedown')).toBe(before);
     expect(openReceivers(a)).toBe(0);
   });
 
@@ -411,6 +460,20 @@ describe('Select', () => {
     for (const i of [2, 0, 3, 1]) rs[i]!.toSender().send(`r${i}`);
     expect(await gathered).toEqual(['r2', 'r0', 'r3', 'r1']);
     expect(await collect(Select.all([]))).toEqual([]);
+  });
+
+  it('leaving Select.all early closes the receivers it still holds: the first answer wins', async () => {
+    const n = await start();
+    const rs = [0, 1, 2].map(() => new Receiver(n, { oneshot: true }));
+    rs[1]!.toSender().send('fast');
+    let first: Term | undefined;
+    for await (const v of Select.all([rs[0]!, new Select([rs[1]!, rs[2]!])])) {
+      first = v;
+      break;
+    }
+    expect(first).toBe('fast');
+    expect(rs.map((r) => r.endReason)).toEqual(['receiver_closed', 'receiver_closed', 'receiver_closed']);
+    expect(openReceivers(n)).toBe(0);
   });
 
   it('get: timeout, abort, SELECT_EMPTY when no member is left, SELECT_CLOSED for a get waiting at close()', async () => {
