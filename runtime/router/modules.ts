@@ -27,6 +27,15 @@ export interface ModuleHostOptions {
   readonly fetch?: (hash: string) => Promise<ModuleBundle>;
 }
 
+interface Job {
+  readonly hash: string;
+  readonly fnName: string;
+  readonly args: readonly unknown[];
+  readonly inject: () => Injected;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: unknown) => void;
+}
+
 interface Loaded {
   readonly url: string;
   readonly exports: Readonly<Record<string, unknown>>;
@@ -41,8 +50,11 @@ export class ModuleHost {
   readonly #fetching = new Map<string, Promise<ModuleBundle>>();
   readonly #loading = new Map<string, Promise<Loaded>>();
   readonly #loaded = new Map<string, Loaded>();
-  /** Settles when every serial call that arrived so far has finished. */
-  #serial: Promise<void> = Promise.resolve();
+  /** Serial calls in arrival order; those before `#head` have run. */
+  readonly #queue: Job[] = [];
+  #head = 0;
+  /** A call runs, or the head waits for its module. */
+  #busy = false;
 
   constructor(options: ModuleHostOptions) {
     this.#beamwire = options.beamwire;
@@ -93,25 +105,75 @@ export class ModuleHost {
    * function gets `inject()` in front of them. Resolves with what it returns
    * (awaited), rejects with what it throws, its stack mapped to the user's files.
    */
-  async call(hash: string, fnName: string, args: readonly unknown[], inject: () => Injected): Promise<unknown> {
+  call(hash: string, fnName: string, args: readonly unknown[], inject: () => Injected): Promise<unknown> {
     const ready = this.#loaded.get(hash);
     if (ready?.concurrency === 'parallel') return invoke(ready, fnName, args, inject);
-    // The call takes its place in the serial order now, on arrival, even if its module must be fetched first.
-    const before = this.#serial;
-    let done!: () => void;
-    const finished = new Promise<void>((r) => (done = r));
-    this.#serial = before.then(() => finished);
-    try {
-      const mod = ready ?? (await this.#load(hash));
-      if (mod.concurrency === 'parallel') {
-        done();
-        return await invoke(mod, fnName, args, inject);
-      }
-      await before;
-      return await invoke(mod, fnName, args, inject);
-    } finally {
-      done();
+    // The call takes its place in the order now, on arrival, even if its module must be fetched first.
+    if (ready === undefined) this.#load(hash).catch(() => undefined); // start fetching early; the queue reports failures
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ hash, fnName, args, inject, resolve, reject });
+      if (!this.#busy) this.#pump();
+    });
+  }
+
+  /**
+   * Runs queued calls in order. A function that returns a plain value lets the
+   * next call start at once, in the same turn; one that returns a promise (or
+   * whose module must load first) holds the queue until it settles.
+   */
+  #pump(): void {
+    this.#busy = true;
+    if (this.#head > 1024) {
+      // A queue that never empties would keep every finished call.
+      this.#queue.splice(0, this.#head);
+      this.#head = 0;
     }
+    while (this.#head < this.#queue.length) {
+      const job = this.#queue[this.#head]!;
+      const mod = this.#loaded.get(job.hash);
+      if (mod === undefined) {
+        this.#load(job.hash).then(
+          () => this.#pump(),
+          (e: unknown) => {
+            this.#head++;
+            job.reject(e);
+            this.#pump();
+          },
+        );
+        return;
+      }
+      this.#head++;
+      if (mod.concurrency === 'parallel') {
+        invoke(mod, job.fnName, job.args, job.inject).then(job.resolve, job.reject);
+        continue;
+      }
+      let result: unknown;
+      let pending: boolean;
+      try {
+        result = start(mod, job.fnName, job.args, job.inject);
+        pending = isThenable(result); // a `then` getter may throw too
+      } catch (e) {
+        job.reject(mod.stacks.map(e));
+        continue;
+      }
+      if (pending) {
+        Promise.resolve(result).then(
+          (v) => {
+            job.resolve(v);
+            this.#pump();
+          },
+          (e: unknown) => {
+            job.reject(mod.stacks.map(e));
+            this.#pump();
+          },
+        );
+        return;
+      }
+      job.resolve(result);
+    }
+    this.#queue.length = 0;
+    this.#head = 0;
+    this.#busy = false;
   }
 
   /** Evaluates the module once; a module whose evaluation threw keeps throwing the same error (as an ES module does). */
@@ -177,12 +239,21 @@ async function fetchChecked(fetch: (hash: string) => Promise<ModuleBundle>, hash
 }
 
 async function invoke(mod: Loaded, fnName: string, args: readonly unknown[], inject: () => Injected): Promise<unknown> {
-  const fn = callTarget(mod, fnName);
   try {
-    return await (isContextFunction(fn) ? fn(inject(), ...args) : Reflect.apply(fn, undefined, args));
+    return await start(mod, fnName, args, inject);
   } catch (e) {
     throw mod.stacks.map(e);
   }
+}
+
+/** Calls the function and returns what it returns, a promise or not. */
+function start(mod: Loaded, fnName: string, args: readonly unknown[], inject: () => Injected): unknown {
+  const fn = callTarget(mod, fnName);
+  return isContextFunction(fn) ? fn(inject(), ...args) : Reflect.apply(fn, undefined, args);
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
 /** Own exported functions only: nothing inherited, no non-function, no class. */

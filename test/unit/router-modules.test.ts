@@ -120,6 +120,20 @@ describe('ModuleHost: calls', () => {
     expect(await host.call(bundle.hash, 'whereAmI', [], inject)).toBe(fixture('tasks.ts').href);
   });
 
+  it('carries a bare npm package inside the bundle, and needs none of the files once bundled', async () => {
+    const { host, bundle } = await hostWith('uses-package.ts');
+    expect(brotliDecompressSync(bundle.code).toString('utf8')).not.toContain('require("yaml")');
+    expect(await host.call(bundle.hash, 'keys', ['a: 1\nb: [2]\n'], inject)).toEqual(['a', 'b']);
+
+    const gone = join(tmp, 'gone.ts');
+    writeFileSync(gone, "import { createHash } from 'node:crypto';\nexport const h = (s: string) => createHash('md5').update(s).digest('hex');\n");
+    const b = await bundleModule(gone);
+    rmSync(gone);
+    const fresh = new ModuleHost({ beamwire });
+    fresh.add(b);
+    expect(await fresh.call(b.hash, 'h', [''], inject)).toBe('d41d8cd98f00b204e9800998ecf8427e');
+  });
+
   it('calls a CommonJS module, whose unbundleable require() of a package fails with MISSING_DEPENDENCY', async () => {
     const { host, bundle } = await hostWith('legacy.cjs');
     expect(await host.call(bundle.hash, 'join', ['a', 'b'], inject)).toBe('a/b');
@@ -203,6 +217,14 @@ describe('ModuleHost: dispatch order', () => {
       end: number;
     }[];
     expect(b!.start).toBeGreaterThanOrEqual(a!.end);
+  });
+
+  it('keeps strict arrival order over many sync and async calls in flight', async () => {
+    const { host, bundle } = await hostWith('tasks.ts');
+    const n = 1500; // past the queue's compaction threshold
+    await Promise.all(Array.from({ length: n }, (_, i) => host.call(bundle.hash, 'note', [i, i % 100 === 0 ? 1 : 0], inject)));
+    const seen = (await host.call(bundle.hash, 'noted', [], inject)) as string[];
+    expect(seen).toEqual(Array.from({ length: n }, (_, i) => [`start ${i}`, `end ${i}`]).flat());
   });
 
   it('serialises across the modules of one host', async () => {
