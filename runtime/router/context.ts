@@ -11,6 +11,7 @@ import { Tuple, type Term } from '../term/values.js';
 import { tuple } from '../term/make.js';
 import { Receiver } from './receiver.js';
 import { CallChain } from './chain.js';
+import type { RemoteModule } from './econtext.js';
 import { ChannelError, channelReason } from './channel-errors.js';
 import { approxSize } from './size.js';
 import { CallError } from './errors.js';
@@ -55,10 +56,6 @@ export interface ContextEvents {
   disconnect: [reason: string];
 }
 
-/** Every export of `T`, called in the context: each becomes async. */
-export type RemoteModule<T> = {
-  readonly [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never;
-};
 
 export class Context extends EventEmitter<ContextEvents> {
   /** Contexts this node has sent a bundle to, by hash. */

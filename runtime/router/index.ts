@@ -4,7 +4,8 @@
  * installed but `node`, calling each other's functions.
  */
 export { Router, type RouterOptions, type RouterEvents, type LocalOptions, type SshOptions, type WorkerOptions } from './router.js';
-export { Context, type ContextEvents, type CallOptions as ContextCallOptions, type ShutdownOptions, type RemoteModule } from './context.js';
+export { Context, type ContextEvents, type CallOptions as ContextCallOptions, type ShutdownOptions } from './context.js';
+export type { RemoteModule } from './econtext.js';
 export { CallChain } from './chain.js';
 export { StreamError, CallError, type StreamErrorReason } from './errors.js';
 export { ChannelError, TimeoutError, SelectError, type ChannelReason, type ChannelErrorCode, type SelectErrorCode } from './channel-errors.js';
@@ -21,3 +22,14 @@ export { portStream } from './port-stream.js';
 export { adoptRuntime } from './runtime-bundle.js';
 /** @internal */
 export { MARKER_READY } from './stage1.js';
+export { bundleModule, type ModuleBundle, type BundleOptions } from './bundle.js';
+export { ModuleHost, type ModuleHostOptions, type Concurrency } from './modules.js';
+export { withContext, isContextFunction, type ContextFunction, type Injected } from './econtext.js';
+export {
+  ModuleBundleError,
+  ModuleError,
+  CallTargetError,
+  type ModuleBundleErrorCode,
+  type ModuleErrorCode,
+  type BundleMessage,
+} from './module-errors.js';

@@ -16,6 +16,7 @@ import { tuple } from '../term/make.js';
 import type { Term } from '../term/values.js';
 import type { ModuleBundle } from './bundle.js';
 import type { CallRequest } from './calls.js';
+import type { Injected } from './econtext.js';
 import { ModuleHost } from './modules.js';
 import { approxSize } from './size.js';
 import { fromTerm, toTerm } from './values.js';
@@ -34,7 +35,7 @@ export interface ServiceHost {
   readonly bundles: ReadonlyMap<string, ModuleBundle>;
   readonly maxMessageSize: number;
   /** What `withContext` functions are given. */
-  inject(caller: string): object;
+  inject(caller: string): Injected;
   startChild(kind: string, options: Record<string, unknown>): Promise<{ node: string; version: string }>;
   stopChild(nodeName: string, graceMs: number): Promise<void>;
   shutdown(graceMs: number): void;
@@ -53,14 +54,12 @@ function termBundle(t: Term): ModuleBundle | undefined {
 export class ContextService {
   readonly modules: ModuleHost;
   readonly #host: ServiceHost;
-  /** Module fetches under way, so that concurrent calls share one. */
-  readonly #fetching = new Map<string, Promise<void>>();
   /** Chains: the order their calls run in, and the first failure. */
   readonly #chains = new Map<string, { tail: Promise<unknown>; failed?: Term }>();
 
   constructor(host: ServiceHost, beamwire: object) {
     this.#host = host;
-    this.modules = new ModuleHost({ beamwire });
+    this.modules = new ModuleHost({ beamwire, fetch: (hash) => this.#fetch(hash) });
     host.node.expose(SERVICE, {
       call: (hash, fn, args, bundle, chain, caller) => this.#call(str(hash), str(fn), args, bundle, chain === UNDEFINED ? undefined : str(chain), str(caller)),
       get_module: (hash) => this.#getModule(str(hash)),
@@ -83,7 +82,7 @@ export class ContextService {
   async #call(hash: string, fn: string, args: Term, bundle: Term, chain: string | undefined, caller: string): Promise<Term> {
     const run = async (): Promise<Term> => {
       try {
-        await this.#ensure(hash, bundle);
+        this.#ensure(hash, bundle);
         const values = fromTerm(args, { node: this.#host.node });
         if (!Array.isArray(values)) throw new TypeError('the arguments are not a list');
         const result = toTerm(await this.modules.call(hash, fn, values, () => this.#host.inject(caller)), 'result');
@@ -108,24 +107,20 @@ export class ContextService {
     return next;
   }
 
-  async #ensure(hash: string, bundle: Term): Promise<void> {
+  /** A bundle that came with the call is added; a missing one the ModuleHost fetches (#fetch), once. */
+  #ensure(hash: string, bundle: Term): void {
     if (this.modules.has(hash)) return;
     const given = termBundle(bundle);
-    if (given !== undefined) return this.modules.add(given);
-    let f = this.#fetching.get(hash);
-    if (f === undefined) {
-      f = this.#fetch(hash).finally(() => this.#fetching.delete(hash));
-      this.#fetching.set(hash, f);
-    }
-    await f;
+    if (given !== undefined) this.modules.add(given);
   }
 
-  async #fetch(hash: string): Promise<void> {
+  /** From the parent, which answers from its own cache or asks its parent in turn. */
+  async #fetch(hash: string): Promise<ModuleBundle> {
     const parent = this.#host.parent;
     if (parent === undefined) throw new Error(`module ${hash.slice(0, 12)} is not known here`);
     const b = termBundle(await this.#host.node.rpc(parent, SERVICE, 'get_module', [hash]));
     if (b === undefined) throw new Error(`module ${hash.slice(0, 12)} is known neither here nor above`);
-    this.modules.add(b);
+    return b;
   }
 
   async #getModule(hash: string): Promise<Term> {
@@ -133,12 +128,12 @@ export class ContextService {
     if (own !== undefined) return bundleTerm(own);
     if (this.#host.parent === undefined) return UNDEFINED;
     try {
-      await this.#ensure(hash, UNDEFINED);
+      const got = await this.#fetch(hash);
+      this.modules.add(got);
+      return bundleTerm(got);
     } catch {
       return UNDEFINED;
     }
-    const got = this.modules.get(hash);
-    return got === undefined ? UNDEFINED : bundleTerm(got);
   }
 }
 
