@@ -86,6 +86,42 @@ describe('a local context', () => {
   });
 });
 
+describe('contexts call each other', () => {
+  const reach = new URL('../fixtures/router-lead/reach.js', import.meta.url);
+
+  it('a withContext function gets the router, its node and the caller; a sibling is reached through the root', async () => {
+    const s1 = await router.local({ name: 's1' });
+    const s2 = await router.local({ name: 's2' });
+    expect(await s1.call(reach, 'injectedKinds')).toEqual({ router: true, node: s1.nodeName, caller: router.node.name });
+    expect(await s1.call(reach, 'nodeOf', s2.nodeName)).toBe(s2.nodeName);
+    await Promise.all([s1.shutdown({ wait: true }), s2.shutdown({ wait: true })]);
+  });
+
+  it('unidirectional: a sibling is refused, the parent is not', async () => {
+    const uni = await Router.start({ unidirectional: true });
+    try {
+      const u1 = await uni.local({ name: 'u1' });
+      const u2 = await uni.local({ name: 'u2' });
+      const e = (await u1.call(reach, 'nodeOf', u2.nodeName).catch((x: unknown) => x)) as Error;
+      expect(e.name).toBe('CallError');
+      expect(e.message).toContain('unidirectional');
+      expect(await u1.call(reach, 'nodeOf', u1.nodeName)).toBe(u1.nodeName);
+    } finally {
+      await uni.stop();
+    }
+  });
+
+  it('a Sender passed as an argument streams values back from the context, and the receiver ends when it closes', async () => {
+    const p1 = await router.local({ name: 'p1' });
+    const recv = router.receiver();
+    expect(await p1.call(reach, 'pump', recv.toSender(), 5)).toBe(5);
+    const got: unknown[] = [];
+    for await (const v of recv) got.push(v);
+    expect(got).toEqual([0, 1, 2, 3, 4].map((i) => ({ i, square: i * i })));
+    await p1.shutdown({ wait: true });
+  });
+});
+
 describe('a worker context', () => {
   it('runs in a thread of this process', async () => {
     const t1 = await router.worker({ name: 't1' });
@@ -181,8 +217,14 @@ describe('Erlang reaches contexts through the root', () => {
   it('erpc:call from erl into a context two hops away', async () => {
     const a = await relayed.local({ name: 'ra' });
     const b = await relayed.local({ name: 'rb', via: a });
-    //NAMECHECK expect(b.nodeName).toBe(`rb@${shortHost()}`);
+    expect(b.nodeName).toBe(`rb@${shortHost()}`);
     const got = await evalIn(node, erl.name, `maps:get(node, erpc:call('${b.nodeName}', beamwire_context, info, [], 10000)).`, 15_000);
     expect(got).toBe(atom(b.nodeName));
+  });
+
+  it('a context two hops down reaches the Erlang node through the root', async () => {
+    const a = await relayed.local({ name: 'oa' });
+    const b = await relayed.local({ name: 'ob', via: a });
+    expect(await b.call(new URL('../fixtures/router-lead/reach.js', import.meta.url), 'nodeOf', erl.name)).toBe(erl.name);
   });
 });
