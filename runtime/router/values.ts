@@ -155,7 +155,7 @@ function dec(t: Term, ctx: DecodeContext): unknown {
     try {
       return textDecoder.decode(t);
     } catch {
-      return t; // not UTF-8: bytes, as Erlang meant them
+      return plainBytes(t); // not UTF-8: bytes, as Erlang meant them
     }
   }
   if (Array.isArray(t)) return t.map((e) => dec(e, ctx));
@@ -193,7 +193,7 @@ function decTuple(t: Tuple, ctx: DecodeContext): unknown {
     case T_DATE:
       return new Date(a === NAN ? NaN : (a as number));
     case T_BYTES:
-      return a as Uint8Array;
+      return plainBytes(a as Uint8Array);
     case T_BUFFER: {
       const u = a as Uint8Array;
       return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -228,4 +228,9 @@ function decError(m: Map<Term, Term>, ctx: DecodeContext): Error {
   if (typeof code === 'string') (e as { code?: string }).code = code;
   for (const [key] of m) if ((typeof key === 'string' ? key : Buffer.from(key as Uint8Array).toString('utf8')) === 'cause') e.cause = field('cause');
   return e;
+}
+
+/** A Uint8Array over the same memory (the codec hands out Buffers, which are a subclass). */
+function plainBytes(u: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(u) === Uint8Array.prototype ? u : new Uint8Array(u.buffer, u.byteOffset, u.byteLength);
 }

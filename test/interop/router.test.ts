@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { atom, ChannelError, Node, Router, StreamError, type Context } from '../../runtime/index.js';
+import { atom, ChannelError, encode, Node, Router, StreamError, tuple, type Context } from '../../runtime/index.js';
+import { fromTerm, toTerm } from '../../runtime/router/values.js';
 import { shortHost } from '../../runtime/node/names.js';
 import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
 import { testPort, until } from '../support/net.js';
@@ -220,6 +221,14 @@ describe('Erlang reaches contexts through the root', () => {
     expect(b.nodeName).toBe(`rb@${shortHost()}`);
     const got = await evalIn(node, erl.name, `maps:get(node, erpc:call('${b.nodeName}', beamwire_context, info, [], 10000)).`, 15_000);
     expect(got).toBe(atom(b.nodeName));
+  });
+
+  it('Erlang reads the values mapping naturally, and what Erlang writes reads as JavaScript values', async () => {
+    const bytes = encode(toTerm({ name: 'w1', n: 3, ratio: 0.5, tags: ['a'], none: null, big: 2n ** 70n, when: new Date(0), set: new Set([1]) }));
+    const pattern = `#{<<"name">> := <<"w1">>, <<"n">> := 3, <<"ratio">> := 0.5, <<"tags">> := [<<"a">>], <<"none">> := nil, <<"big">> := Big, <<"when">> := {'$bw_date', 0}, <<"set">> := {'$bw_set', [1]}} when Big =:= 1 bsl 70`;
+    expect(await evalIn(node, erl.name, `case binary_to_term(<<${[...bytes].join(',')}>>) of ${pattern} -> matched; Other -> {nomatch, Other} end.`)).toBe(atom('matched'));
+    const made = await evalIn(node, erl.name, `#{<<"a">> => [1, 2.5, nil, <<"text">>, <<255>>], <<"b">> => {ok, undefined}}.`);
+    expect(fromTerm(made)).toEqual({ a: [1, 2.5, null, 'text', new Uint8Array([255])], b: tuple(atom('ok'), undefined) });
   });
 
   it('a context two hops down reaches the Erlang node through the root', async () => {
