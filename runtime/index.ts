@@ -139,3 +139,36 @@ export {
 
 // Converters and errors the generated service stubs use (`beamwire/services/<module>`).
 export * as stubs from './stubs/index.js';
+
+// Routers and contexts: trees of Node.js processes (runtime/router/).
+export {
+  Router,
+  Context,
+  CallChain,
+  StreamError,
+  CallError,
+  ChannelError,
+  TimeoutError,
+  SelectError,
+  Receiver,
+  Sender,
+  Select,
+  type ReceiverOptions,
+  type SelectEvent,
+  type SelectOptions,
+  type Selectable,
+  type WaitOptions,
+  type ChannelReason,
+  type ChannelErrorCode,
+  type SelectErrorCode,
+  type RouterOptions,
+  type RouterEvents,
+  type LocalOptions,
+  type SshOptions,
+  type WorkerOptions,
+  type ContextEvents,
+  type ContextCallOptions,
+  type ShutdownOptions,
+  type RemoteModule,
+  type StreamErrorReason,
+} from './router/index.js';

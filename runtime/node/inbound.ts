@@ -30,8 +30,13 @@ const SPAWN_MONITOR = 2;
 const LINK = atom('link');
 const MONITOR = atom('monitor');
 
+/** Takes the messages sent to a registered name from other nodes, with the peer they came over (a router's own protocol). */
+export type Tap = (peer: string, message: Term) => void;
+
 export interface Door {
   readonly inbound: RemoteInbound;
+  /** Names whose inbound messages go to a tap instead of a process. */
+  readonly taps: ReadonlyMap<Atom, Tap>;
   /** The node's one way out. */
   readonly out: RemoteSignals;
   readonly spawn: SpawnHandler;
@@ -42,6 +47,10 @@ export function dispatch(door: Door, c: Connection, ctl: Control, payload: Term 
   const { inbound, out, debug } = door;
   // The connection has checked that payload is present exactly when the operation carries one.
   const reason = (r: Term | undefined): Term => r!;
+  // A signal's sender is a process of the peer that sent it: one that names a process elsewhere is forged
+  // (a node relaying for others would be acting as them), and is dropped. This is the reverse-path check.
+  const from = senderOf(ctl);
+  if (from !== undefined && from.node.name !== c.peer) return debug(`dropped ${ctl.kind} from ${c.peer} that names ${from} on another node as its sender`);
   switch (ctl.kind) {
     case 'send':
     case 'send_tt':
@@ -50,9 +59,12 @@ export function dispatch(door: Door, c: Connection, ctl: Control, payload: Term 
       if (!inbound.deliverSend(ctl.to, payload!)) debug(`dropped a message from ${c.peer} to ${ctl.to}: no such process`);
       return;
     case 'reg_send':
-    case 'reg_send_tt':
+    case 'reg_send_tt': {
+      const tap = door.taps.get(ctl.toName);
+      if (tap !== undefined) return tap(c.peer, payload!);
       if (!inbound.deliverSend(ctl.toName, payload!)) debug(`dropped a message from ${ctl.from} to unknown name ${ctl.toName.name}`);
       return;
+    }
     case 'alias_send':
     case 'alias_send_tt':
       if (!inbound.deliverSend(ctl.alias, payload!)) debug(`dropped a message from ${ctl.from} to an inactive alias`);
@@ -85,9 +97,8 @@ export function dispatch(door: Door, c: Connection, ctl: Control, payload: Term 
       return inbound.deliverDown(ctl.ref, ctl.fromProc, ctl.to, reason(payload));
     case 'spawn_request':
     case 'spawn_request_tt': {
-      // The reply leaves through the way out, to the requester's node: a requester on another node than this
-      // connection's peer is forged (it would make us dial that node), and gets nothing.
-      if (ctl.from.node.name !== c.peer) return debug(`dropped a SPAWN_REQUEST from ${c.peer} that names ${ctl.from} on another node`);
+      // The reply leaves through the way out, to the requester's node: senderOf has dropped a requester on another
+      // node than this connection's peer (it would make us dial that node).
       const args = payload as Term;
       // The argument list must be a proper list.
       let result: Pid | Atom = atom('badarg');
@@ -128,5 +139,35 @@ export function dispatch(door: Door, c: Connection, ctl: Control, payload: Term 
     case 'node_link':
       debug(`ignored ${ctl.kind} from ${c.peer}`);
       return;
+  }
+}
+
+/** The process a signal says it comes from, where the protocol names one (a pid of the sending node). */
+function senderOf(ctl: Control): Pid | undefined {
+  switch (ctl.kind) {
+    case 'send_sender':
+    case 'send_sender_tt':
+    case 'reg_send':
+    case 'reg_send_tt':
+    case 'alias_send':
+    case 'alias_send_tt':
+    case 'link':
+    case 'unlink_id':
+    case 'unlink_id_ack':
+    case 'exit':
+    case 'exit_tt':
+    case 'payload_exit':
+    case 'payload_exit_tt':
+    case 'exit2':
+    case 'exit2_tt':
+    case 'payload_exit2':
+    case 'payload_exit2_tt':
+    case 'monitor_p':
+    case 'demonitor_p':
+    case 'spawn_request':
+    case 'spawn_request_tt':
+      return ctl.from instanceof Pid ? ctl.from : undefined;
+    default:
+      return undefined;
   }
 }

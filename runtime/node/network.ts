@@ -61,7 +61,16 @@ export interface NetworkOptions {
   readonly peers?: Readonly<Record<string, number | Address>> | undefined;
   /** Milliseconds for the carrier's set-up (TCP connect, TLS handshake); default the setup time, 7000. */
   readonly connectTimeoutMs?: number | undefined;
+  /** Largest packet taken from a peer (default the connection's, 128 MiB): a larger one closes that connection. */
+  readonly maxPacket?: number | undefined;
 }
+
+/**
+ * A stream to `peer` that something above the node opens (a router's tunnel
+ * through a tree of contexts), or undefined to dial the usual way. A
+ * rejection is why `peer` cannot be reached.
+ */
+export type StreamRoute = (peer: string) => Promise<Duplex> | undefined;
 
 export interface NetworkSink {
   /** A control message (and payload) that arrived on `connection`. */
@@ -100,6 +109,9 @@ export class Network {
   readonly #awaitingPeer = new Map<string, Waiter[]>();
   /** Why the last attempt to reach a node failed (a HandshakeError, an EpmdError, ...), until a connection to it comes up. */
   readonly #failures = new Map<string, unknown>();
+  /** erlang:set_cookie/2 at run time: over the start options' `cookies`. */
+  readonly #cookies = new Map<string, string>();
+  #route: StreamRoute | undefined;
   #stopped = false;
   #listener: Listener | undefined;
   #presence: EpmdPresence | undefined;
@@ -270,7 +282,17 @@ export class Network {
     }
   }
 
-  readonly #cookieFor = (peer: string): string | undefined => this.#o.cookies?.[peer];
+  readonly #cookieFor = (peer: string): string | undefined => this.#cookies.get(peer) ?? this.#o.cookies?.[peer];
+
+  /** erlang:set_cookie(Peer, Cookie): the cookie for connections to and from `peer` from now on. */
+  setCookie(peer: string, cookie: string): void {
+    this.#cookies.set(peer, cookie);
+  }
+
+  /** Who opens streams before the usual dial (one at a time: a router). */
+  setRoute(route: StreamRoute | undefined): void {
+    this.#route = route;
+  }
 
   #refused(peer: string): NodeStopped {
     return new NodeStopped(this.#o.name, `connect to ${peer}`);
@@ -293,7 +315,9 @@ export class Network {
   async #dial(peer: string, open?: Duplex): Promise<Link> {
     const carrier = this.#o.carrier;
     let socket: Duplex;
+    const routed = open === undefined ? this.#route?.(peer) : undefined;
     if (open !== undefined) socket = open;
+    else if (routed !== undefined) socket = await routed;
     else {
       const address = await this.#resolve(peer);
       if (this.#stopped) throw this.#refused(peer);
@@ -314,8 +338,8 @@ export class Network {
           cookie: this.#o.cookie,
           cookieFor: this.#cookieFor,
           hidden: this.#o.hidden,
-          // A stream handed over is a plain pipe: TCP's framing, whatever the node's carrier.
-          frame: open === undefined ? carrier.handshakeFrame : 2,
+          // A stream handed over or routed is a plain pipe: TCP's framing, whatever the node's carrier.
+          frame: open === undefined && routed === undefined ? carrier.handshakeFrame : 2,
           // 'alive': the peer still has a connection to us. As net_kernel's is_pending: go on (it is stale)
           // unless the peer's own attempt came up here meanwhile; that one stays, and this attempt ends.
           isAlive: (name) => !this.#links.has(name),
@@ -404,7 +428,7 @@ export class Network {
       this.#sink.debug(`a new connection from ${peer} replaces the one still up`);
       old.connection.close(new ConnectionClosed(peer, 'replaced'));
     }
-    const connection = new Connection(socket, rest, { peer, flags, ticktime: this.#o.ticktime }, {
+    const connection = new Connection(socket, rest, { peer, flags, ticktime: this.#o.ticktime, ...(this.#o.maxPacket === undefined ? {} : { maxPacket: this.#o.maxPacket }) }, {
       signal: (c, ctl, payload) => this.#sink.signal(c, ctl, payload),
       closed: (c, reason) => this.#down(c, reason),
     });

@@ -13,14 +13,14 @@ import type { Duplex } from 'node:stream';
 import type { ConnectionClosed } from '../connection/connection.js';
 import { portFromEnv, type EpmdError, type PresenceInfo } from '../epmd/index.js';
 import type { HandshakeError } from '../handshake/index.js';
-import { NodeStopped, ProcessTable, silentLogger, type ProcessFn, type Process, type Destination, type RemoteInbound, type Logger } from '../process/index.js';
+import { NodeStopped, ProcessError, ProcessTable, silentLogger, type ProcessFn, type Process, type ProcessContext, type Destination, type RemoteInbound, type Logger } from '../process/index.js';
 import { Atom, atom } from '../term/atom.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import { startRex, call, cast, ExposedModules, invoke, reply, rpc, rpcCast, RpcError, serve, serveSpawnRequest, stopCalls } from '../rpc/index.js';
 import type { CallOptions, From, Implementation, RpcHost, RpcOptions, Server as GenServer, ServerSpec } from '../rpc/index.js';
-import { dispatch, type Door } from './inbound.js';
+import { dispatch, type Door, type Tap } from './inbound.js';
 import { fullName, splitName } from './names.js';
-import { Network, type EpmdSettings, type NetworkSink } from './network.js';
+import { Network, type EpmdSettings, type NetworkSink, type StreamRoute } from './network.js';
 import { tcp, TlsCarrier, TlsOptionsError, type Address, type Carrier, type TlsCertificate, type TlsOptions } from '../transport/index.js';
 import { Outbound } from './remote.js';
 import { isAuth, startServices } from './services.js';
@@ -63,6 +63,8 @@ export interface NodeOptions {
   peers?: Record<string, number | Address>;
   /** Milliseconds for a connect's carrier set-up (TCP connect, TLS handshake); default 7000, OTP's net_setuptime. */
   connectTimeout?: number;
+  /** Largest distribution packet taken from a peer, in bytes (default 128 MiB): a larger one closes that connection with a typed error. */
+  maxPacket?: number;
   /** net_ticktime in seconds (default 60, as OTP). */
   ticktime?: number;
   /** Where the distribution listener binds (default 0.0.0.0, any port). */
@@ -146,6 +148,7 @@ export class Node extends EventEmitter<NodeEvents> {
   /** Servers started with `serve` and still running: a stop gives them `terminate`, as a supervisor's shutdown does. */
   private readonly servers = new Set<GenServer>();
   private readonly modules = new ExposedModules();
+  private readonly taps = new Map<Atom, Tap>();
   private readonly rpcHost: RpcHost;
   private stopped = false;
   private stopping: Promise<void> | undefined;
@@ -196,6 +199,7 @@ export class Node extends EventEmitter<NodeEvents> {
       out: this.outbound,
       spawn: (req, args) => serveSpawnRequest(this.rpcHost, this.modules, req, args),
       debug: (l) => this.debug(l),
+      taps: this.taps,
     };
     startRex(this.table, this.modules, (l) => this.debug(l));
   }
@@ -225,6 +229,7 @@ export class Node extends EventEmitter<NodeEvents> {
         carrier: carrierOf(options),
         peers: options.peers,
         connectTimeoutMs: options.connectTimeout,
+        maxPacket: options.maxPacket,
         listen: options.listen,
         epmd: epmdSettings(options),
       },
@@ -252,6 +257,16 @@ export class Node extends EventEmitter<NodeEvents> {
   spawnLink(parent: Pid, fn: ProcessFn): Process {
     this.live('spawn_link');
     return this.table.spawnLink(parent, fn);
+  }
+  /**
+   * A process that only reacts (ProcessTable.spawnHandler): `init` runs at
+   * once with its context and returns the function each message is handed
+   * to, synchronously and in arrival order. For services whose state is a
+   * table (the router's receivers), without a receive per message.
+   */
+  spawnHandler(init: (self: ProcessContext) => (message: Term) => void): Process {
+    this.live('spawn');
+    return this.table.spawnHandler(init);
   }
   register(name: string | Atom, pid: Pid): void {
     this.live('register');
@@ -569,6 +584,37 @@ export class Node extends EventEmitter<NodeEvents> {
     if (via === undefined) await this.network.connection(name);
     else if ('stream' in via) await this.network.connection(name, via.stream);
     else await this.network.connection(name, { host: via.host ?? splitName(name)[1], port: via.port });
+  }
+
+  /** erlang:get_cookie(): this node's own cookie. */
+  getCookie(): string {
+    return this.options.cookie;
+  }
+
+  /**
+   * erlang:set_cookie(Peer, Cookie): the cookie this node uses with `peer`
+   * from now on, both when it connects and when `peer` connects to it.
+   */
+  setCookie(peer: string, cookie: string): void {
+    this.network.setCookie(fullName(peer), cookie);
+  }
+
+  /**
+   * @internal A router's hooks: `route` opens a stream to a node before the
+   * usual dial is tried (a tunnel through a tree of contexts); `tap` takes
+   * the messages other nodes send to a registered name, with the peer each
+   * came over (a name's messages then never reach a process).
+   */
+  routeThrough(route: StreamRoute | undefined): void {
+    this.network.setRoute(route);
+  }
+
+  /** @internal See {@link routeThrough}. Returns the undo. */
+  tap(name: string | Atom, tap: Tap): () => void {
+    const n = toAtom(name);
+    if (this.taps.has(n)) throw new ProcessError('BADARG', 'tap', `${n.name} is tapped already`);
+    this.taps.set(n, tap);
+    return () => void (this.taps.get(n) === tap && this.taps.delete(n));
   }
 
   /**

@@ -159,7 +159,7 @@ afterAll(async () => {
 describe('the packed tarball', () => {
   it('holds dist/ with the generator, and source maps that carry their sources', () => {
     const list = spawnSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).stdout.split('\n');
-    for (const f of ['package/dist/runtime/index.js', 'package/dist/runtime/codegen/v1.d.ts', 'package/dist/codegen/gen-services.js', 'package/dist/runtime/cli/main.js', 'package/CHANGELOG.md', 'package/schemas/service.schema.json'])
+    for (const f of ['package/dist/runtime/index.js', 'package/dist/runtime/codegen/v1.d.ts', 'package/dist/codegen/gen-services.js', 'package/dist/runtime/cli/main.js', 'package/dist/runtime/context-main.js', 'package/CHANGELOG.md', 'package/schemas/service.schema.json'])
       expect(list, f).toContain(f);
     expect(list.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     const dist = join(project, 'node_modules', 'beamwire', 'dist');
@@ -178,6 +178,23 @@ describe('in a fresh project', () => {
     const r = mustRun(await run(process.execPath, ['check.cjs'], project), 'node check.cjs');
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ node: 'function', roundtrip: true, hex: '8368027702' + '6f6b' + '6101', v1: 'function', version: pkg.version });
+  });
+
+  it('a context starts from the installed package (its dist/ bundled by the installed esbuild) and runs a module of the project', async () => {
+    writeFileSync(join(project, 'work.mjs'), 'export const twice = (x) => x * 2;\nexport const where = () => process.pid;\n');
+    writeFileSync(
+      join(project, 'router.mjs'),
+      [
+        "import { Router } from 'beamwire';",
+        'const router = await Router.start();',
+        "const ctx = await router.local({ name: 'pkg' });",
+        "const url = new URL('./work.mjs', import.meta.url);",
+        "console.log(JSON.stringify({ twice: await ctx.call(url, 'twice', 21), other: (await ctx.call(url, 'where')) !== process.pid }));",
+        'await router.stop();',
+      ].join('\n'),
+    );
+    const r = mustRun(await timed('router from the package', () => run(process.execPath, ['router.mjs'], project)), 'node router.mjs');
+    expect(JSON.parse(r.stdout)).toEqual({ twice: 42, other: true });
   });
 
   it('npx beamwire --version and -v print the package version', async () => {

@@ -26,6 +26,8 @@
  * run against it, and then it gets Ctrl-C (SIGINT; a ts block must then exit
  * 0 by itself, as above; an Elixir one gets SIGTERM). `<!-- readme-test:
  * typecheck-only -->` would exempt a ts block from running; none needs it.
+ * `<!-- readme-test: module hashes.ts -->` makes a ts block that file of the
+ * project, for the blocks after it to import (a module a context runs).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -119,6 +121,9 @@ function start(b: Block): Program {
   return new Program(...otp('elixir', [...flags.split(/\s+/), '--erl', '-start_epmd false', path], project), { cwd: project, env });
 }
 
+/** `<!-- readme-test: module tasks.ts -->`: the block is that file of the user's project. */
+const moduleFile = (b: Block): string | undefined => /^module (\S+\.ts)$/.exec(b.directive ?? '')?.[1];
+
 const where = (b: Block): string => `README.md:${b.line} (${b.section})`;
 const output = (p: Program): string => `stdout:\n${p.stdout}\nstderr:\n${p.stderr}`;
 
@@ -144,6 +149,9 @@ beforeAll(async () => {
   app = await startErl('app', COOKIE, epmdPort);
   blocks.forEach((b, i) => {
     if (!RUN.has(b.lang)) return;
+    // A module the next blocks import (a context runs its functions): written under its own name, type-checked, not run.
+    const own = moduleFile(b);
+    if (own !== undefined) return void writeFileSync(join(project, own), b.code);
     const name = join(project, `block${String(i).padStart(2, '0')}.${{ ts: 'ts', elixir: 'exs', erlang: 'erl' }[b.lang]}`);
     writeFileSync(name, b.lang === 'ts' ? `${b.code}process.stderr.write(${JSON.stringify(`${END}\n`)});\n` : b.code);
     file.set(b, name);
@@ -167,7 +175,7 @@ describe('README.md', () => {
 
   for (let i = 0; i < blocks.length; i++) {
     const b = blocks[i]!;
-    if (!RUN.has(b.lang) || b.directive === 'typecheck-only') continue;
+    if (!RUN.has(b.lang) || b.directive === 'typecheck-only' || moduleFile(b) !== undefined) continue;
     if (b.directive === 'serves the next block') {
       const next = blocks.slice(i + 1).find((n) => RUN.has(n.lang));
       if (next === undefined) throw new Error(`${where(b)} serves a next block that is not there`);
@@ -195,7 +203,7 @@ describe('README.md', () => {
   }
 
   it('every block that runs says what it prints', () => {
-    expect(blocks.filter((b) => RUN.has(b.lang) && b.prints.length === 0).map(where)).toEqual([]);
+    expect(blocks.filter((b) => RUN.has(b.lang) && moduleFile(b) === undefined && b.prints.length === 0).map(where)).toEqual([]);
   });
 
   it('tsc checked every ts block, with beamwire resolved to the package in node_modules, and failed only for errors in them', async () => {

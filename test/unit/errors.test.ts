@@ -21,6 +21,11 @@ import {
   RpcError,
   stubs,
   TermShapeError,
+  StreamError,
+  CallError,
+  ChannelError,
+  TimeoutError,
+  SelectError,
 } from '../../runtime/index.js';
 import { TransportError } from '../../runtime/handshake/index.js';
 import { TermSyntaxError } from '../../runtime/cli/term-parser.js';
@@ -51,6 +56,11 @@ describe('BeamwireError', () => {
     [new stubs.UndefError('m', 'f', 1), 'UndefError', 'UNDEF'],
     [new Mismatch('must be an integer', 'x'), 'Mismatch', 'MISMATCH'],
     [new TermSyntaxError(4, 'unexpected'), 'TermSyntaxError', 'TERM_SYNTAX'],
+    [new StreamError('no_node', 'w1', 'no node there', 'sh: node: not found'), 'StreamError', 'STREAM_NO_NODE'],
+    [new CallError('w1', 'tasks.add', 'TypeError', 'nope', undefined), 'CallError', 'CALL_ERROR'],
+    [new ChannelError('context_gone', 'a call in w1@h'), 'ChannelError', 'CONTEXT_GONE'],
+    [new TimeoutError('get on receiver', 10), 'TimeoutError', 'ROUTER_TIMEOUT'],
+    [new SelectError('SELECT_CYCLE', 'a cycle'), 'SelectError', 'SELECT_CYCLE'],
   ];
 
   it.each(cases)('%s has a stable name and code', (e, name, code) => {

@@ -344,7 +344,7 @@ describe('exposed functions: what Erlang sees', () => {
   it('SPAWN_REQUEST execute_call: SPAWN_REPLY flags 2 with a new pid, then the DOWN carries {ResRef, return, V}', async () => {
     const { t, inbound, calls, remote } = setup();
     const host: RpcHost = { table: t, debug: () => {} };
-    const door: Door = { inbound, out: remote, spawn: (r, a) => serveSpawnRequest(host, modules, r, a), debug: () => {} };
+    const door: Door = { inbound, out: remote, spawn: (r, a) => serveSpawnRequest(host, modules, r, a), debug: () => {}, taps: new Map() };
     const c = { peer: 'erl@box' } as unknown as Connection;
     const reqId = new Reference(peer, 99, [1, 2, 3]);
     const resRef = new Reference(peer, 99, [4, 5, 6]);
@@ -458,7 +458,7 @@ describe('rex (erl_call, rpc:block_call, features_request)', () => {
 describe('runtime/node/inbound.ts: SPAWN_REQUEST and SPAWN_REPLY through the door', () => {
   const c = { peer: 'erl@box' } as unknown as Connection;
   const reqId = new Reference(peer, 99, [7, 8, 9]);
-  const door = (s: ReturnType<typeof setup>, spawn: Door['spawn'] = () => atom('badarg')): Door => ({ inbound: s.inbound, out: s.remote, spawn, debug: () => {} });
+  const door = (s: ReturnType<typeof setup>, spawn: Door['spawn'] = () => atom('badarg')): Door => ({ inbound: s.inbound, out: s.remote, spawn, debug: () => {}, taps: new Map() });
 
   it('a reply nobody waits for is undone through the way out: DEMONITOR_P for flag 2, exit abandoned for flag 1; flags 0 (erpc:cast) is dropped quietly', () => {
     const s = setup();
