@@ -51,6 +51,17 @@ describe('router.ssh through a real sshd', () => {
     }
   });
 
+  it('boots one via a local context, whose process runs the ssh client; its shutdown takes the ssh context with it', async () => {
+    const mid = await router.local({ name: 'mid' });
+    const far = await router.ssh({ name: 'far2', via: mid, ...target() });
+    expect(far.via).toBe(mid);
+    expect(await far.call(tasks, 'add', 20, 22)).toBe(42);
+    const [midPid, farPid] = (await Promise.all([mid.call(tasks, 'pid'), far.call(tasks, 'pid')])) as number[];
+    expect(new Set([process.pid, midPid, farPid]).size).toBe(3);
+    await mid.shutdown({ wait: true });
+    await expect(far.call(tasks, 'add', 1, 1)).rejects.toBeInstanceOf(ChannelError);
+  });
+
   it('rejects with StreamError naming the refusal when the key is not authorized', async () => {
     const stranger = makeKey(join(keys, 'stranger'));
     const e = await router.ssh({ name: 'refused', ...target(), identityFile: stranger }).catch((x: unknown) => x);
