@@ -56,7 +56,13 @@ export class Calls {
         return debug(`calls: ignored a malformed call from ${peer}: ${(e as Error).message}`);
       }
       void serve(request, peer).then((result) => {
-        if (id !== 0 && !node.isStopped) node.send([CALLS, peer], tuple(REPLY, id, result));
+        if (id === 0 || node.isStopped) return;
+        try {
+          node.send([CALLS, peer], tuple(REPLY, id, result));
+        } catch (e) {
+          // A result the codec refuses (the service has mapped it already: this is a last resort) still gets an answer.
+          node.send([CALLS, peer], tuple(REPLY, id, tuple(atom('dead'), atom('undeliverable'), `the result could not be sent: ${(e as Error).message}`)));
+        }
       });
     });
     node.on('nodedown', (peer) => {

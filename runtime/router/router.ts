@@ -22,7 +22,7 @@ import { dialOutside, InwardRelay } from './relay.js';
 import { Receiver, type ReceiverOptions } from './receiver.js';
 import { Tree } from './tree.js';
 import { Calls } from './calls.js';
-import { fromTerm, toTerm } from './values.js';
+import { fromTerm, toTerm, valueCodec } from './values.js';
 
 export interface RouterOptions {
   /** Reuse this node as the root (its cookie becomes the contexts' own, so its cluster can reach them). */
@@ -335,8 +335,6 @@ export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
     else process.stderr.write(`[${name}] ${line}\n`);
   }
 }
-
-const valueCodec = { toTerm: (v: unknown) => toTerm(v), fromTerm: (t: Term, c: { node: unknown }) => fromTerm(t, { node: c.node }) };
 
 function contextName(name: string): string {
   const n = name.replace(/[^A-Za-z0-9_-]/g, '_');

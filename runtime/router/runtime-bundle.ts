@@ -39,6 +39,8 @@ async function build(): Promise<Uint8Array> {
     format: 'cjs',
     target: 'node20',
     minify: true,
+    // Class and function names kept: stacks and messages in a context name what they name at the root.
+    keepNames: true,
     write: false,
     logLevel: 'silent',
     // What only the root uses (bundling, the CA's X.509) stays out.

@@ -34,6 +34,7 @@ const CLOSE = atom('tunnel_close');
 const ADD_ROUTE = atom('add_route');
 const DEL_ROUTE = atom('del_route');
 const LOG = atom('log');
+const OUTSIDE = atom('outside');
 
 /** Where a tunnel leads on one side of this node: a neighbour, or an end here. */
 type Side = { readonly neighbour: string } | { readonly local: TunnelStream | Duplex } | { readonly pending: true };
@@ -165,8 +166,9 @@ export class Tree {
         case OPEN:
           return this.#open(peer, text(f[0]), name(f[1]), name(f[2]), text(f[3]));
         case OK:
+          return this.#answer(peer, text(f[0]), undefined, f[1] === OUTSIDE);
         case REFUSED:
-          return this.#answer(peer, text(f[0]), tag === OK ? undefined : [channelReason(name(f[1])), text(f[2])]);
+          return this.#answer(peer, text(f[0]), [channelReason(name(f[1])), text(f[2])], false);
         case DATA:
           return this.#data(peer, text(f[0]), bytes(f[1]));
         case CLOSE:
@@ -207,7 +209,8 @@ export class Tree {
         (socket) => {
           if (this.#tunnels.get(id) !== entry) return void socket.destroy();
           this.#attach(id, entry, socket, from);
-          this.#send(from, tuple(OK, id));
+          // The handshake is with a node outside the tree: the opener uses its own cookie, not the tunnel's.
+          this.#send(from, tuple(OK, id, OUTSIDE));
         },
         (e: unknown) => {
           this.#tunnels.delete(id);
@@ -245,17 +248,18 @@ export class Tree {
     this.#send(hop, tuple(OPEN, id, atom(this.#node.name), atom(target), ''));
   }
 
-  #answer(from: string, id: string, refused: [ChannelReason, string] | undefined): void {
+  #answer(from: string, id: string, refused: [ChannelReason, string] | undefined, outside: boolean): void {
     const e = this.#tunnels.get(id);
     if (e === undefined || !isNeighbour(e.b, from)) return this.#o.debug(`router: ignored an answer for tunnel ${id} from ${from}`);
     if (refused !== undefined) this.#tunnels.delete(id);
-    if ('neighbour' in e.a) return this.#send(e.a.neighbour, refused === undefined ? tuple(OK, id) : tuple(REFUSED, id, atom(refused[0]), refused[1]));
+    if ('neighbour' in e.a) return this.#send(e.a.neighbour, refused !== undefined ? tuple(REFUSED, id, atom(refused[0]), refused[1]) : outside ? tuple(OK, id, OUTSIDE) : tuple(OK, id));
     const waiting = this.#opening.get(id);
     this.#opening.delete(id);
     if (waiting === undefined) {
       if (refused !== undefined && 'local' in e.a && !(e.a.local instanceof TunnelStream)) e.a.local.destroy(); // a relayed socket
       return;
     }
+    if (outside) this.#node.setCookie(waiting.target, this.#node.getCookie());
     if (refused === undefined) waiting.resolve(waiting.stream);
     else waiting.reject(new ChannelError(refused[0], `a route to ${waiting.target}`, refused[1]));
   }

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { atom, ChannelError, Node, Router, StreamError, type Context } from '../../runtime/index.js';
+import { atom, ChannelError, encode, Node, Router, StreamError, tuple, type Context } from '../../runtime/index.js';
+import { fromTerm, toTerm } from '../../runtime/router/values.js';
 import { shortHost } from '../../runtime/node/names.js';
 import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
 import { testPort, until } from '../support/net.js';
@@ -83,6 +84,42 @@ describe('a local context', () => {
     await w2.shutdown({ wait: true });
     expect(alive(pids[2]!)).toBe(false);
     expect(alive(pids[1]!)).toBe(true);
+  });
+});
+
+describe('contexts call each other', () => {
+  const reach = new URL('../fixtures/router-lead/reach.js', import.meta.url);
+
+  it('a withContext function gets the router, its node and the caller; a sibling is reached through the root', async () => {
+    const s1 = await router.local({ name: 's1' });
+    const s2 = await router.local({ name: 's2' });
+    expect(await s1.call(reach, 'injectedKinds')).toEqual({ router: true, node: s1.nodeName, caller: router.node.name });
+    expect(await s1.call(reach, 'nodeOf', s2.nodeName)).toBe(s2.nodeName);
+    await Promise.all([s1.shutdown({ wait: true }), s2.shutdown({ wait: true })]);
+  });
+
+  it('unidirectional: a sibling is refused, the parent is not', async () => {
+    const uni = await Router.start({ unidirectional: true });
+    try {
+      const u1 = await uni.local({ name: 'u1' });
+      const u2 = await uni.local({ name: 'u2' });
+      const e = (await u1.call(reach, 'nodeOf', u2.nodeName).catch((x: unknown) => x)) as Error;
+      expect(e.name).toBe('CallError');
+      expect(e.message).toContain('unidirectional');
+      expect(await u1.call(reach, 'nodeOf', u1.nodeName)).toBe(u1.nodeName);
+    } finally {
+      await uni.stop();
+    }
+  });
+
+  it('a Sender passed as an argument streams values back from the context, and the receiver ends when it closes', async () => {
+    const p1 = await router.local({ name: 'p1' });
+    const recv = router.receiver();
+    expect(await p1.call(reach, 'pump', recv.toSender(), 5)).toBe(5);
+    const got: unknown[] = [];
+    for await (const v of recv) got.push(v);
+    expect(got).toEqual([0, 1, 2, 3, 4].map((i) => ({ i, square: i * i })));
+    await p1.shutdown({ wait: true });
   });
 });
 
@@ -181,8 +218,22 @@ describe('Erlang reaches contexts through the root', () => {
   it('erpc:call from erl into a context two hops away', async () => {
     const a = await relayed.local({ name: 'ra' });
     const b = await relayed.local({ name: 'rb', via: a });
-    //NAMECHECK expect(b.nodeName).toBe(`rb@${shortHost()}`);
+    expect(b.nodeName).toBe(`rb@${shortHost()}`);
     const got = await evalIn(node, erl.name, `maps:get(node, erpc:call('${b.nodeName}', beamwire_context, info, [], 10000)).`, 15_000);
     expect(got).toBe(atom(b.nodeName));
+  });
+
+  it('Erlang reads the values mapping naturally, and what Erlang writes reads as JavaScript values', async () => {
+    const bytes = encode(toTerm({ name: 'w1', n: 3, ratio: 0.5, tags: ['a'], none: null, big: 2n ** 70n, when: new Date(0), set: new Set([1]) }));
+    const pattern = `#{<<"name">> := <<"w1">>, <<"n">> := 3, <<"ratio">> := 0.5, <<"tags">> := [<<"a">>], <<"none">> := nil, <<"big">> := Big, <<"when">> := {'$bw_date', 0}, <<"set">> := {'$bw_set', [1]}} when Big =:= 1 bsl 70`;
+    expect(await evalIn(node, erl.name, `case binary_to_term(<<${[...bytes].join(',')}>>) of ${pattern} -> matched; Other -> {nomatch, Other} end.`)).toBe(atom('matched'));
+    const made = await evalIn(node, erl.name, `#{<<"a">> => [1, 2.5, nil, <<"text">>, <<255>>], <<"b">> => {ok, undefined}}.`);
+    expect(fromTerm(made)).toEqual({ a: [1, 2.5, null, 'text', new Uint8Array([255])], b: tuple(atom('ok'), undefined) });
+  });
+
+  it('a context two hops down reaches the Erlang node through the root', async () => {
+    const a = await relayed.local({ name: 'oa' });
+    const b = await relayed.local({ name: 'ob', via: a });
+    expect(await b.call(new URL('../fixtures/router-lead/reach.js', import.meta.url), 'nodeOf', erl.name)).toBe(erl.name);
   });
 });
