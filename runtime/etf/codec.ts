@@ -359,7 +359,13 @@ function checkDistinctKeys(e: Encoder, m: Map<Term, Term>): void {
   if (m.size < 2) return;
   let suspects: Term[] | undefined;
   let bigs = false;
+  // Two different strings are two different binaries: strings are suspects only beside another key kind.
+  let strings: string[] | undefined;
   for (const k of m.keys()) {
+    if (typeof k === 'string') {
+      (strings ??= []).push(k);
+      continue;
+    }
     if (typeof k === 'number') {
       if (!Number.isInteger(k) || Number.isSafeInteger(k)) continue;
       bigs = true;
@@ -367,7 +373,9 @@ function checkDistinctKeys(e: Encoder, m: Map<Term, Term>): void {
     else if (typeof k === 'bigint') bigs = true;
     (suspects ??= []).push(k);
   }
-  if (suspects === undefined || (suspects.length === 1 && !bigs)) return;
+  if (suspects === undefined) return;
+  if (strings !== undefined) suspects.push(...strings);
+  if (suspects.length === 1 && !bigs) return;
   // A bigint can equal a plain safe integer key: compare those too.
   const keys = bigs ? [...m.keys()].filter((k) => !(k instanceof Atom && k !== TRUE && k !== FALSE)) : suspects;
   if (keys.length <= 8) {

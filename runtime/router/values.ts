@@ -47,6 +47,9 @@ export function toTerm(value: unknown, path = 'value'): Term {
   return enc(value, path, new Set());
 }
 
+/** Deeper than this is refused (DEPTH_LIMIT), long before the stack would overflow. */
+export const MAX_DEPTH = 1000;
+
 function refuse(path: string, what: string): never {
   throw new EncodeError('UNSUPPORTED_VALUE', path, `${what} is not a value that crosses contexts`);
 }
@@ -74,6 +77,7 @@ function enc(v: unknown, path: string, seen: Set<object>): Term {
   if (v === null) return NIL;
   const o = v as object;
   if (seen.has(o)) return refuse(path, 'a cycle (an object that contains itself)');
+  if (seen.size >= MAX_DEPTH) throw new EncodeError('DEPTH_LIMIT', path, `nested more than ${MAX_DEPTH} deep`);
   seen.add(o);
   try {
     return encObject(o, path, seen);

@@ -114,6 +114,9 @@ describe('what cannot cross is refused with its path', () => {
     const o: Record<string, unknown> = { a: 1 };
     o.self = o;
     expect(refused(o).message).toContain('args.self: a cycle');
+    let deep: unknown = 1;
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    expect(refused(deep).code).toBe('DEPTH_LIMIT');
     const shared = { x: 1 };
     expect(cross([shared, shared])).toEqual([{ x: 1 }, { x: 1 }]);
   });
