@@ -151,7 +151,10 @@ beforeAll(async () => {
     if (!RUN.has(b.lang)) return;
     // A module the next blocks import (a context runs its functions): written under its own name, type-checked, not run.
     const own = moduleFile(b);
-    if (own !== undefined) return void writeFileSync(join(project, own), b.code);
+    if (own !== undefined) {
+      writeFileSync(join(project, own), b.code);
+      return void file.set(b, join(project, own));
+    }
     const name = join(project, `block${String(i).padStart(2, '0')}.${{ ts: 'ts', elixir: 'exs', erlang: 'erl' }[b.lang]}`);
     writeFileSync(name, b.lang === 'ts' ? `${b.code}process.stderr.write(${JSON.stringify(`${END}\n`)});\n` : b.code);
     file.set(b, name);
