@@ -137,6 +137,26 @@ export {
   type Next,
 } from './rpc/index.js';
 
+// Cluster services: discovery, latency, status, diagnostics_channel events (runtime/observe/).
+export {
+  LatencyError,
+  DiscoverTimeout,
+  CHANNELS as diagnosticsChannels,
+  type LatencyErrorReason,
+  type LatencyEstimate,
+  type LatencyOptions,
+  type DiscoverOptions,
+  type Discovery,
+  type NodeStatus,
+  type ConnectionStatus,
+  type GroupStatus,
+  type ChannelName,
+  type ChannelMessages,
+  type NodeUpMessage,
+  type NodeDownMessage,
+  type GroupMessage,
+} from './observe/index.js';
+
 // Converters and errors the generated service stubs use (`beamwire/services/<module>`).
 export * as stubs from './stubs/index.js';
 

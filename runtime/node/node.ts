@@ -26,6 +26,7 @@ import { Outbound } from './remote.js';
 import { isAuth, startServices } from './services.js';
 import { CA_SERVER, certificateReply, certificateRequest, CertificateRequestError, certificateServer, type CertificateService, type ServeCertificatesOptions } from './certificates.js';
 import { linkWatcher, monitorWatcher, type NodeMonitor } from './watchers.js';
+import { Observer, type DiscoverOptions, type Discovery, type GroupStatus, type LatencyEstimate, type LatencyOptions, type NodeStatus } from '../observe/index.js';
 
 export interface NodeOptions {
   /** `ts` (then `ts@<short host>`) or `ts@host`. */
@@ -71,6 +72,12 @@ export interface NodeOptions {
   listen?: { host?: string; port?: number };
   /** Per-node cookies (erlang:set_cookie/2). */
   cookies?: Record<string, string>;
+  /**
+   * Milliseconds between latency probes of every connection (each probe
+   * spaced by × U(1, 1.5), as Chaski's keep-alive), so that `status()`
+   * reports a latency for each. Default 0: none; `latency(peer)` still probes on demand.
+   */
+  probeInterval?: number;
   /** Debug lines (dropped messages, ignored requests). Default: none. */
   debug?: (line: string) => void;
   /** Where crash reports of this node's processes go; 'silent' drops them. Default: stderr ({@link stderrLogger}). */
@@ -150,6 +157,10 @@ export class Node extends EventEmitter<NodeEvents> {
   private readonly modules = new ExposedModules();
   private readonly taps = new Map<Atom, Tap>();
   private readonly rpcHost: RpcHost;
+  /** discover, latency, status, diagnostics_channel (runtime/observe). */
+  private readonly observer: Observer;
+  /** pg's groups for `status()`, once a pg runs here. */
+  private groupsProvider: (() => readonly GroupStatus[]) | undefined;
   private stopped = false;
   private stopping: Promise<void> | undefined;
 
@@ -164,11 +175,13 @@ export class Node extends EventEmitter<NodeEvents> {
       signal: (c, ctl, payload) => dispatch(this.door, c, ctl, payload),
       up: (peer) => {
         this.emit('nodeup', peer);
+        this.observer.up(peer, this.network.connected(peer)?.flags ?? 0n);
         this.outbound.flush(peer);
       },
       down: (peer, reason) => {
         this.inbound.nodeDown(atom(peer));
         this.emit('nodedown', peer, reason.reason);
+        this.observer.down(peer, reason.reason);
       },
       handshakeError: (e, direction) => this.emit('handshakeError', e, direction),
       epmdLost: (e) => this.emit('epmdLost', e),
@@ -202,6 +215,23 @@ export class Node extends EventEmitter<NodeEvents> {
       taps: this.taps,
     };
     startRex(this.table, this.modules, (l) => this.debug(l));
+    this.observer = new Observer(
+      {
+        name,
+        table: this.table,
+        carrier: this.network.carrier.kind,
+        epmdPort: () => this.epmdPort,
+        address: () => this.network.address,
+        links: () => this.network.nodes().flatMap((peer) => {
+          const l = this.network.connected(peer);
+          return l === undefined ? [] : [{ peer, flags: l.flags, queued: l.connection.queued }];
+        }),
+        connect: (peer, via) => this.network.connection(peer, via).then(() => undefined),
+        groups: () => this.groupsProvider?.(),
+        debug: (l) => this.debug(l),
+      },
+      options.probeInterval,
+    );
   }
 
   /** Where this node's EPMD listens (also where peers are looked up); 0 when it runs without EPMD. */
@@ -513,6 +543,40 @@ export class Node extends EventEmitter<NodeEvents> {
     carrier.rotate(next);
   }
 
+  // -- cluster services (runtime/observe; README "Cluster services") -----------
+
+  /**
+   * Finds nodes through EPMD `names` on each of `hosts` and connects to each
+   * (net_adm:world_list/1): resolves with those that took our cookie, those
+   * that refused (the handshake's error), and the unreachable; never rejects
+   * for one bad host. `timeout` (default 5000 ms) bounds each host.
+   */
+  discover(options: DiscoverOptions): Promise<Discovery> {
+    if (this.stopped) return Promise.reject(new NodeStopped(this.name, 'discover'));
+    return this.observer.discover(options);
+  }
+
+  /**
+   * Probes `peer` (connecting if need be) with net_adm:ping's is_auth call,
+   * `probes` times (default 5), and resolves with the connection's latency
+   * estimate in ms, smoothed as Chaski smooths it (runtime/observe/smoothing.ts).
+   * Rejects with LatencyError (`unreachable`, `no_answer`, `self`).
+   */
+  latency(peer: string, options?: LatencyOptions): Promise<LatencyEstimate> {
+    if (this.stopped) return Promise.reject(new NodeStopped(this.name, 'latency'));
+    return this.observer.latency(fullName(peer), options);
+  }
+
+  /** Connections (with latency when probed), processes and registered names, and pg's groups once a pg runs here. */
+  status(): NodeStatus {
+    return this.observer.status();
+  }
+
+  /** @internal Where `status()` gets pg's groups (set by the node's pg). */
+  provideGroups(provider: (() => readonly GroupStatus[]) | undefined): void {
+    this.groupsProvider = provider;
+  }
+
   /** Connected nodes (visible and hidden). */
   nodes(): string[] {
     return this.network.nodes();
@@ -544,6 +608,7 @@ export class Node extends EventEmitter<NodeEvents> {
 
   private async shutdown(): Promise<void> {
     stopCalls(this.rpcHost, new NodeStopped(this.name, 'a call in flight'));
+    this.observer.stop();
     this.network.stop();
     // One turn for processes to take the noconnection DOWNs and EXITs just delivered, before they are ended.
     await new Promise((r) => setImmediate(r));

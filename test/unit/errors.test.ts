@@ -26,6 +26,8 @@ import {
   ChannelError,
   TimeoutError,
   SelectError,
+  LatencyError,
+  DiscoverTimeout,
 } from '../../runtime/index.js';
 import { TransportError } from '../../runtime/handshake/index.js';
 import { TermSyntaxError } from '../../runtime/cli/term-parser.js';
@@ -61,6 +63,8 @@ describe('BeamwireError', () => {
     [new ChannelError('context_gone', 'a call in w1@h'), 'ChannelError', 'CONTEXT_GONE'],
     [new TimeoutError('get on receiver', 10), 'TimeoutError', 'ROUTER_TIMEOUT'],
     [new SelectError('SELECT_CYCLE', 'a cycle'), 'SelectError', 'SELECT_CYCLE'],
+    [new LatencyError('no_answer', 'a@h', 'no yes'), 'LatencyError', 'LATENCY_NO_ANSWER'],
+    [new DiscoverTimeout('a@h', 5000), 'DiscoverTimeout', 'DISCOVER_TIMEOUT'],
   ];
 
   it.each(cases)('%s has a stable name and code', (e, name, code) => {
