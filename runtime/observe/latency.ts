@@ -7,7 +7,7 @@
  * probe is a call into the peer's net_kernel, traffic nobody asked for.
  */
 import type { Address } from '../transport/index.js';
-import type { ProcessTable } from '../process/index.js';
+import { NodeStopped, type ProcessTable } from '../process/index.js';
 import { LatencyError } from './errors.js';
 import { probe } from './probe.js';
 import { LatencySmoother, type LatencyEstimate } from './smoothing.js';
@@ -78,6 +78,7 @@ export class Latencies {
     }
     for (let i = 0; i < probes; i++) {
       const ms = await probe(this.#host.table, peer, timeout);
+      if (this.#stopped) throw new NodeStopped(this.#host.name, 'latency');
       // The entry is looked up after each probe: one that went down and came back has a fresh estimate.
       const entry = this.#entries.get(peer);
       if (ms === undefined || entry === undefined || !this.#host.isConnected(peer))
@@ -87,7 +88,7 @@ export class Latencies {
     return this.#entries.get(peer)!.smoother.estimate!;
   }
 
-  /** No more probes: timers are cleared (a probe in flight ends with the node's processes). */
+  /** No more probes: timers are cleared; a `measure` in flight rejects with NodeStopped once its probe ends with the node's processes. */
   stop(): void {
     this.#stopped = true;
     for (const e of this.#entries.values()) if (e.timer !== undefined) clearTimeout(e.timer);

@@ -5,9 +5,10 @@
  * net_kernel's is_auth (net_adm:ping/1), and connections made from Erlang.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HandshakeError } from '../../runtime/handshake/index.js';
-import { atom, diagnosticsChannels, EpmdError, LatencyError, type NodeDownMessage, type NodeUpMessage } from '../../runtime/index.js';
+import { atom, diagnosticsChannels, DialError, DiscoverTimeout, EpmdClient, EpmdError, LatencyError, type NodeDownMessage, type NodeUpMessage } from '../../runtime/index.js';
 import { Node } from '../../runtime/node/node.js';
 import { shortHost } from '../../runtime/node/names.js';
 import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
@@ -79,6 +80,61 @@ describe('node.discover (EPMD NAMES, net_adm:world_list/1)', () => {
   });
 });
 
+/** A TCP listener on 127.0.0.1 that does `onSocket` with each connection; closed by `close`. */
+async function listener(onSocket: (s: Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    onSocket(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as { port: number }).port,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+describe('node.discover: what EPMD lists is not always a node', () => {
+  it('a name whose port nothing listens on, and one whose port never answers the handshake, are unreachable within the time', async () => {
+    const hole = await listener(() => {}); // accepts, says nothing
+    const stale = await freePort();
+    const epmd = new EpmdClient({ port: epmdPort });
+    const regs = await Promise.all([epmd.register({ name: 'obs_hole', port: hole.port }), epmd.register({ name: 'obs_stale', port: stale })]);
+    try {
+      const t0 = Date.now();
+      const found = await node.discover({ hosts: [host], timeout: 800 });
+      expect(Date.now() - t0).toBeLessThan(3000);
+      const why = new Map(found.unreachable.map((u) => [u.node, u.error]));
+      expect(why.get(`obs_hole@${host}`)).toBeInstanceOf(DiscoverTimeout);
+      expect(why.get(`obs_stale@${host}`)).toBeInstanceOf(DialError);
+      expect(found.connected).toEqual(expect.arrayContaining([a.name, b.name]));
+      expect(found.refused.map((r) => r.node)).toEqual([wrong.name]);
+    } finally {
+      await Promise.all(regs.map((r) => r.close()));
+      await hole.close();
+    }
+  });
+
+  it('something on the EPMD port that is not EPMD is unreachable with BAD_RESPONSE, one that closes at once with REFUSED, and the node goes on', async () => {
+    const liar = await listener((s) => s.end(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n')));
+    const silent = await listener((s) => s.end());
+    try {
+      const found = await node.discover({ hosts: ['127.0.0.1'], epmdPort: liar.port, timeout: 1000 });
+      expect(found.unreachable).toHaveLength(1);
+      expect((found.unreachable[0]!.error as EpmdError).code).toBe('BAD_RESPONSE');
+      const none = await node.discover({ hosts: ['127.0.0.1'], epmdPort: silent.port, timeout: 1000 });
+      expect((none.unreachable[0]!.error as EpmdError).code).toBe('REFUSED');
+      expect(await node.ping(a.name)).toBe('pong');
+    } finally {
+      await Promise.all([liar.close(), silent.close()]);
+    }
+  });
+});
+
 describe('node.latency (net_adm:ping/1 probes, Chaski smoothing)', () => {
   it('returns a plausible latency and a jitter ≥ 0 for a loopback peer, folded over calls', async () => {
     const first = await node.latency(a.name);
@@ -107,14 +163,24 @@ describe('node.latency (net_adm:ping/1 probes, Chaski smoothing)', () => {
     const gone = await startErl('obs_gone', 'secret', epmdPort);
     started.push(gone);
     await node.latency(gone.name, { probes: 1 });
-    const probing = node.latency(gone.name, { probes: 100_000, timeout: 2000 });
+    const probing = node.latency(gone.name, { probes: 100_000, timeout: 2000 }).catch((x: unknown) => x);
     await new Promise((r) => setTimeout(r, 100));
     gone.kill9();
-    const e = await probing.catch((x: unknown) => x);
+    const e = await probing;
     expect(e).toBeInstanceOf(LatencyError);
     expect((e as LatencyError).code).toBe('LATENCY_NO_ANSWER');
     await until('the connection to go', 5000, () => (node.nodes().includes(gone.name) ? undefined : true));
     expect(node.status().connections.map((x) => x.node)).not.toContain(gone.name);
+  });
+
+  it('a node stopped under a measurement rejects it with NodeStopped, and takes no new one', async () => {
+    const short = await Node.start({ name: 'obs_short', cookie: 'secret', epmd: { mode: 'external', port: epmdPort }, logger: 'silent' });
+    const probing = short.latency(a.name, { probes: 100_000 }).catch((e: unknown) => e);
+    await until('a first probe', 5000, () => short.status().connections.find((c) => c.node === a.name)?.latency);
+    await short.stop();
+    expect(await probing).toMatchObject({ name: 'NodeStopped', operation: 'latency' });
+    await expect(short.latency(a.name)).rejects.toMatchObject({ name: 'NodeStopped' });
+    expect(short.status().connections).toEqual([]);
   });
 });
 
