@@ -191,12 +191,14 @@ describe('node.status', () => {
     const hidden = await Node.start({ name: 'obs_hidden', cookie: 'secret', hidden: true, epmd: { mode: 'external', port: epmdPort }, logger: 'silent' });
     try {
       await hidden.connect(node.name);
-      await node.latency(b.name, { probes: 2 });
+      await node.connect(b.name);
+      const probed = await node.latency(a.name, { probes: 2 });
       const s = node.status();
       expect(s.name).toBe(node.name);
       const byName = new Map(s.connections.map((c) => [c.node, c]));
-      expect(byName.get(a.name)).toMatchObject({ visible: true, carrier: 'tcp', latency: { samples: 8 } });
-      expect(byName.get(b.name)).toMatchObject({ visible: true, latency: { samples: 2 } });
+      expect(byName.get(a.name)).toMatchObject({ visible: true, carrier: 'tcp', latency: probed });
+      expect(byName.get(b.name)).toMatchObject({ visible: true });
+      expect(byName.get(b.name)!.latency).toBeUndefined();
       expect(byName.get(hidden.name)?.visible).toBe(false);
       expect(byName.get(hidden.name)?.latency).toBeUndefined();
       expect(byName.get(a.name)!.since).toBeLessThanOrEqual(Date.now());
@@ -204,6 +206,11 @@ describe('node.status', () => {
       expect(s.processes.registered).toEqual([...s.processes.registered].sort());
       expect(s.processes.count).toBeGreaterThanOrEqual(4);
       expect(s.groups).toBeUndefined();
+      // What a pg gives through the node's hook shows up as it is.
+      const groups = [{ scope: 'pg', group: atom('workers'), members: 3, localMembers: 1 }];
+      node.provideGroups(() => groups);
+      expect(node.status().groups).toEqual(groups);
+      node.provideGroups(undefined);
       expect(hidden.status().connections.map((c) => [c.node, c.visible])).toEqual([[node.name, false]]);
     } finally {
       await hidden.stop();
