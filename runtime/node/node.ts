@@ -26,7 +26,7 @@ import { Outbound } from './remote.js';
 import { isAuth, startServices } from './services.js';
 import { CA_SERVER, certificateReply, certificateRequest, CertificateRequestError, certificateServer, type CertificateService, type ServeCertificatesOptions } from './certificates.js';
 import { linkWatcher, monitorWatcher, type NodeMonitor } from './watchers.js';
-import { Observer, type DiscoverOptions, type Discovery, type GroupStatus, type LatencyEstimate, type LatencyOptions, type NodeStatus } from '../observe/index.js';
+import { checkProbeInterval, Observer, type DiscoverOptions, type Discovery, type GroupStatus, type LatencyEstimate, type LatencyOptions, type NodeStatus } from '../observe/index.js';
 
 export interface NodeOptions {
   /** `ts` (then `ts@<short host>`) or `ts@host`. */
@@ -174,14 +174,14 @@ export class Node extends EventEmitter<NodeEvents> {
     this.network = network({
       signal: (c, ctl, payload) => dispatch(this.door, c, ctl, payload),
       up: (peer) => {
-        this.emit('nodeup', peer);
         this.observer.up(peer, this.network.connected(peer)?.flags ?? 0n);
+        this.emit('nodeup', peer);
         this.outbound.flush(peer);
       },
       down: (peer, reason) => {
         this.inbound.nodeDown(atom(peer));
-        this.emit('nodedown', peer, reason.reason);
         this.observer.down(peer, reason.reason);
+        this.emit('nodedown', peer, reason.reason);
       },
       handshakeError: (e, direction) => this.emit('handshakeError', e, direction),
       epmdLost: (e) => this.emit('epmdLost', e),
@@ -247,6 +247,7 @@ export class Node extends EventEmitter<NodeEvents> {
   /** Starts a node: listener, EPMD registration (running epmd or the embedded one), services. */
   static async start(options: NodeOptions): Promise<Node> {
     const name = fullName(options.name);
+    checkProbeInterval(options.probeInterval);
     // Until the constructor gives the sink, nothing reaches it: the sink is bound as the node is built.
     let sink!: NetworkSink;
     const network = await Network.start(

@@ -8,7 +8,7 @@ export { Observer } from './observer.js';
 export type { ObserveHost, LinkInfo, GroupStatus } from './host.js';
 export { LatencySmoother, type LatencyEstimate } from './smoothing.js';
 export { LatencyError, DiscoverTimeout, type LatencyErrorReason } from './errors.js';
-export type { LatencyOptions } from './latency.js';
+export { checkProbeInterval, type LatencyOptions } from './latency.js';
 export type { DiscoverOptions, Discovery } from './discover.js';
 export type { NodeStatus, ConnectionStatus } from './status.js';
 export { CHANNELS, publish, type ChannelName, type ChannelMessages, type NodeUpMessage, type NodeDownMessage, type GroupMessage } from './events.js';

@@ -27,6 +27,11 @@ export interface LatencyHost {
   debug(line: string): void;
 }
 
+/** Throws RangeError unless `interval` is absent or a finite number of ms ≥ 0 (for a node to check before it starts anything). */
+export function checkProbeInterval(interval: number | undefined): void {
+  if (interval !== undefined && !(interval >= 0 && Number.isFinite(interval))) throw new RangeError(`probeInterval must be a number of ms ≥ 0, not ${interval}`);
+}
+
 interface Entry {
   readonly smoother: LatencySmoother;
   timer?: NodeJS.Timeout;
@@ -40,7 +45,7 @@ export class Latencies {
 
   /** `interval` 0: no continuous probes. */
   constructor(host: LatencyHost, interval: number) {
-    if (!(interval >= 0) || !Number.isFinite(interval)) throw new RangeError(`probeInterval must be a number of ms ≥ 0, not ${interval}`);
+    checkProbeInterval(interval);
     this.#host = host;
     this.#interval = interval;
   }

@@ -231,6 +231,13 @@ describe('node.status', () => {
       await prober.stop();
     }
   });
+
+  it('a probeInterval that is not a number of ms ≥ 0 fails Node.start before anything starts', async () => {
+    for (const bad of [-1, NaN, Infinity])
+      await expect(Node.start({ name: 'obs_bad', cookie: 'secret', epmd: { mode: 'external', port: epmdPort }, probeInterval: bad })).rejects.toThrow(RangeError);
+    const listed = (await new EpmdClient({ port: epmdPort }).names()).nodes.map((n) => n.name);
+    expect(listed).not.toContain('obs_bad');
+  });
 });
 
 describe('diagnostics_channel beamwire:nodeup / beamwire:nodedown', () => {
