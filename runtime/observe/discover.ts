@@ -52,8 +52,10 @@ async function discoverHost(host: ObserveHost, on: string, port: number | undefi
   const [ourAlive] = host.name.split('@');
   const ours = host.address()?.port;
   // Through our own EPMD port the node finds a peer by name, as it always does; an address given to
-  // connect would be pinned for later attempts too, so it is given only for another EPMD port.
-  const pin = port !== undefined && port !== host.epmdPort();
+  // connect would be pinned for later attempts too, so it is given only for another EPMD port, or
+  // when the node runs without EPMD (it has no other way to find the peer).
+  const own = host.epmdPort();
+  const pin = own === 0 || port !== own;
   await Promise.all(
     names.nodes.map(async ({ name, port: distPort }) => {
       const node = `${name}@${on}`;

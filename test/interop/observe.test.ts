@@ -73,6 +73,27 @@ describe('node.discover (EPMD NAMES, net_adm:world_list/1)', () => {
     }
   });
 
+  it('a node without EPMD of its own (epmd: none) finds and reaches the nodes another EPMD lists', async () => {
+    const lone = await Node.start({ name: 'obs_lone', cookie: 'secret', epmd: 'none', logger: 'silent' });
+    try {
+      // Without `epmdPort`, where erl looks: $ERL_EPMD_PORT.
+      const env = process.env['ERL_EPMD_PORT'];
+      process.env['ERL_EPMD_PORT'] = String(epmdPort);
+      let found;
+      try {
+        found = await lone.discover({ hosts: [host] });
+      } finally {
+        if (env === undefined) delete process.env['ERL_EPMD_PORT'];
+        else process.env['ERL_EPMD_PORT'] = env;
+      }
+      expect(found.connected).toEqual(expect.arrayContaining([a.name, b.name, node.name]));
+      expect(found.refused.map((r) => r.node)).toEqual([wrong.name]);
+      expect(await lone.ping(a.name)).toBe('pong');
+    } finally {
+      await lone.stop();
+    }
+  });
+
   it('a host name that does not resolve is unreachable, not an exception', async () => {
     const found = await node.discover({ hosts: ['no-such-host.invalid'], timeout: 2000 });
     expect(found.unreachable.map((u) => u.host)).toEqual(['no-such-host.invalid']);
