@@ -137,6 +137,32 @@ export {
   type Next,
 } from './rpc/index.js';
 
+// Supervisors and behaviours (runtime/behaviours/): OTP's supervisor and gen_server, Elixir's Task.
+export {
+  Supervisor,
+  GenServer,
+  Task,
+  StartError,
+  SupervisorError,
+  TaskError,
+  type GenServerRef,
+  type SupervisorSpec,
+  type ChildSpec,
+  type ChildInfo,
+  type ChildCounts,
+  type Started,
+  type StartOptions,
+  type Strategy,
+  type Restart,
+  type Shutdown,
+  type ChildType,
+  type AutoShutdown,
+  type StartErrorCode,
+  type SupervisorErrorCode,
+  type BehaviourNode,
+} from './behaviours/index.js';
+export type { InitResult } from './rpc/index.js';
+
 // Converters and errors the generated service stubs use (`beamwire/services/<module>`).
 export * as stubs from './stubs/index.js';
 

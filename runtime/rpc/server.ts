@@ -123,6 +123,8 @@ export interface ServerSpec<S> {
 /** The loop's callbacks: a {@link ServerSpec} whose init gives an {@link InitResult}. */
 export interface ServerCallbacks<S> extends Omit<ServerSpec<S>, 'init'> {
   init(): Maybe<InitResult<S>>;
+  /** What sys:get_state gives (default: the state itself); for a state that is no term. */
+  stateTerm?(state: S): Term;
 }
 
 /** How a start ended, for the starter (proc_lib's ack). */
@@ -270,7 +272,7 @@ async function loop<S>(self: ProcessContext, cb: ServerCallbacks<S>, options: Ru
             name: options.name,
             pid: self.pid,
             parent: parent ?? self.pid,
-            state,
+            state: cb.stateTerm ? cb.stateTerm(state) : state,
             status: () => (cb.formatStatus ? cb.formatStatus(state) : state),
             suspended,
             wrapsState: aliasOf(from)?.ids.length === 5,

@@ -1,0 +1,66 @@
+/**
+ * Starting a behaviour's process, as gen:start/proc_lib:start_link do: spawn
+ * (linked to the parent when there is one), run init, and hand the starter
+ * the outcome; a refusal becomes a StartError with OTP's reason.
+ */
+import { ProcessError, reasonOf, type ProcessContext } from '../process/index.js';
+import { runServer, type ServerCallbacks, type StartOutcome } from '../rpc/index.js';
+import { atom, type Atom } from '../term/atom.js';
+import { tuple } from '../term/make.js';
+import type { Pid, Reference, Term } from '../term/values.js';
+import { StartError } from './errors.js';
+import type { BehaviourNode } from './host.js';
+
+export interface StartOptions {
+  /** Registers it under this name (once init has run). */
+  readonly name?: string | Atom;
+  /**
+   * Links it to this process and takes it as its parent, as start_link
+   * called from that process: the parent's exit ends it (terminate runs when
+   * it traps exits, as a supervisor does). A supervisor passes its pid to a
+   * child's `start`: give it here. The parent may be on another node (an
+   * Erlang supervisor).
+   */
+  readonly link?: Pid;
+}
+
+export interface Started {
+  readonly pid: Pid;
+  readonly name: Atom | undefined;
+  readonly exited: Promise<Term>;
+  /** What `stopMessage` needs to stop it. */
+  readonly stopRef: Reference;
+}
+
+/** Spawns a gen_server process running `callbacks(self)`; resolves once init has run, or rejects with StartError. */
+export async function startServer<S>(node: BehaviourNode, options: StartOptions, what: string, callbacks: (self: ProcessContext) => ServerCallbacks<S>): Promise<Started> {
+  const name = typeof options.name === 'string' ? atom(options.name) : options.name;
+  const parent = options.link;
+  const local = parent !== undefined && parent.node.name === node.name;
+  let started!: (o: StartOutcome) => void;
+  const ready = new Promise<StartOutcome>((resolve) => (started = resolve));
+  const run = (self: ProcessContext): Promise<void> => {
+    // A parent on another node: link from here, as proc_lib:spawn_link would from there.
+    if (parent !== undefined && !local) self.link(parent);
+    return runServer(self, callbacks(self), { name, parent, debug: () => {}, started });
+  };
+  const proc = local ? node.spawnLink(parent, run) : node.spawn(run);
+  // A process killed before its init answered (its parent died): that reason.
+  const outcome = await Promise.race([ready, proc.exited.then((reason): StartOutcome => ({ kind: 'stop', reason }))]);
+  const label = `${what}${name === undefined ? '' : ` ${name.name}`}`;
+  switch (outcome.kind) {
+    case 'ok':
+      return { pid: proc.pid, name, exited: proc.exited, stopRef: outcome.stopRef };
+    case 'ignore':
+      throw new StartError('IGNORED', label, atom('ignore'));
+    case 'stop':
+      throw new StartError('START_FAILED', label, outcome.reason);
+    case 'threw': {
+      const e = outcome.error;
+      if (e instanceof ProcessError && e.operation === 'register' && name !== undefined) {
+        throw new StartError('ALREADY_STARTED', label, tuple(atom('already_started'), node.whereis(name) ?? atom('undefined')), { cause: e });
+      }
+      throw new StartError('START_FAILED', label, reasonOf(e), { cause: e });
+    }
+  }
+}
