@@ -146,6 +146,7 @@ export {
   SupervisorError,
   TaskError,
   type GenServerRef,
+  type GenServerCallbacks,
   type SupervisorSpec,
   type ChildSpec,
   type ChildInfo,

@@ -48,7 +48,25 @@ export interface GenServerRef<Call extends Term = Term, Cast extends Term = Term
 }
 
 /**
- * The base class. Every callback is optional; without handleCall a call
+ * The callbacks a GenServer subclass may define (all optional), named as
+ * gen_server's: init/1, handle_call/3, handle_cast/2, handle_info/2,
+ * handle_continue/2, terminate/2, format_status/1.
+ */
+export interface GenServerCallbacks<State = unknown, Call extends Term = Term, Cast extends Term = Term> {
+  /** `{ state }`, `{ state, timeout }`, `{ state, continue }`, `{ stop: reason }` or `{ ignore: true }`. Default: `{ state: undefined }`. */
+  init?(args: any): Maybe<InitResult<State>>;
+  handleCall?(request: Call, from: From, state: State): Maybe<CallResult<State>>;
+  handleCast?(request: Cast, state: State): Maybe<Next<State>>;
+  handleInfo?(message: Term, state: State): Maybe<Next<State>>;
+  handleContinue?(continuation: Term, state: State): Maybe<Next<State>>;
+  terminate?(reason: Term, state: State): Maybe<void>;
+  /** What sys:get_status shows as the state: hide secrets, shorten big states. */
+  formatStatus?(state: State): unknown;
+}
+
+/**
+ * The base class; a subclass defines the {@link GenServerCallbacks} it needs
+ * (no `override`: the base declares none). Every callback is optional; without handleCall a call
  * (and without handleCast a cast) ends the server, as an undefined callback
  * does in OTP; without handleInfo a plain message is logged and dropped.
  * `self` (the process it runs in: `self.trapExit(true)` in init to get the
@@ -67,16 +85,6 @@ export abstract class GenServer<State = unknown, Call extends Term = Term, Cast 
     return this.self.pid;
   }
 
-  /** gen_server's init/1: `{ state }`, `{ state, timeout }`, `{ state, continue }`, `{ stop: reason }` or `{ ignore: true }`. Default: `{ state: undefined }`. */
-  init?(args: unknown): Maybe<InitResult<State>>;
-  handleCall?(request: Call, from: From, state: State): Maybe<CallResult<State>>;
-  handleCast?(request: Cast, state: State): Maybe<Next<State>>;
-  handleInfo?(message: Term, state: State): Maybe<Next<State>>;
-  handleContinue?(continuation: Term, state: State): Maybe<Next<State>>;
-  terminate?(reason: Term, state: State): Maybe<void>;
-  /** What sys:get_status shows as the state (gen_server's format_status/1). */
-  formatStatus?(state: State): unknown;
-
   /**
    * Starts one: resolves once init has run (and the name is registered) with
    * its handle; rejects with StartError (init stopped or threw: START_FAILED,
@@ -84,7 +92,7 @@ export abstract class GenServer<State = unknown, Call extends Term = Term, Cast 
    * said ignore: IGNORED).
    */
   static async start<G extends GenServer<any, any, any, any>>(
-    this: new () => G,
+    this: new () => G & GenServerCallbacks<StateOf<G>, CallOf<G>, CastOf<G>>,
     node: BehaviourNode,
     args?: ArgsOf<G>,
     options: StartOptions = {},
@@ -101,6 +109,7 @@ export abstract class GenServer<State = unknown, Call extends Term = Term, Cast 
 }
 
 type ArgsOf<G> = G extends { init?(args: infer A): unknown } ? A : undefined;
+type StateOf<G> = G extends GenServer<infer S, any, any, any> ? S : unknown;
 type CallOf<G> = G extends GenServer<any, infer C, any, any> ? C : Term;
 type CastOf<G> = G extends GenServer<any, any, infer C, any> ? C : Term;
 type ReplyOf<G> = G extends GenServer<any, any, any, infer R> ? R : Term;
@@ -130,7 +139,7 @@ function handle<Call extends Term, Cast extends Term, Reply extends Term>(
 const NORMAL = atom('normal');
 
 /** The instance's methods as the loop's callbacks; what a missing callback does is OTP's. */
-function callbacksOf<S>(server: GenServer<S, any, any, any>, args: unknown, module: string, node: BehaviourNode): ServerCallbacks<S> {
+function callbacksOf<S>(server: GenServer<S, any, any, any> & GenServerCallbacks<S, any, any>, args: unknown, module: string, node: BehaviourNode): ServerCallbacks<S> {
   return {
     init: () => (server.init ? server.init(args) : { state: undefined as S }),
     handleCall: (request, from, state) => {

@@ -4,9 +4,9 @@
  * `Task.await(task, timeout)`) gives its value, or rejects with TaskError
  * TASK_EXIT and the reason it ended with. Under a task supervisor
  * (`Task.supervisor(node)`, a simple_one_for_one Supervisor of temporary
- * children, as Task.Supervisor), `Task.start(sup, fn)` starts one as a child:
- * its crash is logged as a supervisor report, and stopping the supervisor
- * stops it.
+ * children, as Task.Supervisor), `Task.start(sup, fn)` starts one as a child
+ * (fire and forget): its crash is logged as a supervisor report, and
+ * stopping the supervisor stops it.
  */
 import type { ProcessContext, ProcessFn } from '../process/index.js';
 import { atom, type Atom } from '../term/atom.js';
@@ -44,12 +44,15 @@ export class Task<T> implements PromiseLike<T> {
     return new Task(node, proc.pid, proc.exited, box);
   }
 
-  /** Runs `fn` as a temporary child of the task supervisor `sup` (made with {@link Task.supervisor}). */
-  static async start<T>(sup: Supervisor, fn: (self: ProcessContext) => T | Promise<T>): Promise<Task<T>> {
-    const box: { done: boolean; value?: T } = { done: false };
-    let exited!: Promise<Term>;
-    const pid = await sup.startChild([body(fn, box), (e: Promise<Term>) => (exited = e)]);
-    return new Task(sup.node, pid!, exited, box);
+  /**
+   * Runs `fn` as a temporary child of the task supervisor `sup` (made with
+   * {@link Task.supervisor}), as Task.Supervisor.start_child: resolves with
+   * its pid once started; its value is dropped, a crash is the supervisor's
+   * report. (Not a Task: an async function cannot resolve to a thenable.)
+   */
+  static async start(sup: Supervisor, fn: (self: ProcessContext) => unknown): Promise<Pid> {
+    const pid = await sup.startChild([body(fn, { done: false })]);
+    return pid!;
   }
 
   /** A Task.Supervisor: a dynamic supervisor whose children are temporary tasks (`shutdown`: default 5000). */
@@ -63,11 +66,7 @@ export class Task<T> implements PromiseLike<T> {
             id: 'task',
             restart: 'temporary',
             shutdown: options.shutdown ?? 5000,
-            start: (sup: Pid, run: ProcessFn, exited: (e: Promise<Term>) => void) => {
-              const p = node.spawnLink(sup, run);
-              exited(p.exited);
-              return p;
-            },
+            start: (sup: Pid, run: ProcessFn) => node.spawnLink(sup, run),
           },
         ],
       },
