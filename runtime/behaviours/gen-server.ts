@@ -21,6 +21,8 @@ import type { ProcessContext } from '../process/index.js';
 import { stopMessage, type CallOptions, type CallResult, type From, type InitResult, type Next, type ServerCallbacks } from '../rpc/index.js';
 import { Atom, atom } from '../term/atom.js';
 import { format } from '../term/format.js';
+import { tuple } from '../term/make.js';
+import { StartError } from './errors.js';
 import { Pid, type Reference, type Term } from '../term/values.js';
 import type { BehaviourNode } from './host.js';
 import { startServer, type StartOptions } from './start.js';
@@ -163,3 +165,33 @@ function callbacksOf<S>(server: GenServer<S, any, any, any> & GenServerCallbacks
 }
 
 const formatShort = (t: Term): string => format(t).slice(0, 200);
+
+/** A GenServer subclass, as exposeStartLink takes it. */
+export interface GenServerClass {
+  start(node: BehaviourNode, args: any, options?: StartOptions): Promise<{ readonly pid: Pid }>;
+}
+
+/**
+ * Lets an OTP supervisor supervise GenServers of this node: exposes
+ * `module:start_link(Kind, Parent, Args)` to Erlang, which starts
+ * `servers[Kind]` with Args linked to Parent and answers `{ok, Pid}`,
+ * `ignore` or `{error, Reason}` (start_link's answers). The Erlang side calls
+ * it from the supervisor's own process, so Parent is the supervisor; see
+ * test/fixtures/beamwire_child.erl, whose start_link/4 is the child spec's
+ * `start`.
+ */
+export function exposeStartLink(node: BehaviourNode, module: string, servers: Readonly<Record<string, GenServerClass>>): void {
+  node.expose(module, {
+    start_link: async (kind, parent, args) => {
+      const server = kind instanceof Atom ? servers[kind.name] : undefined;
+      if (server === undefined || !Object.hasOwn(servers, (kind as Atom).name)) return tuple(atom('error'), tuple(atom('unknown_server'), kind ?? atom('undefined')));
+      if (!(parent instanceof Pid)) return tuple(atom('error'), tuple(atom('badarg'), parent ?? atom('undefined')));
+      try {
+        return tuple(atom('ok'), (await server.start(node, args, { link: parent })).pid);
+      } catch (e) {
+        if (e instanceof StartError) return e.code === 'IGNORED' ? atom('ignore') : tuple(atom('error'), e.reason);
+        throw e;
+      }
+    },
+  });
+}

@@ -5,7 +5,7 @@
  * "Supervisors and behaviours".
  */
 export { Supervisor, type SupervisorSpec, type ChildInfo, type ChildCounts } from './supervisor.js';
-export { GenServer, type GenServerRef, type GenServerCallbacks } from './gen-server.js';
+export { GenServer, exposeStartLink, type GenServerRef, type GenServerCallbacks, type GenServerClass } from './gen-server.js';
 export { Task } from './task.js';
 export { StartError, SupervisorError, TaskError, type StartErrorCode, type SupervisorErrorCode } from './errors.js';
 export type { StartOptions } from './start.js';

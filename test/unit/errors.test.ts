@@ -26,6 +26,9 @@ import {
   ChannelError,
   TimeoutError,
   SelectError,
+  StartError,
+  SupervisorError,
+  TaskError,
 } from '../../runtime/index.js';
 import { TransportError } from '../../runtime/handshake/index.js';
 import { TermSyntaxError } from '../../runtime/cli/term-parser.js';
@@ -61,6 +64,9 @@ describe('BeamwireError', () => {
     [new ChannelError('context_gone', 'a call in w1@h'), 'ChannelError', 'CONTEXT_GONE'],
     [new TimeoutError('get on receiver', 10), 'TimeoutError', 'ROUTER_TIMEOUT'],
     [new SelectError('SELECT_CYCLE', 'a cycle'), 'SelectError', 'SELECT_CYCLE'],
+    [new StartError('ALREADY_STARTED', 'GenServer Cache cache', atom('x')), 'StartError', 'ALREADY_STARTED'],
+    [new SupervisorError('NOT_FOUND', 'terminateChild(x) on supervisor s', atom('not_found')), 'SupervisorError', 'NOT_FOUND'],
+    [new TaskError('TASK_TIMEOUT', atom('timeout'), 'task gave no value'), 'TaskError', 'TASK_TIMEOUT'],
   ];
 
   it.each(cases)('%s has a stable name and code', (e, name, code) => {
