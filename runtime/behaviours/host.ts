@@ -20,4 +20,6 @@ export interface BehaviourNode {
   call(dest: Pid | Atom, request: Term, options?: CallOptions): Promise<Term>;
   cast(dest: Pid | Atom, request: Term): void;
   expose(module: string | Atom, implementation: Implementation): void;
+  /** Takes a behaviour started without a parent: the node's stop() stops it with `shutdown` (terminate runs) before ending every process. */
+  adopt?(server: { stop(reason?: Term): Promise<void>; readonly exited: Promise<Term> }): void;
 }

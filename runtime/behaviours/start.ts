@@ -4,12 +4,14 @@
  * the outcome; a refusal becomes a StartError with OTP's reason.
  */
 import { ProcessError, reasonOf, type ProcessContext } from '../process/index.js';
-import { runServer, type ServerCallbacks, type StartOutcome } from '../rpc/index.js';
+import { runServer, stopMessage, type ServerCallbacks, type StartOutcome } from '../rpc/index.js';
 import { atom, type Atom } from '../term/atom.js';
 import { tuple } from '../term/make.js';
 import type { Pid, Reference, Term } from '../term/values.js';
 import { StartError } from './errors.js';
 import type { BehaviourNode } from './host.js';
+
+const SHUTDOWN = atom('shutdown');
 
 export interface StartOptions {
   /** Registers it under this name (once init has run). */
@@ -39,7 +41,9 @@ export async function startServer<S>(node: BehaviourNode, options: StartOptions,
   const local = parent !== undefined && parent.node.name === node.name;
   let started!: (o: StartOutcome) => void;
   const ready = new Promise<StartOutcome>((resolve) => (started = resolve));
+  let context: ProcessContext | undefined;
   const run = (self: ProcessContext): Promise<void> => {
+    context = self;
     // A parent on another node: link from here, as proc_lib:spawn_link would from there.
     if (parent !== undefined && !local) self.link(parent);
     return runServer(self, callbacks(self), { name, parent, debug: () => {}, started });
@@ -49,8 +53,20 @@ export async function startServer<S>(node: BehaviourNode, options: StartOptions,
   const outcome = await Promise.race([ready, proc.exited.then((reason): StartOutcome => ({ kind: 'stop', reason }))]);
   const label = `${what}${name === undefined ? '' : ` ${name.name}`}`;
   switch (outcome.kind) {
-    case 'ok':
-      return { pid: proc.pid, name, exited: proc.exited, stopRef: outcome.stopRef };
+    case 'ok': {
+      const { stopRef } = outcome;
+      // No parent to stop it: the node does, when it stops (a top supervisor stops its tree in order).
+      if (parent === undefined)
+        node.adopt?.({
+          exited: proc.exited,
+          stop: async (reason: Term = SHUTDOWN) => {
+            // From its own context: the node refuses sends once it is stopping.
+            if (context !== undefined && proc.alive) context.send(proc.pid, stopMessage(stopRef, reason));
+            await proc.exited;
+          },
+        });
+      return { pid: proc.pid, name, exited: proc.exited, stopRef };
+    }
     case 'ignore':
       throw new StartError('IGNORED', label, atom('ignore'));
     case 'stop':

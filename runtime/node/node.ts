@@ -147,8 +147,8 @@ export class Node extends EventEmitter<NodeEvents> {
   /** Where every inbound control message enters (runtime/node/inbound.ts). */
   private readonly door: Door;
   private readonly network: Network;
-  /** Servers started with `serve` and still running: a stop gives them `terminate`, as a supervisor's shutdown does. */
-  private readonly servers = new Set<Server>();
+  /** Servers started with `serve` (and behaviours started without a parent) still running: a stop gives them `terminate`, as a supervisor's shutdown does. */
+  private readonly servers = new Set<Pick<Server, 'stop' | 'exited'>>();
   private readonly modules = new ExposedModules();
   private readonly taps = new Map<Atom, Tap>();
   private readonly rpcHost: RpcHost;
@@ -397,6 +397,12 @@ export class Node extends EventEmitter<NodeEvents> {
       void server.exited.then(() => this.servers.delete(server));
       return server;
     });
+  }
+
+  /** @internal A behaviour started without a parent (runtime/behaviours/): `stop()` stops it as it stops servers. */
+  adopt(server: Pick<Server, 'stop' | 'exited'>): void {
+    this.servers.add(server);
+    void server.exited.then(() => this.servers.delete(server));
   }
 
   /**

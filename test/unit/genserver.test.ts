@@ -91,6 +91,15 @@ describe('GenServer', () => {
     expect(await c.exited).toBe(atom('normal'));
   });
 
+  it('node.stop() stops a GenServer started without a parent with shutdown, terminate first', async () => {
+    await setup();
+    Counter.events = [];
+    const c = await Counter.start(node, 1);
+    await node.stop();
+    expect(Counter.events).toEqual(['terminate shutdown']);
+    expect(await c.exited).toBe(atom('shutdown'));
+  });
+
   it('call semantics: timeout, noproc, and the reason of a server that crashed on the call', async () => {
     await setup();
     const c = await Counter.start(node, 0);

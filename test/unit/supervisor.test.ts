@@ -37,6 +37,15 @@ describe('start and stop order', () => {
     expect(await sup.exited).toBe(atom('normal'));
   });
 
+  it('node.stop() stops a supervisor started without a parent as sup.stop does: children in reverse order', async () => {
+    await setup();
+    const log: string[] = [];
+    const sup = await Supervisor.start(node, { children: ['a', 'b'].map((id) => ({ id, start: worker(node, log, id) })) });
+    await node.stop();
+    expect(log).toEqual(['start a', 'start b', 'stop b', 'stop a']);
+    expect(await sup.exited).toBe(atom('shutdown'));
+  });
+
   it('a child that fails to start stops those started before it: StartError {shutdown, {failed_to_start_child, Id, Reason}}', async () => {
     await setup();
     const log: string[] = [];
