@@ -66,7 +66,11 @@ export class Task<T> implements PromiseLike<T> {
             id: 'task',
             restart: 'temporary',
             shutdown: options.shutdown ?? 5000,
-            start: (sup: Pid, run: ProcessFn) => node.spawnLink(sup, run),
+            start: (sup: Pid, run: ProcessFn) => {
+              // supervisor:start_child(Sup, Args) from Erlang lands here too: only Task.start's functions run.
+              if (typeof run !== 'function') throw new TypeError('a task supervisor runs functions given by Task.start, not Erlang terms');
+              return node.spawnLink(sup, run);
+            },
           },
         ],
       },
