@@ -6,6 +6,7 @@ import {
   atom,
   CallTimeoutError,
   format,
+  MemoryCarrier,
   GenServer,
   on,
   P,
@@ -109,6 +110,29 @@ describe('GenServer', () => {
     expect([crashed.class, format(crashed.reason)]).toEqual(['exit', '{error,<<"Error: counter broke">>}']);
     const gone = (await rejection(c.call('get'))) as RpcError;
     expect([gone.class, format(gone.reason)]).toEqual(['exit', 'noproc']);
+  });
+
+  it('a call to a GenServer on a node that goes down rejects with {nodedown, Node}', async () => {
+    await setup();
+    const carrier = new MemoryCarrier();
+    const a = await memoryNode(keepingLogger(), carrier);
+    const b = await memoryNode(keepingLogger(), carrier);
+    try {
+      class Mute extends GenServer<number> {
+        handleCall(req: Term, _from: From, n: number): CallResult<number> {
+          return req === atom('ping') ? { reply: atom('pong'), state: n } : { noreply: true, state: n };
+        }
+      }
+      const remote = await Mute.start(b, undefined, { name: 'far' });
+      expect(await a.call(['far', b.name], atom('ping'))).toBe(atom('pong'));
+      const pending = a.call(remote.pid, atom('wait'), { timeout: 5000 });
+      await new Promise((r) => setTimeout(r, 20));
+      b.disconnect(a.name);
+      const e = (await rejection(pending)) as RpcError;
+      expect([e.class, format(e.reason)]).toEqual(['exit', `{nodedown,${b.name}}`]);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
   });
 
   it("init's timeout sends handleInfo('timeout'); init's continue runs handleContinue before any message", async () => {

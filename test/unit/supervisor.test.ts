@@ -358,6 +358,24 @@ describe('the child API', () => {
   });
 });
 
+describe('hostile requests', () => {
+  it('calls and messages it does not know are answered or logged, and the supervisor goes on', async () => {
+    await setup();
+    const sup = await Supervisor.start(node, { children: [{ id: 'a', start: worker(node, [], 'a') }] });
+    expect(format(await node.call(sup.pid, tuple(atom('what'), 1, 2)))).toBe('{error,{unknown_call,{what,1,2}}}');
+    expect(format(await node.call(sup.pid, tuple(atom('terminate_child'), 42)))).toBe('{error,not_found}');
+    expect(format(await node.call(sup.pid, tuple(atom('$beamwire_op'), 999)))).toBe('ok');
+    expect(format(await node.call(sup.pid, tuple(atom('start_child'), [1])))).toContain('notsup');
+    node.send(sup.pid, atom('noise'));
+    node.cast(sup.pid, atom('noise'));
+    node.send(sup.pid, tuple(atom('EXIT'), sup.pid, atom('not_a_child')));
+    expect(sup.countChildren()).toEqual({ specs: 1, active: 1, supervisors: 0, workers: 1 });
+    expect(format(await node.call(sup.pid, atom('count_children')))).toBe('[{specs,1},{active,1},{supervisors,0},{workers,1}]');
+    expect(logger.lines.filter((l) => l.message.includes('Supervisor received unexpected')).length).toBe(3);
+    await sup.stop();
+  });
+});
+
 describe('dynamic mode (simple_one_for_one)', () => {
   it('startChild(args) starts one from the template; whichChildren has no ids; terminateChild takes a pid', async () => {
     await setup();
