@@ -82,11 +82,6 @@ export abstract class GenServer<State = unknown, Call extends Term = Term, Cast 
 
   declare readonly _types?: [State, Call, Cast, Reply];
 
-  /** @internal for the default handleInfo's warning. */
-  pidOf(): Pid {
-    return this.self.pid;
-  }
-
   /**
    * Starts one: resolves once init has run (and the name is registered) with
    * its handle; rejects with StartError (init stopped or threw: START_FAILED,
@@ -104,7 +99,7 @@ export abstract class GenServer<State = unknown, Call extends Term = Term, Cast 
     const started = await startServer(node, options, `GenServer ${module}`, (self) => {
       server.self = self;
       server.node = node;
-      return callbacksOf(server, args, module, node);
+      return callbacksOf(server, args, module, node, self);
     });
     return handle(node, started.pid, started.name, module, started.exited, started.stopRef);
   }
@@ -141,11 +136,11 @@ function handle<Call extends Term, Cast extends Term, Reply extends Term>(
 const NORMAL = atom('normal');
 
 /** The instance's methods as the loop's callbacks; what a missing callback does is OTP's. */
-function callbacksOf<S>(server: GenServer<S, any, any, any> & GenServerCallbacks<S, any, any>, args: unknown, module: string, node: BehaviourNode): ServerCallbacks<S> {
+function callbacksOf<S>(server: GenServerCallbacks<S, any, any>, args: unknown, module: string, node: BehaviourNode, self: ProcessContext): ServerCallbacks<S> {
   return {
     init: () => (server.init ? server.init(args) : { state: undefined as S }),
     handleCall: (request, from, state) => {
-      if (!server.handleCall) throw new TypeError(`${module} has no handleCall (called with ${String(request)})`);
+      if (!server.handleCall) throw new TypeError(`${module} has no handleCall (called with ${formatShort(request)})`);
       return server.handleCall(request, from, state);
     },
     handleCast: (request, state) => {
@@ -155,7 +150,7 @@ function callbacksOf<S>(server: GenServer<S, any, any, any> & GenServerCallbacks
     handleInfo: (message, state) => {
       if (server.handleInfo) return server.handleInfo(message, state);
       // gen_server's default handle_info/2: a warning, and the message is dropped.
-      node.logger.log('warning', `${module} ${server.pidOf().toString()} received unexpected message in handleInfo: ${formatShort(message)}`);
+      node.logger.log('warning', `${module} ${self.pid.toString()} received unexpected message in handleInfo: ${formatShort(message)}`);
       return { state };
     },
     ...(server.handleContinue ? { handleContinue: (c: Term, s: S) => server.handleContinue!(c, s) } : {}),
