@@ -18,9 +18,10 @@ export type AutoShutdown = 'never' | 'any_significant' | 'all_significant';
  * What a child's `start` gives: its pid, anything with one (a Process, a
  * GenServerRef, a Supervisor), or `'ignore'` (OTP's `ignore`: the spec is
  * kept, no process runs). The supervisor links to that pid (a start that
- * already linked, as `Cache.start(node, args, { link: sup })` or
- * `node.spawnLink(sup, fn)`, is linked once). To fail, throw (a StartError's
- * `reason` is kept as the start error).
+ * already linked, as `node.spawnLink(sup, fn)`, is linked once); a GenServer
+ * or Supervisor started in `start` itself (before its first `await`) is
+ * linked to the supervisor and takes it as parent, as start_link is. To
+ * fail, throw (a StartError's `reason` is kept as the start error).
  */
 export type Started = Pid | { readonly pid: Pid } | 'ignore';
 

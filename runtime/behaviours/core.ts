@@ -17,6 +17,7 @@ import { checkSpec, isNormalExit, modulesOf, modulesTerm, newChild, SHUTDOWN, ty
 import { StartError, SupervisorError } from './errors.js';
 import { reportError, reportProgress } from './reports.js';
 import { shutdown, shutdownAll } from './shutdown.js';
+import { startingUnder } from './start.js';
 
 export interface CheckedFlags {
   readonly strategy: Strategy;
@@ -108,7 +109,7 @@ export class SupervisorCore {
   async #startProcess(c: Child): Promise<Answer<Pid | undefined>> {
     let started: Started;
     try {
-      started = await c.spec.start(this.self.pid, ...c.args);
+      started = await startingUnder(this.self.pid, () => c.spec.start(this.self.pid, ...c.args));
     } catch (e) {
       if (e instanceof StartError) return e.code === 'IGNORED' ? { ok: undefined } : { error: e.reason };
       return { error: reasonOf(e) };

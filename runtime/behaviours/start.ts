@@ -19,9 +19,9 @@ export interface StartOptions {
   /**
    * Links it to this process and takes it as its parent, as start_link
    * called from that process: the parent's exit ends it (terminate runs when
-   * it traps exits, as a supervisor does). A supervisor passes its pid to a
-   * child's `start`: give it here. The parent may be on another node (an
-   * Erlang supervisor).
+   * it traps exits, as a supervisor does). The parent may be on another node
+   * (an Erlang supervisor). Default: the supervisor whose child's `start`
+   * called this (see startingUnder), else none.
    */
   readonly link?: Pid;
 }
@@ -34,10 +34,29 @@ export interface Started {
   readonly stopRef: Reference;
 }
 
+/** The supervisor whose child's `start` is running (its synchronous part): the parent of what it starts. */
+let starting: Pid | undefined;
+
+/**
+ * Runs a child's `start` as OTP runs it, from the supervisor's process: a
+ * GenServer or Supervisor started in its synchronous part without `link`
+ * is linked to `parent` and takes it as its parent, as start_link called
+ * there would (`start: () => Cache.start(node)` is start_link).
+ */
+export function startingUnder<T>(parent: Pid, start: () => T): T {
+  const was = starting;
+  starting = parent;
+  try {
+    return start();
+  } finally {
+    starting = was;
+  }
+}
+
 /** Spawns a gen_server process running `callbacks(self)`; resolves once init has run, or rejects with StartError. */
 export async function startServer<S>(node: BehaviourNode, options: StartOptions, what: string, callbacks: (self: ProcessContext) => ServerCallbacks<S>): Promise<Started> {
   const name = typeof options.name === 'string' ? atom(options.name) : options.name;
-  const parent = options.link;
+  const parent = options.link ?? starting;
   const local = parent !== undefined && parent.node.name === node.name;
   let started!: (o: StartOutcome) => void;
   const ready = new Promise<StartOutcome>((resolve) => (started = resolve));

@@ -8,7 +8,7 @@
  * ```ts
  * const sup = await Supervisor.start(node, {
  *   strategy: 'one_for_one', intensity: 3, period: 5,
- *   children: [{ id: 'cache', start: (sup) => Cache.start(node, {}, { link: sup }) }],
+ *   children: [{ id: 'cache', start: () => Cache.start(node, {}) }],   // linked to the supervisor, as start_link
  * }, { name: 'app_sup' });
  * ```
  */

@@ -215,6 +215,27 @@ describe('GenServer', () => {
     expect(terminated).toEqual(['parent_gone']);
   });
 
+  it('started by a child spec without link, it is still the supervisor\'s child: linked, parent, stopped through terminate', async () => {
+    await setup();
+    const stopped: string[] = [];
+    class Careful extends GenServer<number> {
+      init(): InitResult<number> {
+        this.self.trapExit(true);
+        return { state: 0 };
+      }
+      terminate(reason: Term): void {
+        stopped.push(format(reason));
+      }
+    }
+    const sup = await Supervisor.start(node, { children: [{ id: 'careful', start: () => Careful.start(node), shutdown: 2000 }] });
+    const child = sup.whichChildren()[0]!.pid as Pid;
+    expect(format(await sysGetStatus(child))).toContain(`[[],running,${format(sup.pid)},[],`);
+    const t0 = Date.now();
+    await sup.stop();
+    expect(stopped).toEqual(['shutdown']);
+    expect(Date.now() - t0).toBeLessThan(1000); // it stopped when asked, not killed after 2000 ms
+  });
+
   it('under a Supervisor: a crash restarts it under its name; which_children names its class', async () => {
     await setup();
     const sup = await Supervisor.start(node, { children: [{ id: 'counter', start: (p) => Counter.start(node, 10, { name: 'sup_counter', link: p }) }] });
