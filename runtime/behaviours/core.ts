@@ -431,7 +431,11 @@ export class SupervisorCore {
       }
       if (what === atom('start_child'))
         return reply(tuple(ERROR, tuple(atom('notsup'), 'a beamwire supervisor starts children from TypeScript specs; call startChild from TypeScript')));
-      if (['terminate_child', 'restart_child', 'delete_child', 'get_childspec'].some((n) => what === atom(n))) return reply(tuple(ERROR, atom('not_found')));
+      if (what === atom('get_childspec')) {
+        const c = typeof id === 'string' ? this.findById(id) : id instanceof Pid ? this.#findByPid(id) : undefined;
+        return reply(c === undefined ? tuple(ERROR, atom('not_found')) : tuple(OK, specTerm(c)));
+      }
+      if (['terminate_child', 'restart_child', 'delete_child'].some((n) => what === atom(n))) return reply(tuple(ERROR, atom('not_found')));
     }
     this.#log(`Supervisor received unexpected call: ${format(req).slice(0, 300)}`);
     return reply(tuple(ERROR, tuple(atom('unknown_call'), req)));
@@ -452,6 +456,20 @@ export class SupervisorCore {
       // as in reports.ts
     }
   }
+}
+
+/** supervisor:child_to_spec/1's map; `start` names the TypeScript function, an MFA Erlang cannot call. */
+function specTerm(c: Child): Term {
+  const { id, restart, significant, shutdown, type, start } = c.spec;
+  return new Map<Term, Term>([
+    [atom('id'), atom(id)],
+    [atom('start'), tuple(atom('beamwire'), atom(start.name === '' ? 'start' : start.name.slice(0, 255)), [])],
+    [atom('restart'), atom(restart)],
+    [atom('significant'), significant],
+    [atom('shutdown'), typeof shutdown === 'number' ? shutdown : atom(shutdown)],
+    [atom('type'), atom(type)],
+    [atom('modules'), modulesTerm(c)],
+  ]);
 }
 
 function formatValue(v: unknown): string {

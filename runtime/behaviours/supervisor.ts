@@ -2,7 +2,7 @@
  * Supervisor: OTP's supervisor behaviour for TypeScript children (see
  * core.ts for the semantics, supervisor.erl's). A supervisor is a process
  * that Erlang sees as one: supervisor:which_children/1, count_children/1,
- * terminate_child/2, restart_child/2, delete_child/2 and sys answer from
+ * terminate_child/2, restart_child/2, delete_child/2, get_childspec/2 and sys answer from
  * `erl`.
  *
  * ```ts

@@ -86,6 +86,7 @@ describe('Erlang → a beamwire Supervisor', () => {
     expect(await erl(`supervisor:terminate_child(${at('ops_sup')}, cache).`)).toBe(atom('ok'));
     expect(sup.whichChildren()[0]!.pid).toBeUndefined();
     expect(format(await erl(`supervisor:restart_child(${at('ops_sup')}, nope).`))).toBe('{error,not_found}');
+    expect(await erl(`{ok, #{id := cache, restart := permanent, shutdown := 5000, type := worker, significant := false}} = supervisor:get_childspec(${at('ops_sup')}, cache), ok.`)).toBe(atom('ok'));
     const restarted = await erl(`{ok, P} = supervisor:restart_child(${at('ops_sup')}, cache), gen_server:call(P, bump).`);
     expect(restarted).toBe(8);
     const before = sup.whichChildren()[0]!.pid as Pid;
