@@ -109,6 +109,28 @@ describe('Erlang → a beamwire Supervisor', () => {
   });
 });
 
+describe('Erlang → a beamwire GenServer', () => {
+  it('gen_server:call/2 and sys:get_status/1, whose State is what formatStatus made of it', async () => {
+    class Vault extends GenServer<Map<Term, Term>> {
+      init(): InitResult<Map<Term, Term>> {
+        return { state: new Map<Term, Term>([[atom('key'), 'hunter2']]) };
+      }
+      handleCall(_req: Term, _from: From, s: Map<Term, Term>): CallResult<Map<Term, Term>> {
+        return { reply: s.size, state: s };
+      }
+      formatStatus(s: Map<Term, Term>): unknown {
+        return new Map<Term, Term>([...s.keys()].map((k) => [k, atom('redacted')]));
+      }
+    }
+    const v = await Vault.start(node, undefined, { name: 'vault' });
+    expect(await erl(`gen_server:call(${at('vault')}, size).`)).toBe(1);
+    expect(
+      await erl(`{status, _, {module, gen_server}, [_, running, _, _, Misc]} = sys:get_status(${at('vault')}), [{"State", S}] = proplists:get_value(data, lists:reverse(Misc)), S.`),
+    ).toEqual(new Map([[atom('key'), atom('redacted')]]));
+    await v.stop();
+  });
+});
+
 describe('an OTP supervisor supervising a beamwire GenServer (beamwire_child:start_link/4)', () => {
   it('starts it linked, restarts it when it crashes, stops it on terminate_child', async () => {
     exposeStartLink(node, 'beamwire_servers', { cache: Cache });
