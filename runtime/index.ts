@@ -156,6 +156,34 @@ export {
   type NodeDownMessage,
   type GroupMessage,
 } from './observe/index.js';
+// Supervisors and behaviours (runtime/behaviours/): OTP's supervisor and gen_server, Elixir's Task.
+export {
+  Supervisor,
+  GenServer,
+  exposeStartLink,
+  Task,
+  StartError,
+  SupervisorError,
+  TaskError,
+  type GenServerRef,
+  type GenServerCallbacks,
+  type GenServerClass,
+  type SupervisorSpec,
+  type ChildSpec,
+  type ChildInfo,
+  type ChildCounts,
+  type Started,
+  type StartOptions,
+  type Strategy,
+  type Restart,
+  type Shutdown,
+  type ChildType,
+  type AutoShutdown,
+  type StartErrorCode,
+  type SupervisorErrorCode,
+  type BehaviourNode,
+} from './behaviours/index.js';
+export type { InitResult } from './rpc/index.js';
 
 // Converters and errors the generated service stubs use (`beamwire/services/<module>`).
 export * as stubs from './stubs/index.js';

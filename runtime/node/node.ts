@@ -13,11 +13,11 @@ import type { Duplex } from 'node:stream';
 import type { ConnectionClosed } from '../connection/connection.js';
 import { portFromEnv, type EpmdError, type PresenceInfo } from '../epmd/index.js';
 import type { HandshakeError } from '../handshake/index.js';
-import { NodeStopped, ProcessError, ProcessTable, silentLogger, type ProcessFn, type Process, type ProcessContext, type Destination, type RemoteInbound, type Logger } from '../process/index.js';
+import { NodeStopped, ProcessError, ProcessTable, silentLogger, stderrLogger, type ProcessFn, type Process, type ProcessContext, type Destination, type RemoteInbound, type Logger } from '../process/index.js';
 import { Atom, atom } from '../term/atom.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import { startRex, call, cast, ExposedModules, invoke, reply, rpc, rpcCast, RpcError, serve, serveSpawnRequest, stopCalls } from '../rpc/index.js';
-import type { CallOptions, From, Implementation, RpcHost, RpcOptions, Server as GenServer, ServerSpec } from '../rpc/index.js';
+import type { CallOptions, From, Implementation, RpcHost, RpcOptions, Server, ServerSpec } from '../rpc/index.js';
 import { dispatch, type Door, type Tap } from './inbound.js';
 import { fullName, splitName } from './names.js';
 import { Network, type EpmdSettings, type NetworkSink, type StreamRoute } from './network.js';
@@ -146,14 +146,16 @@ const SERVER_SHUTDOWN_MS = 5000;
 export class Node extends EventEmitter<NodeEvents> {
   readonly name: string;
   readonly creation: number;
+  /** Where this node's reports go: crash reports, supervisor reports (NodeOptions.logger). */
+  readonly logger: Logger;
   private readonly table: ProcessTable;
   private readonly inbound: RemoteInbound;
   private readonly outbound: Outbound;
   /** Where every inbound control message enters (runtime/node/inbound.ts). */
   private readonly door: Door;
   private readonly network: Network;
-  /** Servers started with `serve` and still running: a stop gives them `terminate`, as a supervisor's shutdown does. */
-  private readonly servers = new Set<GenServer>();
+  /** Servers started with `serve` (and behaviours started without a parent) still running: a stop gives them `terminate`, as a supervisor's shutdown does. */
+  private readonly servers = new Set<Pick<Server, 'stop' | 'exited'>>();
   private readonly modules = new ExposedModules();
   private readonly taps = new Map<Atom, Tap>();
   private readonly rpcHost: RpcHost;
@@ -191,10 +193,8 @@ export class Node extends EventEmitter<NodeEvents> {
       debug: (l) => this.debug(l),
     });
     this.creation = this.network.creation;
-    this.table = new ProcessTable(
-      { name: atom(name), creation: this.creation },
-      { logger: options.logger === 'silent' ? silentLogger : options.logger },
-    );
+    this.logger = options.logger === 'silent' ? silentLogger : (options.logger ?? stderrLogger);
+    this.table = new ProcessTable({ name: atom(name), creation: this.creation }, { logger: this.logger });
     this.outbound = new Outbound({
       connected: (n) => this.network.connected(n),
       connect: (n) => this.network.connection(n),
@@ -421,13 +421,19 @@ export class Node extends EventEmitter<NodeEvents> {
   }
 
   /** Starts a gen_server-compatible server registered as `name` (see runtime/rpc/server.ts). */
-  serve<S>(name: string | Atom, spec: ServerSpec<S>): Promise<GenServer> {
+  serve<S>(name: string | Atom, spec: ServerSpec<S>): Promise<Server> {
     if (this.stopped) return Promise.reject(new NodeStopped(this.name, 'serve'));
     return serve(this.rpcHost, toAtom(name), spec).then((server) => {
       this.servers.add(server);
       void server.exited.then(() => this.servers.delete(server));
       return server;
     });
+  }
+
+  /** @internal A behaviour started without a parent (runtime/behaviours/): `stop()` stops it as it stops servers. */
+  adopt(server: Pick<Server, 'stop' | 'exited'>): void {
+    this.servers.add(server);
+    void server.exited.then(() => this.servers.delete(server));
   }
 
   /**

@@ -6,6 +6,6 @@
 export { RpcError, CallTimeoutError, ErlangThrow, ErlangExit, ErlangError, jsErrorReason, type ErlangClass } from './errors.js';
 export { rpc, rpcCast, call, cast, stopCalls, type RpcOptions, type CallOptions } from './client.js';
 export { ExposedModules, invoke, serveSpawnRequest, type ExposedFunction, type Implementation, type SpawnRequest, type Result } from './exposed.js';
-export { serve, reply, type ServerSpec, type Server, type From, type CallResult, type Next } from './server.js';
+export { serve, reply, runServer, stopMessage, type ServerSpec, type ServerCallbacks, type InitResult, type StartOutcome, type RunOptions, type Server, type From, type CallResult, type Next } from './server.js';
 export type { RpcHost } from './host.js';
 export { startRex, rpcResult } from './rex.js';

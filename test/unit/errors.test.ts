@@ -28,6 +28,9 @@ import {
   SelectError,
   LatencyError,
   DiscoverTimeout,
+  StartError,
+  SupervisorError,
+  TaskError,
 } from '../../runtime/index.js';
 import { TransportError } from '../../runtime/handshake/index.js';
 import { TermSyntaxError } from '../../runtime/cli/term-parser.js';
@@ -65,6 +68,9 @@ describe('BeamwireError', () => {
     [new SelectError('SELECT_CYCLE', 'a cycle'), 'SelectError', 'SELECT_CYCLE'],
     [new LatencyError('no_answer', 'a@h', 'no yes'), 'LatencyError', 'LATENCY_NO_ANSWER'],
     [new DiscoverTimeout('a@h', 5000), 'DiscoverTimeout', 'DISCOVER_TIMEOUT'],
+    [new StartError('ALREADY_STARTED', 'GenServer Cache cache', atom('x')), 'StartError', 'ALREADY_STARTED'],
+    [new SupervisorError('NOT_FOUND', 'terminateChild(x) on supervisor s', atom('not_found')), 'SupervisorError', 'NOT_FOUND'],
+    [new TaskError('TASK_TIMEOUT', atom('timeout'), 'task gave no value'), 'TaskError', 'TASK_TIMEOUT'],
   ];
 
   it.each(cases)('%s has a stable name and code', (e, name, code) => {
