@@ -26,6 +26,7 @@ import { Outbound } from './remote.js';
 import { isAuth, startServices } from './services.js';
 import { CA_SERVER, certificateReply, certificateRequest, CertificateRequestError, certificateServer, type CertificateService, type ServeCertificatesOptions } from './certificates.js';
 import { linkWatcher, monitorWatcher, type NodeMonitor } from './watchers.js';
+import { Scopes, type PgScope, type PubSub, type PubSubOptions } from '../pg/index.js';
 
 export interface NodeOptions {
   /** `ts` (then `ts@<short host>`) or `ts@host`. */
@@ -150,6 +151,7 @@ export class Node extends EventEmitter<NodeEvents> {
   private readonly modules = new ExposedModules();
   private readonly taps = new Map<Atom, Tap>();
   private readonly rpcHost: RpcHost;
+  private readonly scopes: Scopes;
   private stopped = false;
   private stopping: Promise<void> | undefined;
 
@@ -202,6 +204,12 @@ export class Node extends EventEmitter<NodeEvents> {
       taps: this.taps,
     };
     startRex(this.table, this.modules, (l) => this.debug(l));
+    this.scopes = new Scopes({
+      table: this.table,
+      nodes: () => this.network.nodes(),
+      onNodeUp: (up) => (this.on('nodeup', up), () => void this.off('nodeup', up)),
+      debug: (l) => this.debug(l),
+    });
   }
 
   /** Where this node's EPMD listens (also where peers are looked up); 0 when it runs without EPMD. */
@@ -332,6 +340,20 @@ export class Node extends EventEmitter<NodeEvents> {
   monitor(target: Pid | string | Atom | [string | Atom, string | Atom]): NodeMonitor {
     this.live('monitor');
     return monitorWatcher(this.table, monitorTarget(target));
+  }
+
+  // -- groups (runtime/pg; README "Phoenix.PubSub from Node") -------------------
+
+  /** The pg scope `scope` (default `pg`, OTP's default scope) on this node, started on first use: pg:join, get_members, monitor, ... */
+  pg(scope: string = 'pg'): PgScope {
+    this.live('pg');
+    return this.scopes.scope(scope);
+  }
+
+  /** This node's part of the Phoenix.PubSub server `name` (`MyApp.PubSub`): subscribe, broadcast (PG2 adapter, pg scope `Phoenix.PubSub`). */
+  pubsub(name: string, options?: PubSubOptions): PubSub {
+    this.live('pubsub');
+    return this.scopes.pubsub(name, options);
   }
 
   // -- RPC (runtime/rpc; README "RPC") ---------------------------------------------

@@ -1,0 +1,205 @@
+/**
+ * A Phoenix.PubSub server's member on this node, as its PG2 adapter runs
+ * on each Elixir node (phoenix_pubsub v2.2.0, lib/phoenix/pubsub/pg2.ex and
+ * supervisor.ex; the same since v2.0): the adapter name is
+ * `Module.concat(Name, "Adapter")` (`'Elixir.MyApp.PubSub.Adapter'`), and
+ * the pool's groups in pg scope `'Elixir.Phoenix.PubSub'` are that name and
+ * `<adapter>_2` … `<adapter>_N` for `pool_size: N`, each with one worker
+ * per node registered under the group's name. A broadcast sends
+ * `{forward_to_local, Topic, Msg, Dispatcher}` to every remote member of
+ * one of those groups (chosen by `phash2(self())`), and the worker hands it
+ * to the node's local subscribers. Here a worker per group (those of
+ * `poolSize`, and any `<adapter>_N` a peer joins, whatever pool size the
+ * Elixir side runs) delivers it to this node's subscriptions; `broadcast`
+ * sends to the members of the adapter group, which every node has at any
+ * pool size, so each node gets it once.
+ *
+ * Dispatch is Phoenix.PubSub's default (`Phoenix.PubSub.dispatch/3`): each
+ * subscription of the topic gets Msg itself. Another Dispatcher module is
+ * Elixir code that cannot run here; its messages are delivered the same
+ * way, which is what such dispatchers (Phoenix.Channel.Server's) do for a
+ * subscriber without fastlane metadata.
+ */
+import { parsePubsub, pubsub as messages } from '../../generated/pubsub.js';
+import { ProcessError, type Process, type ProcessContext } from '../process/index.js';
+import { Atom, atom } from '../term/atom.js';
+import { format } from '../term/format.js';
+import { TermShapeError } from '../term/shape.js';
+import { Tuple, type Term } from '../term/values.js';
+import type { PgHost } from './host.js';
+import type { PgScope } from './scope.js';
+import { Feed } from './stream.js';
+
+/** The pg scope Phoenix.PubSub's application starts (phoenix_pubsub application.ex). */
+export const PUBSUB_SCOPE = 'Elixir.Phoenix.PubSub';
+/** The dispatcher Phoenix.PubSub.broadcast uses unless given another. */
+const DEFAULT_DISPATCHER = atom('Elixir.Phoenix.PubSub');
+const KILL = atom('kill');
+
+export interface PubSubOptions {
+  /** The pool's size on this node (Phoenix's `pool_size`, default 1): workers for `<adapter>_2` … `_N` from the start. Groups of a larger pool are joined as peers join them. */
+  poolSize?: number;
+}
+
+/** One subscription to a topic: the messages broadcast to it, in arrival order, until `unsubscribe()` (or `break`). */
+export class Subscription extends Feed<Term> {
+  constructor(
+    readonly topic: string,
+    onClose: () => void,
+  ) {
+    super(onClose);
+  }
+  /** Phoenix.PubSub.unsubscribe: nothing more arrives; what is queued is dropped. */
+  unsubscribe(): void {
+    this.close();
+  }
+}
+
+export class PubSub {
+  /** The server's name as Elixir writes it, with its `Elixir.` prefix. */
+  readonly name: string;
+  /** The adapter's name: the first pool group and its workers' registered name. */
+  readonly adapter: Atom;
+  /** The pg scope the server's groups are in ('Elixir.Phoenix.PubSub'). */
+  readonly scope: PgScope;
+  readonly #host: PgHost;
+  readonly #topics = new Map<string, Set<Subscription>>();
+  /** Pool group name → its worker here. */
+  readonly #workers = new Map<string, { proc: Process; ctx: ProcessContext }>();
+  readonly #undoWatch: () => void;
+  readonly #pool: RegExp;
+
+  /** @internal Made by the node (`node.pubsub(name)`). */
+  constructor(host: PgHost, scope: PgScope, name: string, options: PubSubOptions = {}) {
+    this.#host = host;
+    this.scope = scope;
+    this.name = name.startsWith('Elixir.') ? name : `Elixir.${name}`;
+    this.adapter = atom(`${this.name}.Adapter`);
+    this.#pool = new RegExp(`^${this.adapter.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_([2-9]|[1-9][0-9]+)$`);
+    this.#worker(this.adapter);
+    for (let n = 2; n <= (options.poolSize ?? 1); n++) this.#worker(atom(`${this.adapter.name}_${n}`));
+    this.#undoWatch = scope.watch((c) => {
+      if (c.kind === 'join' && c.group instanceof Atom && this.#pool.test(c.group.name)) this.#worker(c.group);
+    });
+    for (const g of scope.groups()) if (g instanceof Atom && this.#pool.test(g.name)) this.#worker(g);
+  }
+
+  /** Phoenix.PubSub.subscribe(Name, Topic): what is broadcast to `topic` anywhere in the cluster from now on. */
+  subscribe(topic: string): Subscription {
+    this.#live('subscribe');
+    let subs = this.#topics.get(topic);
+    if (subs === undefined) this.#topics.set(topic, (subs = new Set()));
+    const s: Subscription = new Subscription(topic, () => {
+      subs.delete(s);
+      if (subs.size === 0 && this.#topics.get(topic) === subs) this.#topics.delete(topic);
+    });
+    subs.add(s);
+    return s;
+  }
+
+  /** Ends every subscription of `topic` on this node; false when it had none. */
+  unsubscribe(topic: string): boolean {
+    const subs = this.#topics.get(topic);
+    if (subs === undefined) return false;
+    for (const s of [...subs]) s.unsubscribe();
+    return true;
+  }
+
+  /** Phoenix.PubSub.broadcast(Name, Topic, Msg): to the subscribers of `topic` on every node, this one included. */
+  broadcast(topic: string, message: Term): void {
+    this.#remote(topic, message);
+    this.localBroadcast(topic, message);
+  }
+
+  /** Phoenix.PubSub.broadcast_from: as `broadcast`, except to the subscription `from`. */
+  broadcastFrom(from: Subscription, topic: string, message: Term): void {
+    this.#remote(topic, message);
+    this.#dispatch(topic, message, from);
+  }
+
+  /** Phoenix.PubSub.local_broadcast: to this node's subscribers only. */
+  localBroadcast(topic: string, message: Term): void {
+    this.#live('local_broadcast');
+    this.#dispatch(topic, message, undefined);
+  }
+
+  /** Phoenix.PubSub.direct_broadcast: to the subscribers on `node` only (its worker `{Adapter, Node}`). */
+  directBroadcast(node: string, topic: string, message: Term): void {
+    const w = this.#live('direct_broadcast');
+    if (node === w.ctx.node.name.name) return this.#dispatch(topic, message, undefined);
+    w.ctx.send(new Tuple([this.adapter, atom(node)]), messages.forwardToLocal(topic, message, DEFAULT_DISPATCHER));
+  }
+
+  /** How many subscriptions `topic` has on this node. */
+  subscribers(topic: string): number {
+    return this.#topics.get(topic)?.size ?? 0;
+  }
+
+  /** @internal The node stopped or the scope ended: subscriptions end after what they hold is read. */
+  close(): void {
+    this.#undoWatch();
+    for (const w of this.#workers.values()) if (w.proc.alive) this.#host.table.exit(w.proc.pid, KILL);
+    for (const subs of this.#topics.values()) for (const s of [...subs]) s.end();
+    this.#topics.clear();
+  }
+
+  #remote(topic: string, message: Term): void {
+    const w = this.#live('broadcast');
+    const here = w.ctx.node.name;
+    const msg = messages.forwardToLocal(topic, message, DEFAULT_DISPATCHER);
+    for (const pid of this.scope.members(this.adapter)) if (pid.node !== here) w.ctx.send(pid, msg);
+  }
+
+  #dispatch(topic: string, message: Term, except: Subscription | undefined): void {
+    const subs = this.#topics.get(topic);
+    if (subs === undefined) return;
+    for (const s of subs) if (s !== except) s.push(message);
+  }
+
+  /** Phoenix.PubSub.PG2Worker: registered as its group, a member of it, forwarding to local subscribers. */
+  #worker(group: Atom): void {
+    if (this.#workers.has(group.name)) return;
+    const table = this.#host.table;
+    let ctx!: ProcessContext;
+    const proc = table.spawnHandler((c) => {
+      ctx = c;
+      return (m) => this.#forwarded(m);
+    });
+    try {
+      table.register(group, proc.pid);
+    } catch (e) {
+      table.exit(proc.pid, KILL);
+      throw e;
+    }
+    this.#workers.set(group.name, { proc, ctx });
+    this.scope.join(group, proc.pid);
+  }
+
+  #forwarded(m: Term): void {
+    try {
+      const f = parsePubsub(m);
+      const topic = typeof f.topic === 'string' ? f.topic : f.topic instanceof Uint8Array ? utf8(f.topic) : undefined;
+      if (topic === undefined) throw new TermShapeError('forward_to_local.topic', 'must be a UTF-8 binary', f.topic);
+      this.#dispatch(topic, f.message, undefined);
+    } catch (e) {
+      if (!(e instanceof TermShapeError)) throw e;
+      this.#host.debug(`pubsub ${this.name}: dropped ${format(m).slice(0, 120)}: ${e.message}`);
+    }
+  }
+
+  #live(op: string): { proc: Process; ctx: ProcessContext } {
+    const w = this.#workers.get(this.adapter.name)!;
+    if (!w.proc.alive) throw new ProcessError('BADARG', `Phoenix.PubSub.${op}`, `${this.name} has ended on this node (its node stopped)`);
+    return w;
+  }
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+/** A topic's text; undefined when it is no UTF-8 (then no subscription here can have it). */
+function utf8(b: Uint8Array): string | undefined {
+  try {
+    return decoder.decode(b);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The pg scopes and PubSub servers of one node, started on first use
+ * (`node.pg(name)`, `node.pubsub(name)`) and started again when their
+ * process was killed. OTP starts scope `pg` only with kernel's
+ * `start_pg`; here asking for it is what starts it.
+ */
+import { atom } from '../term/atom.js';
+import type { PgHost } from './host.js';
+import { PUBSUB_SCOPE, PubSub, type PubSubOptions } from './pubsub.js';
+import { PgScope } from './scope.js';
+
+export class Scopes {
+  readonly #scopes = new Map<string, PgScope>();
+  readonly #pubsubs = new Map<string, PubSub>();
+  readonly #ups = new Set<(node: string) => void>();
+  #undo: (() => void) | undefined;
+  readonly #host: PgHost;
+
+  constructor(host: PgHost) {
+    // One nodeup listener for all scopes, taken when the first starts.
+    this.#host = {
+      ...host,
+      onNodeUp: (up) => {
+        this.#undo ??= host.onNodeUp((n) => this.#ups.forEach((f) => f(n)));
+        this.#ups.add(up);
+        return () => void this.#ups.delete(up);
+      },
+    };
+  }
+
+  scope(name: string): PgScope {
+    const had = this.#scopes.get(name);
+    if (had?.alive === true) return had;
+    const s = new PgScope(this.#host, atom(name));
+    this.#scopes.set(name, s);
+    return s;
+  }
+
+  pubsub(name: string, options?: PubSubOptions): PubSub {
+    const key = name.startsWith('Elixir.') ? name : `Elixir.${name}`;
+    const scope = this.scope(PUBSUB_SCOPE);
+    const had = this.#pubsubs.get(key);
+    if (had !== undefined && had.scope === scope) return had;
+    had?.close();
+    const ps = new PubSub(this.#host, scope, key, options);
+    this.#pubsubs.set(key, ps);
+    void scope.ended.then(() => ps.close());
+    return ps;
+  }
+}
