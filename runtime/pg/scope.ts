@@ -139,6 +139,19 @@ export class PgScope {
     return this.#state.localMembers(group);
   }
 
+  /**
+   * Topics are pg groups: sends `message` to every member of `group` on
+   * every node (subscribers are the processes that joined it), from the
+   * scope process. Returns how many it went to. Eventually consistent, as
+   * pg is: a member that joined elsewhere an instant ago may not be known yet.
+   */
+  broadcast(group: Term, message: Term): number {
+    this.#running('pg broadcast');
+    const to = this.#state.members(group);
+    for (const p of to) this.#ctx.send(p, message);
+    return to.length;
+  }
+
   /** pg:which_groups(Scope): the groups with at least one member. */
   groups(): Term[] {
     return this.#state.groups();
