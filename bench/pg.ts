@@ -25,7 +25,8 @@
  * Erlang's (ratio ≥ 1).
  *
  *   npm run bench -- --pg        only this benchmark; bench/results/pg-latest.json
- *   node --import tsx bench/pg.ts [--quick] [--rounds N] [--broadcasts B] [--beamwire PATH]
+ *   node --import tsx bench/pg.ts [--quick] [--rounds N] [--broadcasts B] [--joins J]
+ *                                [--beamwire PATH] [--no-busy-wait]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,12 +52,14 @@ interface PgOptions {
   broadcasts: number;
   joins: number;
   beamwire: string | null;
+  /** erl without scheduler busy-waiting (+sbwt none ...), as bench/dist.ts's --no-busy-wait. */
+  noBusyWait: boolean;
   partial: boolean;
 }
 
 function parsePgOptions(argv: string[]): PgOptions {
   const quick = argv.includes('--quick');
-  const o: PgOptions = { quick, rounds: quick ? 2 : 7, broadcasts: quick ? 50 : 300, joins: quick ? 20 : 100, beamwire: null, partial: quick };
+  const o: PgOptions = { quick, rounds: quick ? 2 : 7, broadcasts: quick ? 50 : 300, joins: quick ? 20 : 100, beamwire: null, noBusyWait: argv.includes('--no-busy-wait'), partial: quick || argv.includes('--no-busy-wait') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const int = (): number => {
@@ -89,7 +92,7 @@ export async function runPg(argv: string[]): Promise<void> {
   let node: NodeT | undefined;
   try {
     node = await Node.start({ name: 'pgbw', cookie: COOKIE, epmd: { mode: 'embedded', port: epmdPort }, logger: 'silent' });
-    for (const n of ['pgsub1', 'pgsub2', 'pgpub']) erls.push(await startErl(n, COOKIE, epmdPort, ['-pa', beamDir, '-kernel', 'start_pg', 'true']));
+    for (const n of ['pgsub1', 'pgsub2', 'pgpub']) erls.push(await startErl(n, COOKIE, epmdPort, ['-pa', beamDir, '-kernel', 'start_pg', 'true', ...(opt.noBusyWait ? ['+sbwt', 'none', '+sbwtdcpu', 'none', '+sbwtdio', 'none'] : [])]));
     const [sub1, sub2, pub] = erls as [ErlNode, ErlNode, ErlNode];
     for (const e of erls) await node.connect(e.name);
     for (const e of [sub2, pub]) await node.rpc(sub1.name, 'net_kernel', 'connect_node', [atom(e.name)]);
@@ -192,6 +195,7 @@ export async function runPg(argv: string[]): Promise<void> {
         broadcasts: opt.broadcasts,
         joins: opt.joins,
         rounds: opt.rounds,
+        erlFlags: opt.noBusyWait ? '+sbwt none +sbwtdcpu none +sbwtdio none' : 'OTP defaults',
         statistic: 'per round: fan-out rate over all broadcasts, propagation median of the joins; reported: median over rounds, and median of per-round ratios (beamwire ÷ Erlang for rates, Erlang ÷ beamwire for times)',
       },
       machine: { nproc: availableParallelism(), cpu: cpus()[0]?.model ?? null, loadavg1mAtStart: Number(loadAtStart.toFixed(2)), loadavg1mAtEnd: Number(loadavg()[0]!.toFixed(2)), node: process.version },

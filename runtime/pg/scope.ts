@@ -264,6 +264,7 @@ export class PgScope {
 
   #notify(changes: PgChange[]): void {
     for (const c of changes) {
+      if (c.pids.length === 0) continue;
       const key = termKey(c.group);
       for (const w of this.#watches) if (w.key === undefined || w.key === key) w.to(c);
     }

@@ -153,6 +153,7 @@ export class ScopeState {
   joinRemote(peer: Pid, group: Term, pids: Pid[]): PgChange | undefined {
     const view = this.#peers.get(pidKey(peer));
     if (view === undefined) return undefined;
+    if (pids.length === 0) return { kind: 'join', group, pids: [] }; // no empty group row
     const gk = termKey(group);
     const mine = view.groups.get(gk);
     if (mine === undefined) view.groups.set(gk, { group, pids: pids.slice() });

@@ -88,6 +88,14 @@ describe('ScopeState, peers', () => {
     expect(s.peerDown(peer)).toBeUndefined();
   });
 
+  it('an empty join or sync list makes no empty group', () => {
+    const s = new ScopeState();
+    s.addPeer(peer);
+    expect(s.joinRemote(peer, G, [])!.pids).toEqual([]);
+    expect(s.sync(peer, [[atom('h'), []]]).changes).toEqual([]);
+    expect(s.groups()).toEqual([]);
+  });
+
   it('a remote leave never removes a local member of the same group', () => {
     const s = new ScopeState();
     s.addPeer(peer);
