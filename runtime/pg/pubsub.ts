@@ -75,7 +75,8 @@ export class PubSub {
     this.scope = scope;
     this.name = name.startsWith('Elixir.') ? name : `Elixir.${name}`;
     this.adapter = atom(`${this.name}.Adapter`);
-    this.#pool = new RegExp(`^${this.adapter.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_([2-9]|[1-9][0-9]+)$`);
+    // Pools up to 999: a hostile peer cannot make this node start workers without end.
+    this.#pool = new RegExp(`^${this.adapter.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_([2-9]|[1-9][0-9]{1,2})$`);
     this.#worker(this.adapter);
     for (let n = 2; n <= (options.poolSize ?? 1); n++) this.#worker(atom(`${this.adapter.name}_${n}`));
     this.#undoWatch = scope.watch((c) => {

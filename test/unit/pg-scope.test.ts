@@ -40,6 +40,20 @@ describe('pg scope between beamwire nodes', () => {
     for (const n of [a, b, c]) await until(`2 members on ${n.name}`, 2000, () => (members(n) === 2 ? true : undefined));
   });
 
+  it('pg.broadcast sends to every member of a group, on every node (topics are pg groups)', async () => {
+    const net = new MemoryCarrier();
+    const [a, b] = [await start(net), await start(net)];
+    await a.connect(b.name);
+    const got: Term[] = [];
+    const sub = (n: Node): Pid => n.spawn(async (self) => void got.push(await self.receive())).pid;
+    b.pg().join(atom('topic'), [sub(b), sub(b)]);
+    a.pg().join(atom('topic'), sub(a));
+    await until('3 subscribers on a', 2000, () => (members(a, atom('topic')) === 3 ? true : undefined));
+    expect(a.pg().broadcast(atom('topic'), atom('news'))).toBe(3);
+    await until('3 deliveries', 2000, () => (got.length === 3 ? true : undefined));
+    expect(got).toEqual([atom('news'), atom('news'), atom('news')]);
+  });
+
   it('monitor and monitorScope see joins and leaves from everywhere; a killed member and a stopped node leave', async () => {
     const net = new MemoryCarrier();
     const [a, b] = [await start(net), await start(net)];
