@@ -17,6 +17,8 @@
  *                 pg_bench:propagation/3 on pgsub1 times each from its
  *                 request until pgsub1's pg:monitor reports it: the request's
  *                 trip plus the join's or leave's propagation. Median of J.
+ *                 Beside it, for reading the figures (no target): the bare
+ *                 round trip pgsub1 → echo process → pgsub1 on each side.
  *
  * Rounds interleave (beamwire, then Erlang) after a warm-up of each, so
  * outside load hits both alike; each pair gives a ratio (beamwire ÷ Erlang
@@ -138,6 +140,15 @@ export async function runPg(argv: string[]): Promise<void> {
       }
     }).pid;
     const erlJoiner = (await node.rpc(pub.name, 'pg_bench', 'joiner', [PROP])) as PidT;
+    const PONG = atom('pong');
+    const bwEcho = node.spawn(async (self) => {
+      for (;;) {
+        const m = await self.receive();
+        if (m instanceof bw.Tuple && m.elements[0] instanceof bw.Pid) self.send(m.elements[0], PONG);
+      }
+    }).pid;
+    const erlEcho = (await node.rpc(pub.name, 'pg_bench', 'echo', [])) as PidT;
+    const rtt = async (echo: PidT, j: number): Promise<number> => median((await node!.rpc(sub1.name, 'pg_bench', 'rtt', [echo, j], { timeout: 120_000 })) as number[]);
     const propagation = async (joiner: PidT, j: number): Promise<{ join: number; leave: number }> => {
       const r = (await node!.rpc(sub1.name, 'pg_bench', 'propagation', [joiner, PROP, j], { timeout: 120_000 })) as InstanceType<Beamwire['Tuple']>;
       return { join: median(r.elements[0] as number[]), leave: median(r.elements[1] as number[]) };
@@ -148,14 +159,16 @@ export async function runPg(argv: string[]): Promise<void> {
     await erlFanout(Math.max(10, opt.broadcasts >> 2));
     await propagation(bwJoiner, 10);
     await propagation(erlJoiner, 10);
-    const rounds: { bw: number; erl: number; bwJoin: number; erlJoin: number; bwLeave: number; erlLeave: number }[] = [];
+    const rounds: { bw: number; erl: number; bwJoin: number; erlJoin: number; bwLeave: number; erlLeave: number; bwRtt: number; erlRtt: number }[] = [];
     for (let r = 0; r < opt.rounds; r++) {
       const bwRate = await bwFanout(opt.broadcasts);
       const erlRate = await erlFanout(opt.broadcasts);
       const bwP = await propagation(bwJoiner, opt.joins);
       const erlP = await propagation(erlJoiner, opt.joins);
-      rounds.push({ bw: bwRate, erl: erlRate, bwJoin: bwP.join, erlJoin: erlP.join, bwLeave: bwP.leave, erlLeave: erlP.leave });
-      log(`round ${r + 1}: fan-out ${fmtInt(bwRate)} vs ${fmtInt(erlRate)} msgs/s; join ${bwP.join} vs ${erlP.join} µs; leave ${bwP.leave} vs ${erlP.leave} µs`);
+      const bwRtt = await rtt(bwEcho, opt.joins);
+      const erlRtt = await rtt(erlEcho, opt.joins);
+      rounds.push({ bw: bwRate, erl: erlRate, bwJoin: bwP.join, erlJoin: erlP.join, bwLeave: bwP.leave, erlLeave: erlP.leave, bwRtt, erlRtt });
+      log(`round ${r + 1}: fan-out ${fmtInt(bwRate)} vs ${fmtInt(erlRate)} msgs/s; join ${bwP.join} vs ${erlP.join} µs; leave ${bwP.leave} vs ${erlP.leave} µs; bare round trip ${bwRtt} vs ${erlRtt} µs`);
     }
     const ratios = {
       fanout: median(rounds.map((x) => x.bw / x.erl)),
@@ -169,6 +182,8 @@ export async function runPg(argv: string[]): Promise<void> {
       erlJoin: median(rounds.map((x) => x.erlJoin)),
       bwLeave: median(rounds.map((x) => x.bwLeave)),
       erlLeave: median(rounds.map((x) => x.erlLeave)),
+      bwRtt: median(rounds.map((x) => x.bwRtt)),
+      erlRtt: median(rounds.map((x) => x.erlRtt)),
     };
     const targets = [
       { target: 'fan-out: messages delivered/s, beamwire publishing ≥ Erlang publishing', ratio: ratios.fanout, met: ratios.fanout >= 1 },
@@ -181,6 +196,7 @@ export async function runPg(argv: string[]): Promise<void> {
       `| fan-out, messages delivered/s (${opt.broadcasts} broadcasts) | ${fmtInt(med.bwFanout)} | ${fmtInt(med.erlFanout)} | ${ratios.fanout.toFixed(2)}× |`,
       `| join → seen by pg:monitor on another node, µs (median of ${opt.joins}) | ${med.bwJoin} | ${med.erlJoin} | ${ratios.join.toFixed(2)}× |`,
       `| leave → seen by pg:monitor on another node, µs | ${med.bwLeave} | ${med.erlLeave} | ${ratios.leave.toFixed(2)}× |`,
+      `| (no target) bare round trip pgsub1 → echo → pgsub1, µs | ${med.bwRtt} | ${med.erlRtt} | ${(median(rounds.map((x) => x.erlRtt / x.bwRtt))).toFixed(2)}× |`,
       '',
     ].join('\n');
     process.stdout.write(`\n${md}\n`);

@@ -1,7 +1,7 @@
 %% The Erlang half of bench/pg.ts: subscribers, Erlang's publisher and the join/leave
 %% propagation probe, in the default pg scope. Called through erpc from the benchmark.
 -module(pg_bench).
--export([subscribers/2, publish/2, joiner/1, propagation/3]).
+-export([subscribers/2, publish/2, joiner/1, propagation/3, echo/0, rtt/2]).
 
 %% N processes on this node that join Group and count the messages of each round.
 subscribers(Group, N) ->
@@ -60,3 +60,16 @@ once(Ref, Joiner, Group) ->
     Joiner ! leave,
     receive {Ref, leave, Group, _} -> ok end,
     {T1 - T0, erlang:monotonic_time(microsecond) - T1}.
+
+%% A process that answers {From, ping} with pong: the bare round trip, beside propagation's.
+echo() ->
+    spawn(fun Loop() -> receive {From, ping} -> From ! pong end, Loop() end).
+
+%% N sequential round trips to Echo, microseconds each.
+rtt(Echo, N) ->
+    [begin
+         T0 = erlang:monotonic_time(microsecond),
+         Echo ! {self(), ping},
+         receive pong -> ok end,
+         erlang:monotonic_time(microsecond) - T0
+     end || _ <- lists:seq(1, N)].
