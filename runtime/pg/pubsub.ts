@@ -131,6 +131,12 @@ export class PubSub {
     w.ctx.send(new Tuple([this.adapter, atom(node)]), messages.forwardToLocal(topic, message, DEFAULT_DISPATCHER));
   }
 
+  /** False once this node's part ended (the node stopped, or a worker was killed): `node.pubsub(name)` then starts it again. */
+  get alive(): boolean {
+    for (const w of this.#workers.values()) if (!w.proc.alive) return false;
+    return this.scope.alive;
+  }
+
   /** How many subscriptions `topic` has on this node. */
   subscribers(topic: string): number {
     return this.#topics.get(topic)?.size ?? 0;

@@ -40,7 +40,7 @@ export class Scopes {
     const key = name.startsWith('Elixir.') ? name : `Elixir.${name}`;
     const scope = this.scope(PUBSUB_SCOPE);
     const had = this.#pubsubs.get(key);
-    if (had !== undefined && had.scope === scope) return had;
+    if (had !== undefined && had.scope === scope && had.alive) return had;
     had?.close();
     const ps = new PubSub(this.#host, scope, key, options);
     this.#pubsubs.set(key, ps);

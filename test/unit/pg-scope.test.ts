@@ -160,4 +160,22 @@ describe('PubSub between beamwire nodes', () => {
     expect(again.closed).toBe(true);
     expect(pb.unsubscribe('t')).toBe(false);
   });
+
+  it('a killed worker ends that PubSub (its subscriptions end); node.pubsub starts it again', async () => {
+    const net = new MemoryCarrier();
+    const [a, b] = [await start(net), await start(net)];
+    await a.connect(b.name);
+    const first = a.pubsub('MyApp.PubSub');
+    const old = first.subscribe('t');
+    a.exit(a.whereis('Elixir.MyApp.PubSub.Adapter')!, atom('kill'));
+    await until('the worker gone', 2000, () => (!first.alive ? true : undefined));
+    const again = a.pubsub('MyApp.PubSub');
+    expect(again).not.toBe(first);
+    expect((await old.next()).done).toBe(true);
+    const sub = again.subscribe('t');
+    const pb = b.pubsub('MyApp.PubSub');
+    await until('the new worker seen on b', 2000, () => (b.pg('Elixir.Phoenix.PubSub').members(pb.adapter).some((p) => p.node.name === a.name) && b.pg('Elixir.Phoenix.PubSub').members(pb.adapter).length === 2 ? true : undefined));
+    pb.broadcast('t', 1);
+    expect(await take(sub, 1)).toEqual([1]);
+  });
 });
