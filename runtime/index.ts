@@ -144,6 +144,7 @@ export {
   PgScopeMonitor,
   PubSub,
   Subscription,
+  ProcessSubscription,
   type PgEvent,
   type PubSubOptions,
 } from './pg/index.js';

@@ -5,6 +5,6 @@
  */
 export type { PgHost } from './host.js';
 export { PgScope, PgMonitor, PgScopeMonitor, type PgEvent } from './scope.js';
-export { PubSub, Subscription, PUBSUB_SCOPE, type PubSubOptions } from './pubsub.js';
+export { PubSub, Subscription, ProcessSubscription, PUBSUB_SCOPE, type PubSubOptions } from './pubsub.js';
 export { Scopes } from './scopes.js';
 export { ScopeState, type PgChange } from './state.js';

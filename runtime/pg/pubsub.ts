@@ -21,11 +21,12 @@
  * subscriber without fastlane metadata.
  */
 import { parsePubsub, pubsub as messages } from '../../generated/pubsub.js';
-import { ProcessError, type Process, type ProcessContext } from '../process/index.js';
+import { ProcessError, refKey, type Process, type ProcessContext } from '../process/index.js';
 import { Atom, atom } from '../term/atom.js';
 import { format } from '../term/format.js';
 import { TermShapeError } from '../term/shape.js';
-import { Tuple, type Term } from '../term/values.js';
+import { Pid, Reference, Tuple, type Term } from '../term/values.js';
+import { pidKey } from './state.js';
 import type { PgHost } from './host.js';
 import type { PgScope } from './scope.js';
 import { Feed } from './stream.js';
@@ -35,6 +36,7 @@ export const PUBSUB_SCOPE = 'Elixir.Phoenix.PubSub';
 /** The dispatcher Phoenix.PubSub.broadcast uses unless given another. */
 const DEFAULT_DISPATCHER = atom('Elixir.Phoenix.PubSub');
 const KILL = atom('kill');
+const DOWN = atom('DOWN');
 
 export interface PubSubOptions {
   /** The pool's size on this node (Phoenix's `pool_size`, default 1): workers for `<adapter>_2` … `_N` from the start. Groups of a larger pool are joined as peers join them. */
@@ -55,6 +57,31 @@ export class Subscription extends Feed<Term> {
   }
 }
 
+/**
+ * A process subscribed to a topic (`subscribe(topic, { pid })`): each message
+ * broadcast to the topic arrives in its mailbox as a plain message, as
+ * Phoenix.PubSub delivers to an Elixir subscriber, until `unsubscribe()` or
+ * the process ends.
+ */
+export class ProcessSubscription {
+  #closed = false;
+  constructor(
+    readonly topic: string,
+    readonly pid: Pid,
+    private readonly onClose: () => void,
+  ) {}
+  get closed(): boolean {
+    return this.#closed;
+  }
+  unsubscribe(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.onClose();
+  }
+}
+
+type Subscriber = Subscription | ProcessSubscription;
+
 export class PubSub {
   /** The server's name as Elixir writes it, with its `Elixir.` prefix. */
   readonly name: string;
@@ -63,7 +90,9 @@ export class PubSub {
   /** The pg scope the server's groups are in ('Elixir.Phoenix.PubSub'). */
   readonly scope: PgScope;
   readonly #host: PgHost;
-  readonly #topics = new Map<string, Set<Subscription>>();
+  readonly #topics = new Map<string, Set<Subscriber>>();
+  /** Subscribed processes (pid key) → the adapter worker's monitor of each and its subscriptions. */
+  readonly #procs = new Map<string, { ref: Reference; subs: Set<ProcessSubscription> }>();
   /** Pool group name → its worker here. */
   readonly #workers = new Map<string, { proc: Process; ctx: ProcessContext }>();
   readonly #undoWatch: () => void;
@@ -85,17 +114,43 @@ export class PubSub {
     for (const g of scope.groups()) if (g instanceof Atom && this.#pool.test(g.name)) this.#worker(g);
   }
 
-  /** Phoenix.PubSub.subscribe(Name, Topic): what is broadcast to `topic` anywhere in the cluster from now on. */
-  subscribe(topic: string): Subscription {
-    this.#live('subscribe');
+  /**
+   * Phoenix.PubSub.subscribe(Name, Topic): what is broadcast to `topic`
+   * anywhere in the cluster from now on, as an AsyncIterable; with `pid`, in
+   * that local process's mailbox instead (until it ends or unsubscribes).
+   */
+  subscribe(topic: string): Subscription;
+  subscribe(topic: string, options: { pid: Pid }): ProcessSubscription;
+  subscribe(topic: string, options?: { pid: Pid }): Subscriber {
+    const w = this.#live('subscribe');
     let subs = this.#topics.get(topic);
     if (subs === undefined) this.#topics.set(topic, (subs = new Set()));
-    const s: Subscription = new Subscription(topic, () => {
+    const drop = (): void => {
       subs.delete(s);
       if (subs.size === 0 && this.#topics.get(topic) === subs) this.#topics.delete(topic);
-    });
+    };
+    let s: Subscriber;
+    if (options === undefined) s = new Subscription(topic, drop);
+    else s = this.#processSubscription(w, topic, options.pid, drop);
     subs.add(s);
     return s;
+  }
+
+  #processSubscription(w: { proc: Process; ctx: ProcessContext }, topic: string, pid: Pid, drop: () => void): ProcessSubscription {
+    if (!(pid instanceof Pid) || pid.node !== w.ctx.node.name) throw new ProcessError('BADARG', 'Phoenix.PubSub.subscribe', `${String(pid)} is not a process of this node`);
+    const key = pidKey(pid);
+    let p = this.#procs.get(key);
+    if (p === undefined) this.#procs.set(key, (p = { ref: w.ctx.monitor(pid), subs: new Set() }));
+    const mine = p;
+    const ps: ProcessSubscription = new ProcessSubscription(topic, pid, () => {
+      drop();
+      mine.subs.delete(ps);
+      if (mine.subs.size > 0 || this.#procs.get(key) !== mine) return;
+      this.#procs.delete(key);
+      if (w.proc.alive) w.ctx.demonitor(mine.ref, { flush: true });
+    });
+    p.subs.add(ps);
+    return ps;
   }
 
   /** Ends every subscription of `topic` on this node; false when it had none. */
@@ -112,8 +167,8 @@ export class PubSub {
     this.localBroadcast(topic, message);
   }
 
-  /** Phoenix.PubSub.broadcast_from: as `broadcast`, except to the subscription `from`. */
-  broadcastFrom(from: Subscription, topic: string, message: Term): void {
+  /** Phoenix.PubSub.broadcast_from: as `broadcast`, except to the subscription `from` (or to the subscriptions of process `from`). */
+  broadcastFrom(from: Subscription | ProcessSubscription | Pid, topic: string, message: Term): void {
     this.#remote(topic, message);
     this.#dispatch(topic, message, from);
   }
@@ -145,8 +200,9 @@ export class PubSub {
   /** @internal The node stopped or the scope ended: subscriptions end after what they hold is read. */
   close(): void {
     this.#undoWatch();
+    for (const p of [...this.#procs.values()]) for (const s of [...p.subs]) s.unsubscribe();
     for (const w of this.#workers.values()) if (w.proc.alive) this.#host.table.exit(w.proc.pid, KILL);
-    for (const subs of this.#topics.values()) for (const s of [...subs]) s.end();
+    for (const subs of this.#topics.values()) for (const s of [...subs]) if (s instanceof Subscription) s.end();
     this.#topics.clear();
   }
 
@@ -157,10 +213,17 @@ export class PubSub {
     for (const pid of this.scope.members(this.adapter)) if (pid.node !== here) w.ctx.send(pid, msg);
   }
 
-  #dispatch(topic: string, message: Term, except: Subscription | undefined): void {
+  /** Phoenix.PubSub.dispatch/3: the message itself to each subscriber but `except`. */
+  #dispatch(topic: string, message: Term, except: Subscriber | Pid | undefined): void {
     const subs = this.#topics.get(topic);
     if (subs === undefined) return;
-    for (const s of subs) if (s !== except) s.push(message);
+    const skip = except instanceof Pid ? pidKey(except) : except instanceof ProcessSubscription ? pidKey(except.pid) : undefined;
+    let ctx: ProcessContext | undefined;
+    for (const s of subs) {
+      if (s === except) continue;
+      if (s instanceof Subscription) s.push(message);
+      else if (pidKey(s.pid) !== skip) (ctx ??= this.#workers.get(this.adapter.name)!.ctx).send(s.pid, message);
+    }
   }
 
   /** Phoenix.PubSub.PG2Worker: registered as its group, a member of it, forwarding to local subscribers. */
@@ -183,6 +246,7 @@ export class PubSub {
   }
 
   #forwarded(m: Term): void {
+    if (m instanceof Tuple && m.size === 5 && m.elements[0] === DOWN && m.elements[1] instanceof Reference) return this.#subscriberDown(m.elements[1]);
     try {
       const f = parsePubsub(m);
       const topic = typeof f.topic === 'string' ? f.topic : f.topic instanceof Uint8Array ? utf8(f.topic) : undefined;
@@ -191,6 +255,15 @@ export class PubSub {
     } catch (e) {
       if (!(e instanceof TermShapeError)) throw e;
       this.#host.debug(`pubsub ${this.name}: dropped ${format(m).slice(0, 120)}: ${e.message}`);
+    }
+  }
+
+  /** A subscribed process ended: its subscriptions go, as Registry drops an ended process's keys. */
+  #subscriberDown(ref: Reference): void {
+    for (const p of this.#procs.values()) {
+      if (refKey(p.ref) !== refKey(ref)) continue;
+      for (const s of [...p.subs]) s.unsubscribe();
+      return;
     }
   }
 

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { atom, Pid, tuple, type Term } from '../../runtime/index.js';
+import { atom, format, Pid, tuple, type Term } from '../../runtime/index.js';
 import { Node } from '../../runtime/node/node.js';
 import { shortHost } from '../../runtime/node/names.js';
 import type { PubSub, Subscription } from '../../runtime/pg/index.js';
@@ -129,6 +129,21 @@ describe('Elixir → beamwire', () => {
     expect(await take(other, 1)).toEqual([atom('marker')]);
     expect(gone.closed).toBe(true);
     expect(await gone.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('a subscribed beamwire process gets the broadcast in its mailbox as a plain message, until it ends', async () => {
+    const got: Term[] = [];
+    const proc = ts.spawn(async (self) => {
+      ps.subscribe('room:proc', { pid: self.pid });
+      got.push(await self.receive(), await self.receive());
+    });
+    await until('the subscription', 2000, () => (ps.subscribers('room:proc') === 1 ? true : undefined));
+    await ex(0, `Phoenix.PubSub.broadcast(MyApp.PubSub, "room:proc", {:one, 1})`);
+    await ex(1, `Phoenix.PubSub.broadcast(MyApp.PubSub, "room:proc", {:two, 2})`);
+    await proc.exited;
+    // From two nodes: either may come first.
+    expect(got.map((m) => format(m)).sort()).toEqual(['{one,1}', '{two,2}']);
+    await until('the ended process unsubscribed', 2000, () => (ps.subscribers('room:proc') === 0 ? true : undefined));
   });
 
   it('Phoenix.PubSub.direct_broadcast to the beamwire node reaches it', async () => {

@@ -178,4 +178,25 @@ describe('PubSub between beamwire nodes', () => {
     pb.broadcast('t', 1);
     expect(await take(sub, 1)).toEqual([1]);
   });
+
+  it('process subscriptions: plain messages in the mailbox; broadcastFrom(pid) skips that process; refused for a pid of another node', async () => {
+    const net = new MemoryCarrier();
+    const [a, b] = [await start(net), await start(net)];
+    const ps = a.pubsub('MyApp.PubSub');
+    const got: Term[][] = [[], []];
+    const procs = [0, 1].map((i) =>
+      a.spawn(async (self) => {
+        ps.subscribe('t', { pid: self.pid });
+        for (;;) got[i]!.push(await self.receive());
+      }),
+    );
+    await until('two subscribers', 2000, () => (ps.subscribers('t') === 2 ? true : undefined));
+    ps.broadcastFrom(procs[0]!.pid, 't', atom('x'));
+    ps.localBroadcast('t', atom('y'));
+    await until('the deliveries', 2000, () => (got[0]!.length === 1 && got[1]!.length === 2 ? true : undefined));
+    expect(got).toEqual([[atom('y')], [atom('x'), atom('y')]]);
+    a.exit(procs[1]!.pid, atom('kill'));
+    await until('the ended process unsubscribed', 2000, () => (ps.subscribers('t') === 1 ? true : undefined));
+    expect(() => ps.subscribe('t', { pid: idle(b) })).toThrow(ProcessError);
+  });
 });
