@@ -109,7 +109,13 @@ export class PubSub {
     this.#worker(this.adapter);
     for (let n = 2; n <= (options.poolSize ?? 1); n++) this.#worker(atom(`${this.adapter.name}_${n}`));
     this.#undoWatch = scope.watch((c) => {
-      if (c.kind === 'join' && c.group instanceof Atom && this.#pool.test(c.group.name)) this.#worker(c.group);
+      if (c.kind !== 'join' || !(c.group instanceof Atom) || !this.#pool.test(c.group.name)) return;
+      try {
+        this.#worker(c.group);
+      } catch (e) {
+        // Runs inside the scope's handler: a name taken here must not end the scope.
+        host.debug(`pubsub ${this.name}: no worker for ${c.group.name}: ${(e as Error).message}`);
+      }
     });
     for (const g of scope.groups()) if (g instanceof Atom && this.#pool.test(g.name)) this.#worker(g);
   }
@@ -123,16 +129,14 @@ export class PubSub {
   subscribe(topic: string, options: { pid: Pid }): ProcessSubscription;
   subscribe(topic: string, options?: { pid: Pid }): Subscriber {
     const w = this.#live('subscribe');
-    let subs = this.#topics.get(topic);
-    if (subs === undefined) this.#topics.set(topic, (subs = new Set()));
     const drop = (): void => {
-      subs.delete(s);
-      if (subs.size === 0 && this.#topics.get(topic) === subs) this.#topics.delete(topic);
+      const subs = this.#topics.get(topic);
+      if (subs?.delete(s) === true && subs.size === 0) this.#topics.delete(topic);
     };
-    let s: Subscriber;
-    if (options === undefined) s = new Subscription(topic, drop);
-    else s = this.#processSubscription(w, topic, options.pid, drop);
-    subs.add(s);
+    const s: Subscriber = options === undefined ? new Subscription(topic, drop) : this.#processSubscription(w, topic, options.pid, drop);
+    const subs = this.#topics.get(topic);
+    if (subs === undefined) this.#topics.set(topic, new Set([s]));
+    else subs.add(s);
     return s;
   }
 
