@@ -12,7 +12,9 @@
  * `poolSize`, and any `<adapter>_N` a peer joins, whatever pool size the
  * Elixir side runs) delivers it to this node's subscriptions; `broadcast`
  * sends to the members of the adapter group, which every node has at any
- * pool size, so each node gets it once.
+ * pool size (from v2.0 on, except v2.1.0, which named the groups
+ * `<adapter>_1` … `_N`: its broadcasts are received, ours miss it), so each
+ * node gets it once.
  *
  * Dispatch is Phoenix.PubSub's default (`Phoenix.PubSub.dispatch/3`): each
  * subscription of the topic gets Msg itself. Another Dispatcher module is
@@ -104,8 +106,8 @@ export class PubSub {
     this.scope = scope;
     this.name = name.startsWith('Elixir.') ? name : `Elixir.${name}`;
     this.adapter = atom(`${this.name}.Adapter`);
-    // Pools up to 999: a hostile peer cannot make this node start workers without end.
-    this.#pool = new RegExp(`^${this.adapter.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_([2-9]|[1-9][0-9]{1,2})$`);
+    // `_1` too: v2.1.0 named every pool group `<adapter>_N`. Up to 999: a hostile peer cannot make this node start workers without end.
+    this.#pool = new RegExp(`^${this.adapter.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_([1-9]|[1-9][0-9]{1,2})$`);
     this.#worker(this.adapter);
     for (let n = 2; n <= (options.poolSize ?? 1); n++) this.#worker(atom(`${this.adapter.name}_${n}`));
     this.#undoWatch = scope.watch((c) => {
