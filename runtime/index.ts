@@ -184,6 +184,17 @@ export {
   type BehaviourNode,
 } from './behaviours/index.js';
 export type { InitResult } from './rpc/index.js';
+// Process groups (OTP's pg) and Phoenix.PubSub's PG2 adapter (runtime/pg/).
+export {
+  PgScope,
+  PgMonitor,
+  PgScopeMonitor,
+  PubSub,
+  Subscription,
+  ProcessSubscription,
+  type PgEvent,
+  type PubSubOptions,
+} from './pg/index.js';
 
 // Converters and errors the generated service stubs use (`beamwire/services/<module>`).
 export * as stubs from './stubs/index.js';

@@ -26,7 +26,8 @@ import { Outbound } from './remote.js';
 import { isAuth, startServices } from './services.js';
 import { CA_SERVER, certificateReply, certificateRequest, CertificateRequestError, certificateServer, type CertificateService, type ServeCertificatesOptions } from './certificates.js';
 import { linkWatcher, monitorWatcher, type NodeMonitor } from './watchers.js';
-import { checkProbeInterval, Observer, type DiscoverOptions, type Discovery, type GroupStatus, type LatencyEstimate, type LatencyOptions, type NodeStatus } from '../observe/index.js';
+import { checkProbeInterval, Observer, publish, type DiscoverOptions, type Discovery, type LatencyEstimate, type LatencyOptions, type NodeStatus } from '../observe/index.js';
+import { Scopes, type PgScope, type PubSub, type PubSubOptions } from '../pg/index.js';
 
 export interface NodeOptions {
   /** `ts` (then `ts@<short host>`) or `ts@host`. */
@@ -161,8 +162,7 @@ export class Node extends EventEmitter<NodeEvents> {
   private readonly rpcHost: RpcHost;
   /** discover, latency, status, diagnostics_channel (runtime/observe). */
   private readonly observer: Observer;
-  /** pg's groups for `status()`, once a pg runs here. */
-  private groupsProvider: (() => readonly GroupStatus[]) | undefined;
+  private readonly scopes: Scopes;
   private stopped = false;
   private stopping: Promise<void> | undefined;
 
@@ -227,11 +227,17 @@ export class Node extends EventEmitter<NodeEvents> {
           return l === undefined ? [] : [{ peer, flags: l.flags, queued: l.connection.queued }];
         }),
         connect: (peer, via) => this.network.connection(peer, via).then(() => undefined),
-        groups: () => this.groupsProvider?.(),
+        groups: () => this.scopes.groups(),
         debug: (l) => this.debug(l),
       },
       options.probeInterval,
     );
+    this.scopes = new Scopes({
+      table: this.table,
+      nodes: () => this.network.nodes(),
+      onNodeUp: (up) => (this.on('nodeup', up), () => void this.off('nodeup', up)),
+      debug: (l) => this.debug(l),
+    }, (scope) => void scope.watch((c) => publish(c.kind, () => ({ node: this.name, scope: scope.name, group: c.group, pids: c.pids }))));
   }
 
   /** Where this node's EPMD listens (also where peers are looked up); 0 when it runs without EPMD. */
@@ -363,6 +369,20 @@ export class Node extends EventEmitter<NodeEvents> {
   monitor(target: Pid | string | Atom | [string | Atom, string | Atom]): NodeMonitor {
     this.live('monitor');
     return monitorWatcher(this.table, monitorTarget(target));
+  }
+
+  // -- groups (runtime/pg; README "Phoenix.PubSub from Node") -------------------
+
+  /** The pg scope `scope` (default `pg`, OTP's default scope) on this node, started on first use: pg:join, get_members, monitor, ... */
+  pg(scope: string = 'pg'): PgScope {
+    this.live('pg');
+    return this.scopes.scope(scope);
+  }
+
+  /** This node's part of the Phoenix.PubSub server `name` (`MyApp.PubSub`): subscribe, broadcast (PG2 adapter, pg scope `Phoenix.PubSub`). */
+  pubsub(name: string, options?: PubSubOptions): PubSub {
+    this.live('pubsub');
+    return this.scopes.pubsub(name, options);
   }
 
   // -- RPC (runtime/rpc; README "RPC") ---------------------------------------------
@@ -577,11 +597,6 @@ export class Node extends EventEmitter<NodeEvents> {
   /** Connections (with latency when probed), processes and registered names, and pg's groups once a pg runs here. */
   status(): NodeStatus {
     return this.observer.status();
-  }
-
-  /** @internal Where `status()` gets pg's groups (set by the node's pg). */
-  provideGroups(provider: (() => readonly GroupStatus[]) | undefined): void {
-    this.groupsProvider = provider;
   }
 
   /** Connected nodes (visible and hidden). */

@@ -227,11 +227,17 @@ describe('node.status', () => {
       expect(s.processes.registered).toEqual([...s.processes.registered].sort());
       expect(s.processes.count).toBeGreaterThanOrEqual(4);
       expect(s.groups).toBeUndefined();
-      // What a pg gives through the node's hook shows up as it is.
-      const groups = [{ scope: 'pg', group: atom('workers'), members: 3, localMembers: 1 }];
-      node.provideGroups(() => groups);
-      expect(node.status().groups).toEqual(groups);
-      node.provideGroups(undefined);
+      // pg's groups, once a scope runs; its joins are published on diagnostics_channel too.
+      const joins: unknown[] = [];
+      const seen = (m: unknown): void => void joins.push(m);
+      subscribe(diagnosticsChannels.join, seen);
+      try {
+        node.pg().join(atom('workers'), box.pid);
+        expect(node.status().groups).toEqual([{ scope: 'pg', group: atom('workers'), members: 1, localMembers: 1 }]);
+        expect(joins).toEqual([{ node: node.name, scope: 'pg', group: atom('workers'), pids: [box.pid] }]);
+      } finally {
+        unsubscribe(diagnosticsChannels.join, seen);
+      }
       expect(hidden.status().connections.map((c) => [c.node, c.visible])).toEqual([[node.name, false]]);
     } finally {
       await hidden.stop();
