@@ -12,17 +12,13 @@ import { CallTimeoutError } from '../rpc/index.js';
 import type { Term, Tuple } from '../term/values.js';
 import { EncodeError } from '../wire/errors.js';
 import * as msg from './messages.js';
-import { Op } from './ops.js';
+import { Op, type CallOptions, type Pushes } from './ops.js';
+
+export type { CallOptions } from './ops.js';
 import { Policy, walk } from './policy.js';
 import { makeRemote, refOf, type RemoteOf } from './remote.js';
 import { remoteStream } from './stream.js';
 import { Exports, Imports, type RefKind } from './tables.js';
-
-export interface CallOptions {
-  /** Milliseconds before the call rejects with CallTimeoutError (the remote call is not stopped). */
-  readonly timeout?: number | undefined;
-  readonly signal?: AbortSignal | undefined;
-}
 
 /** Results kept for pipelining per peer before its pushes are refused: a bound on what a peer can make us hold. */
 export const MAX_KEPT = 100_000;
@@ -41,7 +37,7 @@ class Pipelined {
 
 const endpoints = new WeakMap<Node, Endpoint>();
 
-export class Endpoint {
+export class Endpoint implements Pushes {
   readonly exports = new Exports();
   readonly imports: Imports;
   readonly #exposed = new Map<string, Exposed>();

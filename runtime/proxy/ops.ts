@@ -3,7 +3,22 @@
  * settled with the value or the error. A call on a pending op is pipelined
  * (`{op, Id}`); on a settled one it runs on the value it gave.
  */
+import type { OpKind, Target } from './messages.js';
+import type { Imports } from './tables.js';
+
 export type OpState = 'pending' | 'ok' | 'error';
+
+export interface CallOptions {
+  /** Milliseconds before the call rejects with CallTimeoutError (the remote call is not stopped). */
+  readonly timeout?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** What proxies and streams need of their node's endpoint (endpoint.ts). */
+export interface Pushes {
+  readonly imports: Imports;
+  push(peer: string, target: Target, path: readonly string[], kind: OpKind, args: readonly unknown[], o: CallOptions): Op;
+}
 
 export class Op {
   state: OpState = 'pending';

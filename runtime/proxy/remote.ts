@@ -8,9 +8,8 @@
  */
 import { inspect } from 'node:util';
 import { CallError } from '../router/index.js';
-import type { CallOptions, Endpoint } from './endpoint.js';
 import type { Target } from './messages.js';
-import { Op } from './ops.js';
+import { Op, type CallOptions, type Pushes } from './ops.js';
 import type { RefKind } from './tables.js';
 import type { Remote } from './types.js';
 
@@ -22,7 +21,7 @@ export interface RefBase {
 export type Base = { readonly name: string } | { readonly ref: RefBase } | { readonly op: Op };
 
 interface Handle {
-  readonly ep: Endpoint;
+  readonly ep: Pushes;
   readonly peer: string;
   readonly base: Base;
   readonly path: readonly string[];
@@ -38,7 +37,7 @@ const handles = new WeakMap<object, Handle>();
 
 export type RemoteOf<T> = Remote<T>;
 
-export function makeRemote(ep: Endpoint, peer: string, base: Base, options: CallOptions): object {
+export function makeRemote(ep: Pushes, peer: string, base: Base, options: CallOptions): object {
   return make({ ep, peer, base, path: [], options, root: undefined });
 }
 

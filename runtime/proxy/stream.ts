@@ -7,20 +7,19 @@
  * the receiver's choice: a stream carries chunks, never a path to write to.
  */
 import { Readable } from 'node:stream';
-import type { Endpoint } from './endpoint.js';
-import type { Op } from './ops.js';
+import type { Op, Pushes } from './ops.js';
 
 /** Pulls in flight: enough to hide a round trip, few enough to bound memory (8 × the source's chunk). */
 export const WINDOW = 8;
 
 export class RemoteStream<T = unknown> implements AsyncIterableIterator<T>, AsyncDisposable {
-  readonly #ep: Endpoint;
+  readonly #ep: Pushes;
   readonly #owner: string;
   readonly #id: number;
   readonly #ahead: Op[] = [];
   #ended = false;
 
-  constructor(ep: Endpoint, owner: string, id: number) {
+  constructor(ep: Pushes, owner: string, id: number) {
     this.#ep = ep;
     this.#owner = owner;
     this.#id = id;
@@ -75,6 +74,6 @@ export class RemoteStream<T = unknown> implements AsyncIterableIterator<T>, Asyn
   }
 }
 
-export function remoteStream(ep: Endpoint, owner: string, id: number): RemoteStream {
+export function remoteStream(ep: Pushes, owner: string, id: number): RemoteStream {
   return new RemoteStream(ep, owner, id);
 }

@@ -46,10 +46,14 @@ type Pipelined<T> = T extends Primitive
       : Members<T>;
 
 /** A remote result: a promise of `Settled<T>` on which T's members can be used at once (pipelining). */
-export type RemotePromise<T> = Promise<Settled<T>> & Pipelined<T>;
+export type RemotePromise<T> = [T] extends [never] ? Promise<never> : Promise<Settled<T>> & Pipelined<T>;
 
-/** An argument: a value, a function or object passed by reference, or a pipelined result. */
-export type RemoteArg<A> = A | RemotePromise<A>;
+/**
+ * An argument: a value, a function or object passed by reference, a
+ * reference given back to its owner, or a pipelined result. A callback is
+ * typed as itself, so that its parameters are inferred.
+ */
+export type RemoteArg<A> = A extends Fn ? A : A | Settled<A> | RemotePromise<A>;
 type RemoteArgs<A extends readonly unknown[]> = { [I in keyof A]: RemoteArg<A[I]> };
 
 type RemoteCall<T> = T extends (...args: infer A) => infer R ? (...args: RemoteArgs<A>) => RemotePromise<Awaited<R>> : never;
