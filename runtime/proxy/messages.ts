@@ -1,14 +1,19 @@
 /**
  * The proxy protocol: terms sent to the name `beamwire_proxy` of the other
  * node (a tap: no process per call). capnweb's push/resolve/release, in ETF:
- * - `{push, Id, Target, Path, Kind, Args, Settled}`: evaluate `Kind`
+ * - `{push, Id, Target, Path, Kind, Args, Want, Keep}`: evaluate `Kind`
  *   (`call`, `get` or `probe`) at `Path` (a list of binaries) from `Target`
  *   (`{name, Name}`, `{ref, RefId}` or `{op, Id}`: the result of an earlier
  *   push of the same sender, which is how a call on a promise is sent before
- *   that promise resolves). `Settled` lists the sender's pushes whose results
- *   it has taken: their results are not kept for pipelining any more.
- * - `{result, Id, ok | error, Value}`: every push gets one.
- * - `{settled, [Id]}`: the same acknowledgement when no push carries it.
+ *   that promise resolves). `Want` is false for a chain's middle steps,
+ *   whose results only their successors take; `Keep` is true for a push
+ *   that later pushes may name, whose result the owner keeps until the
+ *   sender settles it.
+ * - `{result, Id, ok | error, Value}`: the answer to a push that wants it.
+ * - `{pull, Id}`: the answer to a push sent without `Want` after all.
+ * - `{settled, [Id]}`: the sender will never name these pushes again (it
+ *   took their results, or dropped their promises): they are not kept.
+ * - `{batch, [Message]}`: what one turn of the event loop made, in order.
  * - `{release, [{RefId, Count}]}`: the holder gives back counts of references.
  * In values, a reference is `{'$bw_ref', OwnerNode, RefId, object | function | stream}`
  * and a pipelined argument `{'$bw_op', Id}`.
@@ -22,6 +27,8 @@ export const PROXY = atom('beamwire_proxy');
 const PUSH = atom('push');
 const RESULT = atom('result');
 const SETTLED = atom('settled');
+const PULL = atom('pull');
+const BATCH = atom('batch');
 const RELEASE = atom('release');
 const NAME = atom('name');
 const REF = atom('ref');
@@ -41,18 +48,23 @@ export interface Push {
   readonly path: string[];
   readonly kind: OpKind;
   readonly args: Term[];
-  readonly settled: number[];
+  readonly want: boolean;
+  readonly keep: boolean;
 }
 export type Message =
   | Push
   | { readonly tag: 'result'; readonly id: number; readonly ok: boolean; readonly value: Term }
   | { readonly tag: 'settled'; readonly ids: number[] }
+  | { readonly tag: 'pull'; readonly id: number }
+  | { readonly tag: 'batch'; readonly messages: Term[] }
   | { readonly tag: 'release'; readonly counts: [number, number][] };
 
-export function push(id: number, target: Target, path: readonly string[], kind: OpKind, args: Term[], settled: number[]): Tuple {
+export function push(id: number, target: Target, path: readonly string[], kind: OpKind, args: Term[], want: boolean, keep: boolean): Tuple {
   const t = 'name' in target ? tuple(NAME, target.name) : 'ref' in target ? tuple(REF, target.ref) : tuple(OP, target.op);
-  return tuple(PUSH, id, t, path as string[], KINDS[kind], args, settled);
+  return tuple(PUSH, id, t, path as string[], KINDS[kind], args, want, keep);
 }
+export const pull = (id: number): Tuple => tuple(PULL, id);
+export const batch = (messages: Term[]): Tuple => tuple(BATCH, messages);
 export const result = (id: number, ok: boolean, value: Term): Tuple => tuple(RESULT, id, ok ? OK : ERROR, value);
 export const settled = (ids: number[]): Tuple => tuple(SETTLED, ids);
 export const release = (counts: [number, number][]): Tuple => tuple(RELEASE, counts.map(([id, n]) => tuple(id, n)));
@@ -110,14 +122,15 @@ function readTarget(t: Term | undefined): Target | undefined {
 export function readMessage(m: Term): Message | undefined {
   if (!(m instanceof Tuple) || !(m.elements[0] instanceof Atom)) return undefined;
   const [tag, ...f] = m.elements;
-  if (tag === PUSH && f.length === 6 && isId(f[0])) {
+  if (tag === PUSH && f.length === 7 && isId(f[0])) {
     const target = readTarget(f[1]);
     const path = readPath(f[2]);
     const kind = f[3] instanceof Atom ? (f[3].name as OpKind) : undefined;
-    const ids = readIds(f[5]);
-    if (target === undefined || path === undefined || kind === undefined || !(kind in KINDS) || !Array.isArray(f[4]) || ids === undefined) return undefined;
-    return { tag: 'push', id: f[0], target, path, kind, args: f[4], settled: ids };
+    if (target === undefined || path === undefined || kind === undefined || !(kind in KINDS) || !Array.isArray(f[4]) || typeof f[5] !== 'boolean' || typeof f[6] !== 'boolean') return undefined;
+    return { tag: 'push', id: f[0], target, path, kind, args: f[4], want: f[5], keep: f[6] };
   }
+  if (tag === PULL && f.length === 1 && isId(f[0])) return { tag: 'pull', id: f[0] };
+  if (tag === BATCH && f.length === 1 && Array.isArray(f[0])) return { tag: 'batch', messages: f[0] };
   if (tag === RESULT && f.length === 3 && isId(f[0]) && (f[1] === OK || f[1] === ERROR)) return { tag: 'result', id: f[0], ok: f[1] === OK, value: f[2]! };
   if (tag === SETTLED && f.length === 1) {
     const ids = readIds(f[0]);

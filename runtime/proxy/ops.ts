@@ -17,29 +17,54 @@ export interface CallOptions {
 /** What proxies and streams need of their node's endpoint (endpoint.ts). */
 export interface Pushes {
   readonly imports: Imports;
-  push(peer: string, target: Target, path: readonly string[], kind: OpKind, args: readonly unknown[], o: CallOptions): Op;
+  /** `base`: the op that `target` `{op, Id}` names, if any. */
+  push(peer: string, target: Target, path: readonly string[], kind: OpKind, args: readonly unknown[], o: CallOptions, base?: Op): Op;
 }
 
 export class Op {
   state: OpState = 'pending';
   value: unknown = undefined;
   error: unknown = undefined;
-  readonly promise: Promise<unknown>;
-  #resolve!: (v: unknown) => void;
-  #reject!: (e: unknown) => void;
+  #promise: Promise<unknown> | undefined;
+  #resolve: ((v: unknown) => void) | undefined;
+  #reject: ((e: unknown) => void) | undefined;
   #cleanup: (() => void) | undefined;
+  /** Another push was made on this one's result before it was sent (a chain's middle step). */
+  usedAsBase = false;
+  /** Its own result was asked for (`then`). */
+  asked = false;
+  /** It has left; `kept`: its owner keeps its result for pushes that name it, until told otherwise. */
+  sent = false;
+  kept = false;
+  #pull: (() => void) | undefined;
 
   /** `peer` is undefined for an op that runs here, on a value already taken (see `later`). */
   constructor(
     readonly id: number,
     readonly peer: string | undefined,
-  ) {
-    this.promise = new Promise((res, rej) => {
-      this.#resolve = res;
-      this.#reject = rej;
-    });
-    // Nobody may await an op whose result only feeds the next call; its failure is that call's.
-    this.promise.catch(() => undefined);
+  ) {}
+
+  /**
+   * Made when first asked for, so that an op nobody awaits (a chain's
+   * middle step, whose failure is its successors') has no promise to
+   * reject unhandled, and a plain call allocates one promise.
+   */
+  get promise(): Promise<unknown> {
+    if (this.#promise === undefined) {
+      if (this.state === 'ok') this.#promise = Promise.resolve(this.value);
+      else if (this.state === 'error') this.#promise = Promise.reject(this.error);
+      else
+        this.#promise = new Promise((res, rej) => {
+          this.#resolve = res;
+          this.#reject = rej;
+        });
+    }
+    return this.#promise;
+  }
+
+  /** Further pushes can name this one (`{op, Id}`): not sent yet, or sent to be kept. */
+  get pipelinable(): boolean {
+    return this.state === 'pending' && this.peer !== undefined && (!this.sent || this.kept);
   }
 
   /** An op whose value is `p`'s: a call made on an op that had settled already. */
@@ -47,9 +72,23 @@ export class Op {
     const op = new Op(0, undefined);
     p.then(
       (v) => op.settle(v),
-      (e) => op.fail(e),
+      (e: unknown) => op.fail(e),
     );
     return op;
+  }
+
+  /** `await` on this op: its result is wanted, and pulled if it was sent without. */
+  want(): void {
+    if (this.asked) return;
+    this.asked = true;
+    const pull = this.#pull;
+    this.#pull = undefined;
+    pull?.();
+  }
+
+  /** Sent without asking for its result: `pull` runs on the first want(). */
+  sentUnasked(pull: () => void): void {
+    this.#pull = pull;
   }
 
   onDone(cleanup: () => void): void {
@@ -61,7 +100,7 @@ export class Op {
     this.state = 'ok';
     this.value = v;
     this.#done();
-    this.#resolve(v);
+    this.#resolve?.(v);
   }
 
   fail(e: unknown): void {
@@ -69,10 +108,11 @@ export class Op {
     this.state = 'error';
     this.error = e;
     this.#done();
-    this.#reject(e);
+    this.#reject?.(e);
   }
 
   #done(): void {
+    this.#pull = undefined;
     const c = this.#cleanup;
     this.#cleanup = undefined;
     c?.();

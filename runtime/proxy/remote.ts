@@ -33,7 +33,17 @@ interface Handle {
 /** What the endpoint encodes a proxy of ours as. */
 export type Held = (RefBase & { readonly path: readonly string[] }) | { readonly op: Op; readonly path: readonly string[] };
 
-const handles = new WeakMap<object, Handle>();
+/** The key under which a proxy gives its handle (to this module only: the symbol is not exported). */
+const HANDLE = Symbol('beamwire.remote');
+
+interface ProxyTarget {
+  (): void;
+  [HANDLE]: Handle;
+  /** Proxies of names read on a name or a reference, reused: `api.add` is one proxy however often it is read. */
+  children?: Map<string, object>;
+}
+
+const handleOf = (o: object): Handle | undefined => (typeof o === 'function' ? ((o as Partial<ProxyTarget>)[HANDLE] as Handle | undefined) : undefined);
 
 export type RemoteOf<T> = Remote<T>;
 
@@ -43,7 +53,7 @@ export function makeRemote(ep: Pushes, peer: string, base: Base, options: CallOp
 
 /** The reference or op a proxy of ours stands for, or undefined for anything else. */
 export function refOf(o: object): Held | undefined {
-  const h = handles.get(o);
+  const h = handleOf(o);
   if (h === undefined) return undefined;
   if ('op' in h.base) return { op: h.base.op, path: h.path };
   if ('ref' in h.base) return { ...h.base.ref, path: h.path };
@@ -52,33 +62,38 @@ export function refOf(o: object): Held | undefined {
 
 /** A proxy that calls with other options (a timeout, a signal): `withOptions(calc, { timeout: 100 }).add(1, 2)`. */
 export function withOptions<T extends object>(remote: T, options: CallOptions): T {
-  const h = handles.get(remote);
+  const h = handleOf(remote);
   if (h === undefined) throw new TypeError('withOptions takes a remote proxy');
   return make({ ...h, options: { ...h.options, ...options } }) as T;
 }
 
+const readOnly = (t: ProxyTarget): never => {
+  throw new TypeError(`${describe(t[HANDLE])} is remote: its properties are read-only here`);
+};
+
+/** One handler for every proxy: a proxy's state is on its target, so making one allocates no closures. */
+const traps: ProxyHandler<ProxyTarget> = {
+  get: (t, key, self: object) => (key === HANDLE ? t[HANDLE] : get(t, self, key)),
+  apply: (t, _self, args: unknown[]) => {
+    const h = t[HANDLE];
+    return make({ ep: h.ep, peer: h.peer, base: { op: call(h, args) }, path: [], options: h.options, root: undefined });
+  },
+  construct: (t) => {
+    throw new TypeError(`${describe(t[HANDLE])} cannot be constructed remotely`);
+  },
+  set: readOnly,
+  defineProperty: readOnly,
+  deleteProperty: readOnly,
+  has: () => false,
+  ownKeys: () => ['prototype'],
+  getOwnPropertyDescriptor: (t, key) => (key === 'prototype' ? Reflect.getOwnPropertyDescriptor(t, key) : undefined),
+  getPrototypeOf: () => Function.prototype,
+};
+
 function make(h: Handle): object {
-  const fn = function remote(): void {};
-  const proxy = new Proxy(fn, {
-    get: (_t, key) => get(h, proxy, key),
-    apply: (_t, _self, args: unknown[]) => make({ ...h, base: { op: call(h, args) }, path: [], root: undefined }),
-    construct: () => {
-      throw new TypeError(`${describe(h)} cannot be constructed remotely`);
-    },
-    set: () => {
-      throw new TypeError(`${describe(h)} is remote: its properties are read-only here`);
-    },
-    defineProperty: () => {
-      throw new TypeError(`${describe(h)} is remote: its properties are read-only here`);
-    },
-    deleteProperty: () => {
-      throw new TypeError(`${describe(h)} is remote: its properties are read-only here`);
-    },
-    has: () => false,
-    ownKeys: () => ['length', 'name', 'prototype'].filter((k) => Object.prototype.hasOwnProperty.call(fn, k)),
-    getPrototypeOf: () => Function.prototype,
-  });
-  handles.set(proxy, h.root === undefined && h.path.length === 0 && 'ref' in h.base ? { ...h, root: proxy } : h);
+  const t = function remote(): void {} as ProxyTarget;
+  const proxy = new Proxy(t, traps);
+  t[HANDLE] = h.root === undefined && h.path.length === 0 && 'ref' in h.base ? { ...h, root: proxy } : h;
   return proxy;
 }
 
@@ -86,7 +101,8 @@ function thenable(h: Handle): boolean {
   return h.path.length > 0 || 'op' in h.base;
 }
 
-function get(h: Handle, self: object, key: string | symbol): unknown {
+function get(t: ProxyTarget, self: object, key: string | symbol): unknown {
+  const h = t[HANDLE];
   if (key === 'then') return thenable(h) ? (ok?: (v: unknown) => unknown, no?: (e: unknown) => unknown) => read(h).then(ok, no) : undefined;
   if (key === 'catch') return thenable(h) ? (no?: (e: unknown) => unknown) => read(h).catch(no) : undefined;
   if (key === 'finally') return thenable(h) ? (f?: () => void) => read(h).finally(f) : undefined;
@@ -95,22 +111,28 @@ function get(h: Handle, self: object, key: string | symbol): unknown {
   if (key === inspect.custom) return () => `[Remote ${describe(h)}]`;
   if (key === Symbol.toPrimitive) return () => `[Remote ${describe(h)}]`;
   if (typeof key === 'symbol') return undefined;
-  return make({ ...h, path: [...h.path, key], root: h.root ?? handles.get(self)?.root });
+  if ('op' in h.base) return make({ ...h, path: [...h.path, key] });
+  let child = t.children?.get(key);
+  if (child === undefined) (t.children ??= new Map()).set(key, (child = make({ ...h, path: [...h.path, key] })));
+  return child;
 }
 
 /** `await proxy`: the op's own result, or a `get` of the path. */
 function read(h: Handle): Promise<unknown> {
   const b = h.base;
   if ('op' in b) {
-    if (h.path.length === 0) return b.op.promise;
-    if (b.op.state !== 'pending' || b.op.peer === undefined) return b.op.promise.then((v) => at(v, h.path).value);
+    if (h.path.length === 0) {
+      b.op.want();
+      return b.op.promise;
+    }
+    if (!b.op.pipelinable) return b.op.promise.then((v) => at(v, h.path).value);
   }
   return send(h, 'get', []).promise;
 }
 
 function call(h: Handle, args: unknown[]): Op {
   const b = h.base;
-  if ('op' in b && (b.op.state !== 'pending' || b.op.peer === undefined)) {
+  if ('op' in b && !b.op.pipelinable) {
     return Op.later(
       b.op.promise.then((v) => {
         const { value, holder } = at(v, h.path);
@@ -130,7 +152,7 @@ function send(h: Handle, kind: 'get' | 'call', args: unknown[]): Op {
     return op;
   }
   const target: Target = 'name' in b ? { name: b.name } : 'ref' in b ? { ref: b.ref.id } : { op: b.op.id };
-  return h.ep.push(h.peer, target, h.path, kind, args, h.options);
+  return h.ep.push(h.peer, target, h.path, kind, args, h.options, 'op' in b ? b.op : undefined);
 }
 
 /** A path read on a value already here (a settled op's): a remote proxy in it goes on remotely. */
@@ -148,14 +170,14 @@ function at(v: unknown, path: readonly string[]): { value: unknown; holder: unkn
 function dispose(h: Handle, self: object): void {
   const b = h.base;
   if ('ref' in b) {
-    const root = h.root ?? handles.get(self)?.root;
+    const root = h.root ?? handleOf(self)?.root;
     if (root !== undefined) h.ep.imports.dispose(root);
     return;
   }
   // `using u = await calc.users.get(7)` disposes the reference; a disposed op releases what it gave, when it gives it.
   if ('op' in b && h.path.length === 0) {
     void b.op.promise.then(
-      (v) => typeof v === 'function' && handles.has(v) && (v as Partial<Disposable>)[Symbol.dispose]?.(),
+      (v) => typeof v === 'function' && handleOf(v) !== undefined && (v as Partial<Disposable>)[Symbol.dispose]?.(),
       () => undefined,
     );
   }
