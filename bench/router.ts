@@ -466,7 +466,7 @@ export async function runRouter(argv: string[], lenient = false): Promise<void> 
 export function withRouter(inner: () => Promise<void>): () => Promise<void> {
   return async () => {
     const only = process.argv.includes('--router');
-    const others = ['--dist', '--codec', '--tls', '--rpc'].some((f) => process.argv.includes(f));
+    const others = ['--dist', '--codec', '--tls', '--rpc', '--proxy'].some((f) => process.argv.includes(f));
     process.argv = process.argv.filter((a) => a !== '--router');
     const argv = process.argv.slice(2).filter((a) => !['--dist', '--codec', '--tls', '--rpc'].includes(a));
     if (!only || others) await inner();

@@ -11,6 +11,9 @@
  *   npm run bench -- --router           only the router benchmark beside
  *                                       mitogen (bench/router.ts); a full
  *                                       run makes it last
+ *   npm run bench -- --proxy            only the remote-objects benchmark
+ *                                       beside capnweb (bench/proxy.ts); a
+ *                                       full run makes it last
  *   npm run bench -- --tls              only the distribution benchmark over
  *                                       TLS (inet_tls_dist on every node); a
  *                                       full run makes it after the TCP one
@@ -806,7 +809,7 @@ function readVersion(pkg: string): string | null {
   }
 }
 
-(await import('./router.js')).withRouter((await import('./rpc.js')).withRpc((await import('./dist.js')).withDist(main)))().catch((e: unknown) => {
+(await import('./proxy.js')).withProxy((await import('./router.js')).withRouter((await import('./rpc.js')).withRpc((await import('./dist.js')).withDist(main))))().catch((e: unknown) => {
   process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });
