@@ -38,6 +38,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startErl, type ErlNode } from '../test/support/erl-node.js';
 import { otp } from '../test/support/otp.js';
 import { codeVersion } from './dist.js';
+import { otherPartAsked } from './parts.js';
 import type { Node as NodeT, Pid as PidT, Term } from '../runtime/index.js';
 
 type Beamwire = typeof import('../runtime/index.js');
@@ -248,7 +249,7 @@ const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 export function withPg(inner: () => Promise<void>): () => Promise<void> {
   return async () => {
     const only = process.argv.includes('--pg');
-    const others = ['--dist', '--codec', '--tls', '--rpc', '--router'].some((f) => process.argv.includes(f));
+    const others = otherPartAsked('--pg');
     process.argv = process.argv.filter((a) => a !== '--pg');
     if (!only || others) await inner();
     // Options this benchmark does not know (the others') are ignored by parsePgOptions.

@@ -40,6 +40,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { codeVersion } from './dist.js';
+import { otherPartAsked, withoutParts } from './parts.js';
 
 import type { Context as ContextT, Router as RouterT } from '../runtime/index.js';
 
@@ -466,9 +467,9 @@ export async function runRouter(argv: string[], lenient = false): Promise<void> 
 export function withRouter(inner: () => Promise<void>): () => Promise<void> {
   return async () => {
     const only = process.argv.includes('--router');
-    const others = ['--dist', '--codec', '--tls', '--rpc'].some((f) => process.argv.includes(f));
+    const others = otherPartAsked('--router');
     process.argv = process.argv.filter((a) => a !== '--router');
-    const argv = process.argv.slice(2).filter((a) => !['--dist', '--codec', '--tls', '--rpc'].includes(a));
+    const argv = withoutParts(process.argv.slice(2));
     if (!only || others) await inner();
     if (only || !others) await runRouter(argv, true);
   };

@@ -14,6 +14,9 @@
  *   npm run bench -- --pg               only the pg benchmark beside Erlang's
  *                                       pg (bench/pg.ts); a full run makes it
  *                                       last
+ *   npm run bench -- --proxy            only the remote-objects benchmark
+ *                                       beside capnweb (bench/proxy.ts); a
+ *                                       full run makes it last
  *   npm run bench -- --tls              only the distribution benchmark over
  *                                       TLS (inet_tls_dist on every node); a
  *                                       full run makes it after the TCP one
@@ -809,7 +812,7 @@ function readVersion(pkg: string): string | null {
   }
 }
 
-(await import('./pg.js')).withPg((await import('./router.js')).withRouter((await import('./rpc.js')).withRpc((await import('./dist.js')).withDist(main))))().catch((e: unknown) => {
+(await import('./proxy.js')).withProxy((await import('./pg.js')).withPg((await import('./router.js')).withRouter((await import('./rpc.js')).withRpc((await import('./dist.js')).withDist(main)))))().catch((e: unknown) => {
   process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });

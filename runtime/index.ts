@@ -244,3 +244,17 @@ export {
   type RemoteModule,
   type StreamErrorReason,
 } from './router/index.js';
+
+// Remote objects: node.exposeObject / node.proxy<T>() (runtime/proxy/; loading it adds those methods to Node and Context).
+export {
+  RemoteStream,
+  withOptions,
+  type Remote,
+  type RemotePromise,
+  type RemoteArg,
+  type Settled,
+  type ProxyOptions,
+  type ProxyCallOptions,
+  type ExposeOptions,
+  type ExposedObject,
+} from './proxy/index.js';

@@ -49,7 +49,12 @@ export class StreamError extends BeamwireError {
  */
 export class CallError extends BeamwireError {
   override readonly name = 'CallError';
-  readonly code = 'CALL_ERROR';
+  /**
+   * 'CALL_ERROR' for an error the called function threw; a refusal says
+   * why: 'NOT_ALLOWED' (a proxy's path that `allow` does not name),
+   * 'NO_SUCH_REF', 'NO_SUCH_NAME', 'BAD_REQUEST' (runtime/proxy/).
+   */
+  readonly code: string;
 
   constructor(
     readonly context: string,
@@ -58,9 +63,10 @@ export class CallError extends BeamwireError {
     readonly remoteName: string,
     readonly remoteMessage: string,
     readonly remoteStack: string | undefined,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; code?: string; where?: string; message?: string },
   ) {
-    super(`${target} in context ${context} threw ${remoteName}: ${remoteMessage}`, options);
+    super(options?.message ?? `${target} ${options?.where ?? `in context ${context}`} threw ${remoteName}: ${remoteMessage}`, options);
+    this.code = options?.code ?? 'CALL_ERROR';
     if (remoteStack !== undefined) this.stack = `${this.name}: ${this.message}\n    --- in context ${context} ---\n${remoteStack}`;
   }
 }

@@ -33,3 +33,5 @@ export {
   type ModuleErrorCode,
   type BundleMessage,
 } from './module-errors.js';
+/** @internal runtime/proxy/'s values: the same mapping, with references. */
+export { toTerm as valueToTerm, fromTerm as valueFromTerm, T_REF, T_OP, MAX_DEPTH, type EncodeHooks, type DecodeContext } from './values.js';

@@ -29,6 +29,9 @@ const T_ERROR = atom('$bw_error');
 const T_ATOM = atom('$bw_atom');
 const T_TUPLE = atom('$bw_tuple');
 const T_SENDER = atom('$bw_sender');
+/** runtime/proxy/'s: a reference to an object or function, and a pipelined result. */
+export const T_REF = atom('$bw_ref');
+export const T_OP = atom('$bw_op');
 const NAN = atom('nan');
 const INF = atom('infinity');
 const NEG_INF = atom('neg_infinity');
@@ -37,14 +40,26 @@ const RESERVED = /^\$bw/;
 /** Where decoded values live: Senders in them are bound to this node. */
 export interface DecodeContext {
   readonly node?: unknown;
+  /** What a `{'$bw_ref', …}` or `{'$bw_op', …}` tuple stands for (runtime/proxy/); without it the tuple stays a tuple. */
+  readonly reference?: (t: Tuple) => unknown;
+}
+
+/**
+ * What a caller passes by reference (runtime/proxy/): `byReference` gets
+ * each function and each object with a prototype of its own (a class
+ * instance) before it would be refused, and gives the term that stands
+ * for it, or undefined to refuse it as usual.
+ */
+export interface EncodeHooks {
+  byReference(v: object, path: string): Term | undefined;
 }
 
 const ERRORS: Record<string, ErrorConstructor> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
 const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** `value` as a term; EncodeError (`UNSUPPORTED_VALUE`) names the path of what cannot cross. */
-export function toTerm(value: unknown, path = 'value'): Term {
-  return enc(value, path, new Set());
+export function toTerm(value: unknown, path = 'value', hooks?: EncodeHooks): Term {
+  return enc(value, path, new Set(), hooks);
 }
 
 /** Deeper than this is refused (DEPTH_LIMIT), long before the stack would overflow. */
@@ -54,7 +69,7 @@ function refuse(path: string, what: string): never {
   throw new EncodeError('UNSUPPORTED_VALUE', path, `${what} is not a value that crosses contexts`);
 }
 
-function enc(v: unknown, path: string, seen: Set<object>): Term {
+function enc(v: unknown, path: string, seen: Set<object>, h: EncodeHooks | undefined): Term {
   switch (typeof v) {
     case 'string':
       return v;
@@ -72,7 +87,7 @@ function enc(v: unknown, path: string, seen: Set<object>): Term {
     case 'symbol':
       return refuse(path, 'a symbol');
     case 'function':
-      return refuse(path, `a function${v.name ? ` (${v.name})` : ''}`);
+      return h?.byReference(v, path) ?? refuse(path, `a function${v.name ? ` (${v.name})` : ''}`);
   }
   if (v === null) return NIL;
   const o = v as object;
@@ -80,50 +95,50 @@ function enc(v: unknown, path: string, seen: Set<object>): Term {
   if (seen.size >= MAX_DEPTH) throw new EncodeError('DEPTH_LIMIT', path, `nested more than ${MAX_DEPTH} deep`);
   seen.add(o);
   try {
-    return encObject(o, path, seen);
+    return encObject(o, path, seen, h);
   } finally {
     seen.delete(o);
   }
 }
 
-function encObject(o: object, path: string, seen: Set<object>): Term {
+function encObject(o: object, path: string, seen: Set<object>, h: EncodeHooks | undefined): Term {
   if (Array.isArray(o)) {
     const out: Term[] = new Array(o.length);
-    for (let i = 0; i < o.length; i++) out[i] = enc(o[i], `${path}[${i}]`, seen);
+    for (let i = 0; i < o.length; i++) out[i] = enc(o[i], `${path}[${i}]`, seen, h);
     return out;
   }
   if (o instanceof Uint8Array) return tuple(Buffer.isBuffer(o) ? T_BUFFER : T_BYTES, o);
   if (o instanceof Atom) return o === TRUE || o === FALSE || o === NIL || o === UNDEFINED || RESERVED.test(o.name) ? tuple(T_ATOM, o.name) : o;
   if (o instanceof Tuple) {
-    const elements = o.elements.map((e: Term, i: number) => enc(e, `${path}{${i}}`, seen));
+    const elements = o.elements.map((e: Term, i: number) => enc(e, `${path}{${i}}`, seen, h));
     const head = o.elements[0];
     return head instanceof Atom && RESERVED.test(head.name) ? tuple(T_TUPLE, elements) : new Tuple(elements);
   }
   if (o instanceof Map) {
     const pairs: Term[] = [];
     let i = 0;
-    for (const [k, val] of o) pairs.push(tuple(enc(k, `${path}.keys[${i}]`, seen), enc(val, `${path}.get(${i++})`, seen)));
+    for (const [k, val] of o) pairs.push(tuple(enc(k, `${path}.keys[${i}]`, seen, h), enc(val, `${path}.get(${i++})`, seen, h)));
     return tuple(T_MAP, pairs);
   }
-  if (o instanceof Set) return tuple(T_SET, [...o].map((e, i) => enc(e, `${path}[${i}]`, seen)));
+  if (o instanceof Set) return tuple(T_SET, [...o].map((e, i) => enc(e, `${path}[${i}]`, seen, h)));
   if (o instanceof Date) {
     const t = o.getTime();
     return tuple(T_DATE, Number.isNaN(t) ? NAN : t);
   }
-  if (o instanceof Error) return encError(o, path, seen);
+  if (o instanceof Error) return encError(o, path, seen, h);
   if (o instanceof Sender) return tuple(T_SENDER, o.pid, o.alias);
   if (o instanceof Pid || o instanceof Reference || o instanceof Port || o instanceof Fun || o instanceof ExportFun || o instanceof BitBinary) return o;
   if (o instanceof Float) return o;
-  if (o instanceof ImproperList) return new ImproperList(o.elements.map((e, i) => enc(e, `${path}[${i}]`, seen)), enc(o.tail, `${path}.tail`, seen));
+  if (o instanceof ImproperList) return new ImproperList(o.elements.map((e, i) => enc(e, `${path}[${i}]`, seen, h)), enc(o.tail, `${path}.tail`, seen, h));
   if (o instanceof LocalTerm) return refuse(path, 'a LocalTerm');
   const proto = Object.getPrototypeOf(o) as object | null;
-  if (proto !== Object.prototype && proto !== null) return refuse(path, `an instance of ${(o.constructor as { name?: string } | undefined)?.name || 'a class'}`);
+  if (proto !== Object.prototype && proto !== null) return h?.byReference(o, path) ?? refuse(path, `an instance of ${(o.constructor as { name?: string } | undefined)?.name || 'a class'}`);
   const m = new Map<Term, Term>();
-  for (const k of Object.keys(o)) m.set(k, enc((o as Record<string, unknown>)[k], `${path}.${k}`, seen));
+  for (const k of Object.keys(o)) m.set(k, enc((o as Record<string, unknown>)[k], `${path}.${k}`, seen, h));
   return m;
 }
 
-function encError(e: Error, path: string, seen: Set<object>): Term {
+function encError(e: Error, path: string, seen: Set<object>, h: EncodeHooks | undefined): Term {
   const m = new Map<Term, Term>([
     ['name', String(e.name)],
     ['message', String(e.message)],
@@ -134,7 +149,7 @@ function encError(e: Error, path: string, seen: Set<object>): Term {
   // A cause that cannot cross becomes its text: the error itself still does.
   if ('cause' in e) {
     try {
-      m.set('cause', enc(e.cause, `${path}.cause`, seen));
+      m.set('cause', enc(e.cause, `${path}.cause`, seen, h));
     } catch {
       m.set('cause', String(e.cause));
     }
@@ -212,6 +227,9 @@ function decTuple(t: Tuple, ctx: DecodeContext): unknown {
       const s = ctx.node === undefined ? undefined : Sender.fromTerm(tuple(atom('$bw_sender'), a!, b!), ctx.node as ChannelNode, valueCodec);
       return s ?? t;
     }
+    case T_REF:
+    case T_OP:
+      return ctx.reference === undefined ? new Tuple(t.elements.map((e) => dec(e, ctx) as Term)) : ctx.reference(t);
     default:
       return new Tuple(t.elements.map((e) => dec(e, ctx) as Term));
   }

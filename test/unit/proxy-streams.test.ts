@@ -1,0 +1,104 @@
+/**
+ * Scenario tier, streams through proxies: 256 MiB read remotely (a Node
+ * Readable on the owner) and 256 MiB written remotely (an async generator
+ * of the holder's, consumed by the owner), each with the process's
+ * ArrayBuffer memory bounded throughout (the window, not the stream);
+ * a web ReadableStream crosses too, and a consumer that stops early closes
+ * the owner's source.
+ */
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Node, RemoteStream } from '../../runtime/index.js';
+
+const CHUNK = 64 * 1024;
+const TOTAL = 256 * 1024 * 1024;
+let owner: Node;
+let holder: Node;
+let closed = false;
+
+function source(total: number): Readable {
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (sent >= total) return void this.push(null);
+      sent += CHUNK;
+      this.push(Buffer.alloc(CHUNK, sent & 0xff));
+    },
+    destroy(err, cb) {
+      closed = true;
+      cb(err);
+    },
+  });
+}
+
+const files = {
+  read: (total: number) => source(total),
+  async write(chunks: AsyncIterable<Uint8Array>): Promise<number> {
+    let n = 0;
+    for await (const c of chunks) n += c.byteLength;
+    return n;
+  },
+  web: () => new ReadableStream<string>({ start: (c) => (['a', 'b', 'c'].forEach((x) => c.enqueue(x)), c.close()) }),
+};
+
+beforeAll(async () => {
+  owner = await Node.start({ name: 'streamowner@127.0.0.1', cookie: 'c', epmd: { mode: 'embedded', port: 0 }, logger: 'silent' });
+  holder = await Node.start({ name: 'streamholder@127.0.0.1', cookie: 'c', epmd: { mode: 'external', port: owner.epmdPort }, logger: 'silent' });
+  owner.exposeObject('files', files);
+});
+afterAll(async () => {
+  await holder?.stop();
+  await owner?.stop();
+});
+
+/** Runs `f` while sampling ArrayBuffer memory; gives the peak growth over the start, in MiB. */
+async function peakGrowth(f: () => Promise<void>): Promise<number> {
+  const base = process.memoryUsage().arrayBuffers;
+  let peak = base;
+  const t = setInterval(() => (peak = Math.max(peak, process.memoryUsage().arrayBuffers)), 5);
+  try {
+    await f();
+  } finally {
+    clearInterval(t);
+  }
+  return (Math.max(peak, process.memoryUsage().arrayBuffers) - base) / 2 ** 20;
+}
+
+describe('streams through proxies', () => {
+  it('256 MiB read remotely with bounded memory', async () => {
+    const f = await holder.proxy<typeof files>('files', { node: owner.name });
+    let n = 0;
+    const growth = await peakGrowth(async () => {
+      const s = await f.read(TOTAL);
+      expect(s).toBeInstanceOf(RemoteStream);
+      for await (const c of s as AsyncIterable<Uint8Array>) n += c.byteLength;
+    });
+    expect(n).toBe(TOTAL);
+    expect(growth).toBeLessThan(64);
+  }, 120_000);
+
+  it('256 MiB written remotely (a holder stream consumed by the owner) with bounded memory', async () => {
+    const f = await holder.proxy<typeof files>('files', { node: owner.name });
+    async function* chunks(): AsyncIterable<Uint8Array> {
+      for (let sent = 0; sent < TOTAL; sent += CHUNK) yield Buffer.alloc(CHUNK, 7);
+    }
+    let n = 0;
+    const growth = await peakGrowth(async () => void (n = await f.write(chunks())));
+    expect(n).toBe(TOTAL);
+    expect(growth).toBeLessThan(64);
+  }, 120_000);
+
+  it('a web ReadableStream crosses; a consumer that stops early closes the source', async () => {
+    const f = await holder.proxy<typeof files>('files', { node: owner.name });
+    const got: string[] = [];
+    for await (const x of (await f.web()) as AsyncIterable<string>) got.push(x);
+    expect(got).toEqual(['a', 'b', 'c']);
+    closed = false;
+    for await (const c of (await f.read(TOTAL)) as AsyncIterable<Uint8Array>) {
+      expect(c.byteLength).toBe(CHUNK);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closed).toBe(true);
+  }, 60_000);
+});
