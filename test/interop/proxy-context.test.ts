@@ -16,6 +16,9 @@ interface Counter {
   n: number;
   inc(by?: number): number;
   child(): Counter;
+  each(n: number, cb: (i: number) => number): Promise<number>;
+  numbers(n: number): AsyncIterable<number>;
+  fail(): never;
 }
 
 class User {
@@ -47,6 +50,14 @@ async function counterIn(ctx: Context): Promise<void> {
   expect(await c.inc()).toBe(3);
   expect(await c.n).toBe(3);
   expect(await c.child().inc(5)).toBe(5); // pipelined: the child is made and called in one round trip
+  expect(await c.each(3, (i) => i * 10)).toBe(60); // a callback from the context into the root
+  let total = 0;
+  for await (const x of await c.numbers(50)) total += x; // a stream from the context
+  expect(total).toBe(1225);
+  const e = (await c.fail().catch((x: unknown) => x)) as Error;
+  expect([e instanceof RangeError, e.message, e.cause]).toEqual([true, 'counter says no', 'because']);
+  const refused = (await (c as unknown as { constructor: () => Promise<unknown> }).constructor().catch((x: unknown) => x)) as { code: string };
+  expect(refused.code).toBe('NOT_ALLOWED');
 }
 
 describe('ctx.proxy', () => {
