@@ -38,7 +38,7 @@ interface QueuedPush {
   /** Kept alive until sent: its result is named by this push. */
   readonly base: Op | undefined;
   readonly options: CallOptions;
-  readonly what: string;
+  readonly what: () => string;
   readonly term: (want: boolean, keep: boolean) => Tuple;
 }
 type Outgoing = QueuedPush | Tuple;
@@ -48,6 +48,10 @@ interface Kept {
   state: 'pending' | 'ok' | 'error';
   value: unknown;
 }
+
+/** What is its own term under the values mapping: no walk, no hooks. */
+const isPlain = (v: unknown): v is string | boolean | number =>
+  typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isSafeInteger(v) && !Object.is(v, -0));
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
@@ -123,22 +127,22 @@ export class Endpoint implements Pushes {
     const op = new Op(this.#nextOp++, peer);
     let terms: Term[];
     try {
-      terms = args.map((a, i) => this.encode(a, `args[${i}]`, peer, true));
+      terms = args.map((a, i) => (isPlain(a) ? a : this.encode(a, `args[${i}]`, peer, true)));
     } catch (e) {
       op.fail(e);
       return op;
     }
     if (base !== undefined) base.usedAsBase = true;
-    const what = `${describeTarget(target, path)} on ${peer}`;
+    const what = (): string => `${describeTarget(target, path)} on ${peer}`;
     this.#queue(peer, { op, base, options: o, what, term: (want, keep) => msg.push(op.id, target, path, kind, terms, want, keep) });
     return op;
   }
 
-  #deadline(op: Op, what: string, o: CallOptions): void {
+  #deadline(op: Op, what: () => string, o: CallOptions): void {
     const { timeout, signal } = o;
     if (timeout === undefined && signal === undefined) return void op.onDone(() => this.#pending.delete(op.id));
     if (signal?.aborted === true) return void this.#abandon(op, signal.reason);
-    const timer = timeout === undefined ? undefined : setTimeout(() => this.#abandon(op, new CallTimeoutError(what, timeout)), timeout);
+    const timer = timeout === undefined ? undefined : setTimeout(() => this.#abandon(op, new CallTimeoutError(what(), timeout)), timeout);
     const onAbort = (): void => this.#abandon(op, signal!.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     op.onDone(() => {
@@ -158,11 +162,14 @@ export class Endpoint implements Pushes {
     const op = this.#pending.get(id);
     if (op === undefined || op.peer !== peer) return;
     if (op.kept) this.#ack(peer, id);
-    let v: unknown;
-    try {
-      v = valueFromTerm(value, { node: this.node, reference: (t) => this.#import(t, peer, undefined) });
-    } catch (e) {
-      return op.fail(e);
+    let v: unknown = value;
+    // Numbers and booleans are themselves; anything else goes through the values mapping.
+    if (typeof value === 'object') {
+      try {
+        v = valueFromTerm(value, { node: this.node, reference: (t) => this.#import(t, peer, undefined) });
+      } catch (e) {
+        return op.fail(e);
+      }
     }
     if (ok) op.settle(v);
     else op.fail(remoteError(v, peer));
@@ -219,7 +226,7 @@ export class Endpoint implements Pushes {
 
   /** The push's value: at once when it can be, else a promise (a pending base, a pipelined argument, an async method). */
   #run(peer: string, kept: Map<number, Kept>, p: msg.Push): unknown {
-    const where = `${describeTarget(p.target, [])} on ${this.node.name}`;
+    const where = new Where(p.target, this.node.name);
     if ('op' in p.target) {
       const k = kept.get(p.target.op);
       if (k === undefined) throw badRequest(this.node.name, `a call on push ${p.target.op}, whose result is not kept (settled, or never sent)`);
@@ -238,21 +245,21 @@ export class Endpoint implements Pushes {
     return p.kind === 'probe' ? true : this.#step(peer, kept, p, e.value, Policy.open, where);
   }
 
-  #step(peer: string, kept: Map<number, Kept>, p: msg.Push, base: unknown, policy: Policy, where: string): unknown {
+  #step(peer: string, kept: Map<number, Kept>, p: msg.Push, base: unknown, policy: Policy, where: Where): unknown {
     if (p.kind === 'probe') return true;
     const args = this.#decodeArgs(p.args, peer, kept);
     if (args instanceof Promise) return args.then((a) => this.#apply(p, base, policy, where, a));
     return this.#apply(p, base, policy, where, args);
   }
 
-  #apply(p: msg.Push, base: unknown, policy: Policy, where: string, args: unknown[]): unknown {
+  #apply(p: msg.Push, base: unknown, policy: Policy, where: Where, args: unknown[]): unknown {
     const { value, holder } = walk(base, p.path, policy, where);
     if (p.kind === 'get') return value;
-    if (typeof value !== 'function') throw new TypeError(`${p.path.join('.') || 'the reference'} on ${where} is not a function`);
+    if (typeof value !== 'function') throw new TypeError(`${p.path.join('.') || 'the reference'} on ${String(where)} is not a function`);
     return Reflect.apply(value, holder, args) as unknown;
   }
 
-  async #streamStep(e: { value: object; iterator?: AsyncIterator<unknown> }, p: msg.Push, where: string): Promise<unknown> {
+  async #streamStep(e: { value: object; iterator?: AsyncIterator<unknown> }, p: msg.Push, where: Where): Promise<unknown> {
     const step = p.path.length === 1 && p.kind === 'call' ? p.path[0] : undefined;
     if (step !== 'next' && step !== 'return') throw refusal(this.node.name, p.path.join('.'), 'NOT_ALLOWED', `a stream on ${where} answers next and return only`);
     e.iterator ??= (e.value as AsyncIterable<unknown>)[Symbol.asyncIterator]();
@@ -302,6 +309,7 @@ export class Endpoint implements Pushes {
 
   /** `v` as a term for `peer`: functions, class instances and streams become references it holds. */
   encode(v: unknown, path: string, peer: string, isArgs: boolean): Term {
+    if (isPlain(v)) return v;
     const hooks: EncodeHooks = { byReference: (o, at) => this.#refTerm(o, at, peer, isArgs) };
     return valueToTerm(v, path, hooks);
   }
@@ -501,6 +509,17 @@ export class Endpoint implements Pushes {
     let kept = 0;
     for (const m of this.#kept.values()) kept += m.size;
     return { pending: this.#pending.size, kept, received: this.#received, answered: this.#answered, exports: this.exports.size, imports: this.imports.size };
+  }
+}
+
+/** `calc on a@host`, made only when an error needs it. */
+class Where {
+  constructor(
+    readonly target: msg.Target,
+    readonly node: string,
+  ) {}
+  toString(): string {
+    return `${describeTarget(this.target, [])} on ${this.node}`;
   }
 }
 

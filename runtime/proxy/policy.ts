@@ -38,12 +38,12 @@ function matches(p: readonly string[], i: number, path: readonly string[], j: nu
   return j < path.length && (p[i] === '*' || p[i] === path[j]) && matches(p, i + 1, path, j + 1);
 }
 
-/** Where a refusal came from, for its message: `calc on a@host`. */
-export type Where = string;
+/** Where a refusal came from, for its message: `calc on a@host` (an object that says so when asked). */
+export type Where = string | { toString(): string };
 
 export function notAllowed(where: Where, path: readonly string[], why: string): CallError {
   const target = path.length === 0 ? '(the object itself)' : path.join('.');
-  return new CallError(where, target, 'CallError', why, undefined, { code: 'NOT_ALLOWED', message: `${target} on ${where}: not allowed (${why})` });
+  return new CallError(String(where), target, 'CallError', why, undefined, { code: 'NOT_ALLOWED', message: `${target} on ${where}: not allowed (${why})` });
 }
 
 /** True when `key` is `o`'s own or defined by one of its classes (not by Object, Function, Array or Promise). */

@@ -2,7 +2,8 @@
  * Scenario tier, streams through proxies: 256 MiB read remotely (a Node
  * Readable on the owner) and 256 MiB written remotely (an async generator
  * of the holder's, consumed by the owner), each with the process's
- * ArrayBuffer memory bounded throughout (the window, not the stream);
+ * ArrayBuffer memory growth under half the stream throughout (the window
+ * and what awaits a GC, not the stream);
  * a web ReadableStream crosses too, and a consumer that stops early closes
  * the owner's source.
  */
@@ -51,7 +52,12 @@ afterAll(async () => {
   await owner?.stop();
 });
 
-/** Runs `f` while sampling ArrayBuffer memory; gives the peak growth over the start, in MiB. */
+/**
+ * Runs `f` while sampling ArrayBuffer memory; gives the peak growth over the
+ * start, in MiB. The bound the tests put on it (half the stream) is loose
+ * because chunks already consumed wait for a GC to be freed; a stream read
+ * or written whole would grow by all of it.
+ */
 async function peakGrowth(f: () => Promise<void>): Promise<number> {
   const base = process.memoryUsage().arrayBuffers;
   let peak = base;
@@ -74,7 +80,7 @@ describe('streams through proxies', () => {
       for await (const c of s as AsyncIterable<Uint8Array>) n += c.byteLength;
     });
     expect(n).toBe(TOTAL);
-    expect(growth).toBeLessThan(64);
+    expect(growth).toBeLessThan(TOTAL / 2 / 2 ** 20);
   }, 120_000);
 
   it('256 MiB written remotely (a holder stream consumed by the owner) with bounded memory', async () => {
@@ -85,7 +91,7 @@ describe('streams through proxies', () => {
     let n = 0;
     const growth = await peakGrowth(async () => void (n = await f.write(chunks())));
     expect(n).toBe(TOTAL);
-    expect(growth).toBeLessThan(64);
+    expect(growth).toBeLessThan(TOTAL / 2 / 2 ** 20);
   }, 120_000);
 
   it('a web ReadableStream crosses; a consumer that stops early closes the source', async () => {
