@@ -6,7 +6,10 @@
  * (back-pressure), whichever way the stream goes. Where the data lands is
  * the receiver's choice: a stream carries chunks, never a path to write to.
  */
+import { createWriteStream } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Op, Pushes } from './ops.js';
 
 /** Pulls in flight: enough to hide a round trip, few enough to bound memory (8 × the source's chunk). */
@@ -61,6 +64,31 @@ export class RemoteStream<T = unknown> implements AsyncIterableIterator<T>, Asyn
   /** A Node Readable of the chunks (for pipeline() into a file the receiver chose). */
   toReadable(): Readable {
     return Readable.from(this);
+  }
+
+  /**
+   * Chaski's file push done right: the receiver names the folder, and a
+   * name that came from the other side is only ever a file name in it.
+   * `name` must be one path segment (no separator, no `..`, no NUL), and an
+   * existing file is not replaced unless `overwrite`. Gives the path written
+   * and the bytes in it.
+   */
+  async saveTo(dir: string, name: string, options: { overwrite?: boolean } = {}): Promise<{ path: string; bytes: number }> {
+    if (name === '' || name === '.' || name === '..' || name.includes('\0') || name.includes('/') || name.includes('\\') || basename(name) !== name) {
+      await this.return();
+      throw new TypeError(`saveTo: ${JSON.stringify(name)} is not a file name (one path segment) in ${dir}`);
+    }
+    const path = join(dir, name);
+    let bytes = 0;
+    const count = async function* (chunks: AsyncIterable<unknown>): AsyncIterable<Uint8Array> {
+      for await (const c of chunks) {
+        if (!(c instanceof Uint8Array)) throw new TypeError('saveTo: the stream gave something other than bytes');
+        bytes += c.byteLength;
+        yield c;
+      }
+    };
+    await pipeline(this, count, createWriteStream(path, { flags: options.overwrite === true ? 'w' : 'wx' }));
+    return { path, bytes };
   }
 
   #pull(step: 'next' | 'return'): Op {

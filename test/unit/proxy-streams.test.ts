@@ -7,6 +7,9 @@
  * a web ReadableStream crosses too, and a consumer that stops early closes
  * the owner's source.
  */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Node, RemoteStream } from '../../runtime/index.js';
@@ -39,6 +42,8 @@ const files = {
     for await (const c of chunks) n += c.byteLength;
     return n;
   },
+  /** A file the owner offers: the name is the owner's suggestion, which the receiver may take or not. */
+  offer: (name: string) => ({ name, data: source(4 * CHUNK) }),
   web: () => new ReadableStream<string>({ start: (c) => (['a', 'b', 'c'].forEach((x) => c.enqueue(x)), c.close()) }),
 };
 
@@ -107,4 +112,23 @@ describe('streams through proxies', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(closed).toBe(true);
   }, 60_000);
+
+  it('saveTo: a name from the other side is a file name in the folder the receiver chose, never a path', async () => {
+    const f = await holder.proxy<typeof files>('files', { node: owner.name });
+    const dir = mkdtempSync(join(tmpdir(), 'bw-save-'));
+    try {
+      const ok = await f.offer('report.bin');
+      expect(await (ok.data as unknown as RemoteStream).saveTo(dir, ok.name)).toEqual({ path: join(dir, 'report.bin'), bytes: 4 * CHUNK });
+      expect(statSync(join(dir, 'report.bin')).size).toBe(4 * CHUNK);
+      for (const hostile of ['../escape.bin', '/etc/passwd', 'a/b', '..', '', 'nul\0x']) {
+        const o = await f.offer(hostile);
+        await expect((o.data as unknown as RemoteStream).saveTo(dir, o.name)).rejects.toThrow(/is not a file name/);
+      }
+      const again = await f.offer('report.bin');
+      await expect((again.data as unknown as RemoteStream).saveTo(dir, again.name)).rejects.toThrow(/EEXIST/);
+      expect(readdirSync(dir)).toEqual(['report.bin']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
