@@ -26,6 +26,8 @@ import { Outbound } from './remote.js';
 import { isAuth, startServices } from './services.js';
 import { CA_SERVER, certificateReply, certificateRequest, CertificateRequestError, certificateServer, type CertificateService, type ServeCertificatesOptions } from './certificates.js';
 import { linkWatcher, monitorWatcher, type NodeMonitor } from './watchers.js';
+import { Global } from '../global/index.js';
+import { Dflag } from '../../generated/handshake.js';
 
 export interface NodeOptions {
   /** `ts` (then `ts@<short host>`) or `ts@host`. */
@@ -135,6 +137,9 @@ const SHUTDOWN = atom('shutdown');
 const NORMAL = atom('normal');
 /** How long `stop()` waits for servers' `terminate` (OTP's default shutdown for a worker child: 5000 ms). */
 const SERVER_SHUTDOWN_MS = 5000;
+/** How long global's resolver waits for a resolve function run elsewhere (OTP waits forever; a name then goes to the peer's pid). */
+const GLOBAL_RPC_MS = 30_000;
+
 
 export class Node extends EventEmitter<NodeEvents> {
   readonly name: string;
@@ -150,6 +155,8 @@ export class Node extends EventEmitter<NodeEvents> {
   private readonly modules = new ExposedModules();
   private readonly taps = new Map<Atom, Tap>();
   private readonly rpcHost: RpcHost;
+  /** OTP's `global` on this node (runtime/global; README "global"): names shared with every visible node's global_name_server. */
+  readonly global: Global;
   private stopped = false;
   private stopping: Promise<void> | undefined;
 
@@ -165,9 +172,11 @@ export class Node extends EventEmitter<NodeEvents> {
       up: (peer) => {
         this.emit('nodeup', peer);
         this.outbound.flush(peer);
+        this.global.nodeUp(peer);
       },
       down: (peer, reason) => {
         this.inbound.nodeDown(atom(peer));
+        this.global.nodeDown(peer);
         this.emit('nodedown', peer, reason.reason);
       },
       handshakeError: (e, direction) => this.emit('handshakeError', e, direction),
@@ -202,6 +211,17 @@ export class Node extends EventEmitter<NodeEvents> {
       taps: this.taps,
     };
     startRex(this.table, this.modules, (l) => this.debug(l));
+    this.global = new Global({
+      table: this.table,
+      nodes: () => this.network.nodes(),
+      // A hidden node, or a hidden connection, is left out of global, as in OTP.
+      visible: (n) => !(options.hidden ?? false) && ((this.network.connected(n)?.flags ?? 0n) & Dflag.PUBLISHED) !== 0n,
+      connect: (n) => this.connect(n),
+      disconnect: (n) => void this.network.disconnect(n),
+      rpc: (n, m, f, a) => rpc(this.rpcHost, n, m, f, a, { timeout: GLOBAL_RPC_MS }),
+      debug: (l) => this.debug(l),
+    });
+    this.modules.expose(atom('global'), this.global.module);
   }
 
   /** Where this node's EPMD listens (also where peers are looked up); 0 when it runs without EPMD. */
