@@ -73,6 +73,7 @@ export async function resolveIt(side: ResolveSide, method: Term, name: Term, pid
   const candidates = [method instanceof Fun ? method.pid.node : undefined, pid1.node, pid2.node];
   const elsewhere = candidates.find((n): n is Atom => n !== undefined && n !== side.node);
   if (elsewhere === undefined) return tuple(EXIT, Atom.of('badfun'));
+  side.info(`global: resolve_it for ${format(name)}: ${format(method)} runs on ${elsewhere.name}`);
   try {
     return await side.rpc(elsewhere, [method, name, pid1, pid2]);
   } catch (e) {
