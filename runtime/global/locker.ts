@@ -54,10 +54,15 @@ export const lockerMessages = {
   removeFromKnown: (node: Atom): Tuple => tuple(REMOVE_FROM_KNOWN, node),
 };
 
-/** Erlang's term order for two pids: node name, then serial, then number (what lists:sort gives). */
+/**
+ * Erlang's term order for two pids (what lists:sort gives, the same in OTP
+ * 25, 27 and 29): serial, then number, then node name, then creation.
+ */
 export function comparePids(a: Pid, b: Pid): number {
+  if (a.serial !== b.serial) return a.serial - b.serial;
+  if (a.id !== b.id) return a.id - b.id;
   if (a.node !== b.node) return a.node.name < b.node.name ? -1 : 1;
-  return a.serial - b.serial || a.id - b.id || a.creation - b.creation;
+  return a.creation - b.creation;
 }
 
 /** locker_lock_id/2: `{global, lists:sort([A, B])}`. */

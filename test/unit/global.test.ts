@@ -159,10 +159,13 @@ describe('name clashes', () => {
 });
 
 describe('the locker', () => {
-  it("sorts pids as Erlang does (node, then serial, then number) and takes the highest node as the boss", () => {
-    expect(comparePids(pid('a@h', 100, 0), pid('a@h', 5, 1))).toBeLessThan(0);
-    expect(comparePids(pid('b@h', 1), pid('a@h', 9, 9))).toBeGreaterThan(0);
-    expect(lockerLockId(pid('b@h', 1), pid('a@h', 2))).toEqual(tuple(GLOBAL, [pid('a@h', 2), pid('b@h', 1)]));
+  it('sorts pids as lists:sort does on OTP 25, 27 and 29 (serial, number, node, creation), as both lockers must', () => {
+    const mk = (n: string, id: number, serial: number, cr = 1): Pid => new Pid(atom(n), id, serial, cr);
+    const input = [mk('ts@vm', 5, 0), mk('app@vm', 56, 0), mk('ts@vm', 100, 0), mk('app@vm', 3, 0), mk('ts@vm', 3, 1), mk('app@vm', 3, 1), mk('zz@vm', 1, 0), mk('ts@vm', 5, 0, 7), mk('zz@vm', 5, 0, 2)];
+    // What erl printed for lists:sort(binary_to_term(term_to_binary of `input`)).
+    const erlang = [mk('zz@vm', 1, 0), mk('app@vm', 3, 0), mk('ts@vm', 5, 0), mk('ts@vm', 5, 0, 7), mk('zz@vm', 5, 0, 2), mk('app@vm', 56, 0), mk('ts@vm', 100, 0), mk('app@vm', 3, 1), mk('ts@vm', 3, 1)];
+    expect([...input].sort(comparePids)).toEqual(erlang);
+    expect(lockerLockId(pid('a@h', 9), pid('b@h', 2))).toEqual(tuple(GLOBAL, [pid('b@h', 2), pid('a@h', 9)]));
     expect(theBoss([atom('b@h'), atom('c@h'), atom('a@h')])).toBe(atom('c@h'));
     for (const t of [0, 3, 6, 12]) {
       const ms = randomSleep(t);
