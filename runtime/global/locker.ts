@@ -8,7 +8,7 @@
  * id is the same on both sides, so the two meet. The locker keeps the lock
  * until its name server cancels it (the connect is resolved, or failed).
  */
-import { on, P, type Process, type ProcessContext, type ProcessTable } from '../process/index.js';
+import { on, P, ProcessExit, type Process, type ProcessContext, type ProcessTable } from '../process/index.js';
 import { Atom } from '../term/atom.js';
 import { equals } from '../term/compare.js';
 import { format } from '../term/format.js';
@@ -89,9 +89,15 @@ class Locker {
     for (;;) {
       const m = await this.self.receive(undefined, { timeout: this.#timeout(), after: () => TIMEOUT });
       this.#justSynced = false;
-      if (m === TIMEOUT) {
-        if (!this.server.isGlobalLockSet()) await this.#selectNode();
-      } else await this.#message(m as Term);
+      try {
+        if (m === TIMEOUT) {
+          if (!this.server.isGlobalLockSet()) await this.#selectNode();
+        } else await this.#message(m as Term);
+      } catch (e) {
+        // A peer's locker waits for our lock_set: the locker must outlive a bug, and end only with its node.
+        if (e instanceof ProcessExit) throw e;
+        this.server.debug(`global locker: ${(e as Error).stack ?? String(e)}`);
+      }
     }
   }
 

@@ -12,7 +12,7 @@
  * talks to us as if it had none) and names of C nodes (register_ext is kept
  * as a plain name, not linked).
  */
-import type { Process, ProcessContext } from '../process/index.js';
+import { ProcessExit, type Process, type ProcessContext } from '../process/index.js';
 import { Atom } from '../term/atom.js';
 import { equals } from '../term/compare.js';
 import { format } from '../term/format.js';
@@ -187,8 +187,10 @@ export class NameServer {
       else if (m instanceof Tuple && m.elements[0] === A.down && m.elements[1] instanceof Reference) this.#down(m.elements[1]);
       else this.#message(m, 'info');
     } catch (e) {
-      if (!(e instanceof TermShapeError)) throw e;
-      this.#host.debug(`global_name_server dropped a malformed message: ${e.message}`);
+      // Never end over one message: peers' lockers and syncs wait on this server, and would hang without it.
+      if (e instanceof ProcessExit) throw e;
+      const what = e instanceof TermShapeError ? 'a malformed message' : `${format(m).slice(0, 120)} (${(e as Error).stack ?? String(e)})`;
+      this.#host.debug(`global_name_server dropped ${what}`);
     }
   }
 
