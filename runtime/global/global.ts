@@ -6,9 +6,8 @@
  * global:whereis_name does. Names are any terms; a string is an atom.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Process, ProcessContext } from '../process/index.js';
+import { NodeStopped, type Process, type ProcessContext } from '../process/index.js';
 import { Atom } from '../term/atom.js';
-import { format } from '../term/format.js';
 import { tuple } from '../term/make.js';
 import type { Pid, Term } from '../term/values.js';
 import { global as msg } from '../../generated/global.js';
@@ -22,7 +21,7 @@ const GLOBAL = Atom.of('global');
 const UNDEFINED = Atom.of('undefined');
 const WAKE = Atom.of('wake');
 
-export interface RegisterOptions {
+export interface GlobalRegisterOptions {
   /**
    * What global does when this name meets another holder of it as
    * partitions join (OTP's resolve functions): 'random_exit_name' (the
@@ -48,7 +47,7 @@ export class Global {
   }
 
   /** global:register_name/2,3: true (yes) when `name` was free and `pid` held no other name. */
-  register(name: Term, pid: Pid, options: RegisterOptions = {}): Promise<boolean> {
+  register(name: Term, pid: Pid, options: GlobalRegisterOptions = {}): Promise<boolean> {
     const n = nameTerm(name);
     const method = resolveFun(options.resolve ?? 'random_exit_name');
     return this.#registrar.transAllKnown(async (self, nodes) => {
@@ -136,7 +135,8 @@ class Registrar {
           if (nodes !== undefined && this.#proc.alive) await deleteGlobalLock(self, id, nodes).catch(() => {});
         }
       });
-      void this.#proc.exited.then((why) => reject(new Error(`global's registrar ended (${format(why)})`)));
+      // Its process ends only with the node (every process does then).
+      void this.#proc.exited.then(() => reject(new NodeStopped(this.host.table.node.name.name, 'global')));
       if (this.#proc.alive) this.host.table.send(this.#proc.pid, WAKE);
     });
   }

@@ -5,7 +5,7 @@
  * `node.global` registers and looks up names. See the "global" part of
  * README.md's "Cluster services".
  */
-export { Global, randomSleep, type RegisterOptions } from './global.js';
+export { Global, randomSleep, type GlobalRegisterOptions } from './global.js';
 export type { GlobalHost } from './host.js';
 export { NameServer, GNS, VSN } from './server.js';
 export { Registry, lockId, type NameEntry, type LockEntry, type Watcher } from './registry.js';

@@ -263,4 +263,13 @@ describe('beamwire nodes running global among themselves (MemoryCarrier)', () =>
     await until('dup resolved on gz', 3000, () => (z.global.whereis('dup')?.node === atom('ga@mem') ? true : undefined));
     expect(a.global.whereis('dup')).toEqual(pa.pid);
   });
+
+  it('a stopped node: register rejects with NodeStopped, sync resolves (no peers), whereis finds nothing', async () => {
+    const a = await start('gs@mem', new MemoryCarrier());
+    const p = waiter(a);
+    await a.stop();
+    await expect(a.global.register('late', p)).rejects.toMatchObject({ name: 'NodeStopped', code: 'NODE_STOPPED' });
+    expect(await bounded(a.global.sync())).toBe('ok');
+    expect(a.global.whereis('late')).toBeUndefined();
+  });
 });
