@@ -14,7 +14,7 @@
  */
 import { ProcessExit, type Process, type ProcessContext } from '../process/index.js';
 import { Atom } from '../term/atom.js';
-import { equals } from '../term/compare.js';
+import { equals, termKey as refKey } from '../term/compare.js';
 import { format } from '../term/format.js';
 import { tuple } from '../term/make.js';
 import { TermShapeError } from '../term/shape.js';
@@ -42,6 +42,7 @@ const A = {
   unused: Atom.of('unused'),
   undefined: Atom.of('undefined'),
   down: Atom.of('DOWN'),
+  noproc: Atom.of('noproc'),
   genCall: Atom.of('$gen_call'),
   genCast: Atom.of('$gen_cast'),
   getKnown: Atom.of('get_known'),
@@ -88,6 +89,11 @@ export class NameServer {
   readonly #syncers = new Set<Syncer>();
   /** lost_connection reports already passed on: {NodeA, NodeB} → {XCreation, OpId}. */
   readonly #lost = new Map<string, { x: Term; opId: number | bigint; timer: NodeJS.Timeout }>();
+  /** Our monitor of each peer's global_name_server (ref key → node): a peer without one takes no part. */
+  readonly #peerWatch = new Map<string, Atom>();
+  readonly #watchOf = new Map<Atom, Reference>();
+  /** Visible peers that run no global (a C or Java node, a node that stopped its global): sync does not wait for them. */
+  readonly #withoutGlobal = new Set<Atom>();
   #tags = 0;
   #opIds = 0;
   /** What identifies this node's incarnation in lost_connection (OTP: a random extension plus the creation). */
@@ -150,7 +156,7 @@ export class NameServer {
 
   /** global:sync/1: resolves once every node of `nodes` is synced with us or down. */
   sync(nodes: readonly Atom[]): Promise<void> {
-    const waiting = new Set(nodes.filter((n) => n !== this.node && !this.#synced.has(n)));
+    const waiting = new Set(nodes.filter((n) => n !== this.node && !this.#synced.has(n) && !this.#withoutGlobal.has(n)));
     for (const n of waiting) if (!this.#host.visible(n.name)) waiting.delete(n);
     if (waiting.size === 0) return Promise.resolve();
     return new Promise((done) => this.#syncers.add({ waiting, done }));
@@ -167,6 +173,8 @@ export class NameServer {
 
   nodeDown(node: Atom): void {
     this.#post(() => {
+      this.#unwatchPeer(node);
+      this.#withoutGlobal.delete(node);
       this.#tellSyncers(node);
       this.#handleNodedown(node, 'disconnected');
     });
@@ -184,7 +192,7 @@ export class NameServer {
       const env = m instanceof Tuple && (m.elements[0] === A.genCall || m.elements[0] === A.genCast) ? parseGen(m) : undefined;
       if (env?.kind === 'gen_call') this.#call(env.from, env.request);
       else if (env?.kind === 'gen_cast') this.#message(env.request, 'cast');
-      else if (m instanceof Tuple && m.elements[0] === A.down && m.elements[1] instanceof Reference) this.#down(m.elements[1]);
+      else if (m instanceof Tuple && m.size === 5 && m.elements[0] === A.down && m.elements[1] instanceof Reference) this.#down(m.elements[1], m.elements[4]!);
       else this.#message(m, 'info');
     } catch (e) {
       // Never end over one message: peers' lockers and syncs wait on this server, and would hang without it.
@@ -274,8 +282,40 @@ export class NameServer {
     }
   }
 
-  #down(ref: Reference): void {
+  #down(ref: Reference, reason: Term): void {
+    const peer = this.#peerWatch.get(refKey(ref));
+    if (peer !== undefined) return this.#peerServerDown(peer, reason);
     for (const e of this.registry.down(ref)) this.#host.debug(`global: ${format(e.name)} released (${format(e.pid)} ended)`);
+  }
+
+  /** The peer's global_name_server is not there (noproc): it takes no part, and nothing waits for it. */
+  #peerServerDown(node: Atom, reason: Term): void {
+    const ref = this.#watchOf.get(node);
+    if (ref !== undefined) this.#peerWatch.delete(refKey(ref));
+    this.#watchOf.delete(node);
+    if (reason !== A.noproc || !this.#host.visible(node.name)) return; // a connection that went: nodedown says so
+    this.#host.debug(`global: ${node.name} runs no global_name_server: left out of global`);
+    this.#withoutGlobal.add(node);
+    this.#cancelLocker(node, this.#conns.get(node)?.myTag);
+    this.#conns.delete(node);
+    this.#pending.delete(node);
+    this.#resolvers.delete(node);
+    this.#tellSyncers(node);
+  }
+
+  #watchPeer(node: Atom): void {
+    if (this.#watchOf.has(node)) return;
+    const ref = this.#self.monitor(new Tuple<[Atom, Atom]>([GNS, node]));
+    this.#watchOf.set(node, ref);
+    this.#peerWatch.set(refKey(ref), node);
+  }
+
+  #unwatchPeer(node: Atom): void {
+    const ref = this.#watchOf.get(node);
+    if (ref === undefined) return;
+    this.#self.demonitor(ref, { flush: true });
+    this.#peerWatch.delete(refKey(ref));
+    this.#watchOf.delete(node);
   }
 
   // -- the connect, one peer at a time (handle_nodeup .. resolved) --------------------
@@ -299,7 +339,8 @@ export class NameServer {
   }
 
   #handleNodeup(node: Atom): void {
-    if (this.#known.has(node) || this.#resolvers.has(node)) return;
+    if (this.#known.has(node) || this.#resolvers.has(node) || this.#withoutGlobal.has(node)) return;
+    this.#watchPeer(node);
     const pre = this.#conns.get(node)?.preConnect;
     if (pre !== undefined) {
       this.#conn(node).preConnect = undefined;

@@ -264,6 +264,15 @@ describe('beamwire nodes running global among themselves (MemoryCarrier)', () =>
     expect(a.global.whereis('dup')).toEqual(pa.pid);
   });
 
+  it('a visible peer that runs no global_name_server is left out: sync does not wait for it', async () => {
+    const net = new MemoryCarrier();
+    const [a, b] = [await start('gn@mem', net), await start('gm@mem', net)];
+    b.unregister('global_name_server'); // as a C or Java node: visible, without global
+    await a.connect('gm@mem');
+    expect(await bounded(a.global.sync())).toBe('ok');
+    expect(await a.global.register('alone', waiter(a))).toBe(true);
+  });
+
   it('a stopped node: register rejects with NodeStopped, sync resolves (no peers), whereis finds nothing', async () => {
     const a = await start('gs@mem', new MemoryCarrier());
     const p = waiter(a);
