@@ -81,6 +81,11 @@ export class Global {
     return this.#server.sync(this.#host.nodes().map((n) => Atom.of(n)));
   }
 
+  /** @internal The node is stopping (OTP's prepare_shutdown): its connections going is not reported to the cluster as lost. */
+  prepareShutdown(): void {
+    this.#server.prepareShutdown();
+  }
+
   /** @internal The node's connection events. */
   nodeUp(node: string): void {
     this.#server.nodeUp(Atom.of(node));

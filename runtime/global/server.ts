@@ -94,6 +94,8 @@ export class NameServer {
   readonly #watchOf = new Map<Atom, Reference>();
   /** Visible peers that run no global (a C or Java node, a node that stopped its global): sync does not wait for them. */
   readonly #withoutGlobal = new Set<Atom>();
+  /** prepare_shutdown: the node is stopping; its connections going is no partition to report. */
+  #stopping = false;
   #tags = 0;
   #opIds = 0;
   /** What identifies this node's incarnation in lost_connection (OTP: a random extension plus the creation). */
@@ -165,6 +167,11 @@ export class NameServer {
   /** global:resolve_it/4 as this node runs it (an rpc from a peer resolving a clash over one of our pids). */
   resolveIt(method: Term, name: Term, pid1: Term, pid2: Term): Promise<Term> {
     return resolveIt(this.#side, method, name, pid1, pid2);
+  }
+
+  /** OTP's prepare_shutdown (init:stop): from now on no connect starts and no lost connection is reported. */
+  prepareShutdown(): void {
+    this.#stopping = true;
   }
 
   nodeUp(node: Atom): void {
@@ -339,6 +346,7 @@ export class NameServer {
   }
 
   #handleNodeup(node: Atom): void {
+    if (this.#stopping) return;
     if (this.#known.has(node) || this.#resolvers.has(node) || this.#withoutGlobal.has(node)) return;
     this.#watchPeer(node);
     const pre = this.#conns.get(node)?.preConnect;
@@ -552,6 +560,7 @@ export class NameServer {
 
   /** inform_connection_loss/2 (prevent_overlapping_partitions): tell the partition we lost `node`. */
   #informConnectionLoss(node: Atom): void {
+    if (this.#stopping) return;
     this.#multicast(msg.lostConnection(this.node, this.#xCreation, ++this.#opIds, node), node);
   }
 
@@ -564,6 +573,7 @@ export class NameServer {
 
   /** A node of the partition lost another: drop whichever of the two is not us, so partitions do not overlap. */
   #lostConnection(m: Term, nodeA: Atom, x: Term, opId: number | bigint, nodeB: Atom): void {
+    if (this.#stopping) return;
     const key = `${nodeA.name} ${nodeB.name}`;
     const seen = this.#lost.get(key);
     if (seen !== undefined && equals(seen.x, x) && opId <= seen.opId) return;

@@ -564,6 +564,7 @@ export class Node extends EventEmitter<NodeEvents> {
 
   private async shutdown(): Promise<void> {
     stopCalls(this.rpcHost, new NodeStopped(this.name, 'a call in flight'));
+    this.global.prepareShutdown();
     this.network.stop();
     // One turn for processes to take the noconnection DOWNs and EXITs just delivered, before they are ended.
     await new Promise((r) => setImmediate(r));

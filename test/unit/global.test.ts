@@ -247,6 +247,9 @@ describe('beamwire nodes running global among themselves (MemoryCarrier)', () =>
     expect(a.global.whereis('from_c')).toEqual(c.global.whereis('from_c'));
     await c.stop();
     await until('from_c gone from ga', 3000, () => (a.global.whereis('from_c') === undefined ? true : undefined));
+    // A node that stops reports no lost connections (prepare_shutdown): ga and gb keep theirs.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(a.nodes()).toEqual(['gb@mem']);
     expect(b.global.registeredNames()).toEqual([atom('from_a')]);
   });
 
