@@ -7,7 +7,8 @@
  */
 export { Global, randomSleep, type GlobalRegisterOptions } from './global.js';
 export type { GlobalHost } from './host.js';
-export { NameServer, GNS, VSN } from './server.js';
+export { NameServer, GNS } from './server.js';
+export { VSN, addToKnown, nodeVsn } from './known.js';
 export { Registry, lockId, type NameEntry, type LockEntry, type Watcher } from './registry.js';
 export { exchangeNames, resolveIt, resolveFun, type ResolveMethod, type ResolveSide } from './resolve.js';
 export { comparePids, lockerLockId } from './locker.js';

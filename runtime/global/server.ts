@@ -26,10 +26,9 @@ import type { GlobalHost } from './host.js';
 import { lockerMessages, startLocker } from './locker.js';
 import { Registry, type NameEntry } from './registry.js';
 import { exchangeNames, nameTriple, resolveIt, type ResolveSide } from './resolve.js';
+import { addToKnown, knownList, nodeList, nodeVsn, VSN } from './known.js';
 
 export const GNS = Atom.of('global_name_server');
-/** The protocol version we speak (OTP 25-29: 8). */
-export const VSN = 8;
 const A = {
   insert: Atom.of('insert'),
   delete: Atom.of('delete'),
@@ -443,7 +442,7 @@ export class NameServer {
   #exchangeOps(node: Atom, myTag: Term, ops: Term[], resolved: Term[]): void {
     if (!this.#tagIs(node, myTag) || !equals(this.#resolvers.get(node) ?? A.undefined, myTag)) return this.#cancelLocker(node, myTag);
     const c = this.#conn(node);
-    this.#cast(node, msg.resolved(this.node, resolved, this.#knownList(), A.unused, [], c.hisTag ?? A.undefined));
+    this.#cast(node, msg.resolved(this.node, resolved, knownList(this.#known), A.unused, [], c.hisTag ?? A.undefined));
     const early = c.saveOps;
     c.saveOps = ops;
     if (early !== undefined && !Array.isArray(early)) this.#resolved(node, early.hisResolved, early.hisKnown, early.namesExt);
@@ -462,7 +461,7 @@ export class NameServer {
     const ops = [...(Array.isArray(c.saveOps) ? c.saveOps : []), ...hisResolved];
     c.saveOps = undefined;
     const knownBefore = [...this.#known];
-    const newNodes = [node, ...hisKnown].map((n) => this.#nodeVsn(n)).filter((n): n is Tuple => n !== undefined);
+    const newNodes = [node, ...hisKnown].map((n) => nodeVsn(n, this.node, this.#known, this.#pending)).filter((n): n is Tuple => n !== undefined);
     const hisKnownNodes = nodeList(hisKnown);
     this.#syncOthers(hisKnownNodes);
     const extraInfo = [tuple(A.vsn, c.protVsn ?? VSN), tuple(A.lock, c.lockId ?? A.undefined)];
@@ -472,7 +471,7 @@ export class NameServer {
     const newNodesMsg = msg.newNodes(this.node, ops, namesExt, newNodes, extraInfo);
     for (const [n, v] of knownBefore) this.#cast(n, v >= 7 ? newNodesMsg : msg.newNodes(this.node, ops, namesExt, nodeList(newNodes), extraInfo));
     this.#cancelResolvedLocker(node);
-    const added = this.#addToKnown(newNodes);
+    const added = addToKnown(this.#known, this.node, newNodes);
     this.#self.send(this.#locker, lockerMessages.addToKnown(added));
     this.#synced.add(node);
   }
@@ -485,7 +484,7 @@ export class NameServer {
   }
 
   #newNodes(from: Atom, ops: Term[], _namesExt: Term, nodes: Term[], extraInfo: Term): void {
-    const added = this.#addToKnown(nodes);
+    const added = addToKnown(this.#known, this.node, nodes);
     this.#syncOthers(added);
     this.#doOps(ops, extraInfo);
     this.#self.send(this.#locker, lockerMessages.addToKnown(added));
@@ -605,40 +604,4 @@ export class NameServer {
       }
     }
   }
-
-  // -- known nodes and their versions --------------------------------------------------------
-
-  /** mk_known_list/2 for version 7+: [{Node, Vsn}]. */
-  #knownList(): Term[] {
-    return [...this.#known].map(([n, v]) => tuple(n, v));
-  }
-
-  /** node_vsn/2 as make_node_vsn_list/2 uses it: `{Node, Vsn}` from `N` or `{N, 0}`, or the pair as given. */
-  #nodeVsn(t: Term): Tuple | undefined {
-    const [n, v] = t instanceof Atom ? [t, 0] : t instanceof Tuple && t.size === 2 && t.elements[0] instanceof Atom ? [t.elements[0], t.elements[1]] : [undefined, undefined];
-    if (n === undefined) return undefined;
-    if (typeof v === 'number' && v !== 0) return tuple(n, v);
-    const vsn = n === this.node ? VSN : (this.#known.get(n) ?? this.#pending.get(n) ?? 0);
-    return tuple(n, vsn);
-  }
-
-  /** add_to_known/2: the nodes not known before. */
-  #addToKnown(nodes: Term[]): Atom[] {
-    const added: Atom[] = [];
-    for (const t of nodes) {
-      const [n, v] = t instanceof Atom ? [t, 0] : t instanceof Tuple && t.size === 2 && t.elements[0] instanceof Atom && typeof t.elements[1] === 'number' ? [t.elements[0], t.elements[1]] : [undefined, 0];
-      if (n === undefined || n === this.node) continue;
-      const had = this.#known.get(n);
-      if (had === undefined) {
-        added.push(n);
-        this.#known.set(n, v);
-      } else if (had < 0) this.#known.set(n, v);
-    }
-    return added;
-  }
-}
-
-/** node_list/1: the node of each `N` or `{N, Vsn}`. */
-function nodeList(list: Term[]): Atom[] {
-  return list.map((t) => (t instanceof Atom ? t : t instanceof Tuple && t.elements[0] instanceof Atom ? t.elements[0] : undefined)).filter((n): n is Atom => n !== undefined);
 }

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { atom, ExportFun, MemoryCarrier, Node, on, P, Pid, Reference, tuple, type Term } from '../../runtime/index.js';
-import { comparePids, exchangeNames, lockerLockId, NameServer, randomSleep, Registry, resolveFun, resolveIt, theBoss, type ResolveSide } from '../../runtime/global/index.js';
+import { addToKnown, comparePids, exchangeNames, nodeVsn, lockerLockId, NameServer, randomSleep, Registry, resolveFun, resolveIt, theBoss, type ResolveSide } from '../../runtime/global/index.js';
 import { ProcessTable, silentLogger } from '../../runtime/process/index.js';
 import { until } from '../support/net.js';
 
@@ -172,6 +172,20 @@ describe('the locker', () => {
       expect(ms).toBeGreaterThanOrEqual(1);
       expect(ms).toBeLessThanOrEqual(t > 5 ? 8000 : (2 ** t * 1000) / 8);
     }
+  });
+});
+
+describe('known nodes', () => {
+  it('addToKnown adds what is new (names or {Node, Vsn}), never us; nodeVsn gives the version as known', () => {
+    const known = new Map([[atom('b@h'), 8]]);
+    expect(addToKnown(known, atom('a@h'), [atom('a@h'), tuple(atom('b@h'), 7), tuple(atom('c@h'), 8), atom('d@h'), 42, tuple(1, 2)])).toEqual([atom('c@h'), atom('d@h')]);
+    expect([...known]).toEqual([[atom('b@h'), 8], [atom('c@h'), 8], [atom('d@h'), 0]]);
+    const pending = new Map([[atom('p@h'), 7]]);
+    expect(nodeVsn(atom('a@h'), atom('a@h'), known, pending)).toEqual(tuple(atom('a@h'), 8));
+    expect(nodeVsn(tuple(atom('p@h'), 0), atom('a@h'), known, pending)).toEqual(tuple(atom('p@h'), 7));
+    expect(nodeVsn(tuple(atom('x@h'), 6), atom('a@h'), known, pending)).toEqual(tuple(atom('x@h'), 6));
+    expect(nodeVsn(atom('y@h'), atom('a@h'), known, pending)).toEqual(tuple(atom('y@h'), 0));
+    expect(nodeVsn(17, atom('a@h'), known, pending)).toBeUndefined();
   });
 });
 
