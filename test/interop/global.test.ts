@@ -224,6 +224,50 @@ describe('name clashes when partitions join (the resolve functions)', () => {
   });
 });
 
+describe('partitions (prevent_overlapping_partitions)', () => {
+  it('an Erlang node drops us (erlang:disconnect_node/1): lost_connection and remove_connection leave no overlap, every sync returns', async () => {
+    // A cluster of its own (pa, pc and the beamwire node bwp), so the partition it makes stays there.
+    const pa = await startErl('pa', COOKIE, epmdPort);
+    const pc = await startErl('pc', COOKIE, epmdPort);
+    erls.push(pa, pc);
+    const bwp = await Node.start({ name: 'bwp', cookie: COOKIE, epmd: { mode: 'external', port: epmdPort }, logger: 'silent' });
+    others.push(bwp);
+    await join(pa, pc.name);
+    await bwp.connect(pa.name);
+    await until('bwp meshed with pc', 3000, () => (bwp.nodes().includes(pc.name) ? true : undefined));
+    await syncEverywhere(pa, pc);
+    await boundedSync(bwp);
+    expect(await erl(pa, `erlang:disconnect_node('${bwp.name}').`)).toBe(true);
+    // Both sides report the lost connection; pc drops one of them, and whoever it drops honours it (we disconnect when asked).
+    await new Promise((r) => setTimeout(r, 500));
+    const pcPeers = (await erl(pc, 'nodes().')) as Term[];
+    expect(pcPeers.includes(atom(pa.name)) && pcPeers.includes(atom(bwp.name))).toBe(false);
+    expect(bwp.nodes().includes(pc.name)).toBe(pcPeers.includes(atom(bwp.name)));
+    await syncEverywhere(pa, pc);
+    await boundedSync(bwp);
+    // Joined again, all three sync.
+    await bwp.connect(pa.name);
+    await join(pc, pa.name);
+    await until('bwp and pc meshed again', 5000, () => (bwp.nodes().includes(pc.name) ? true : undefined));
+    await syncEverywhere(pa, pc);
+    await boundedSync(bwp);
+    await bwp.stop();
+  });
+
+  it('an Erlang node killed (kill -9): the names of its pids are released here', async () => {
+    const k = await startErl('gk', COOKIE, epmdPort);
+    await join(k, node.name);
+    await syncEverywhere(k, a);
+    expect(await erl(k, `global:register_name(k_own, spawn(fun() -> receive after infinity -> ok end end)).`)).toBe(atom('yes'));
+    await until('k_own on bw', 3000, () => node.global.whereis('k_own'));
+    k.kill9();
+    await until('k_own released on bw', 5000, () => (node.global.whereis('k_own') === undefined ? true : undefined));
+    await until('k_own released on ga', 5000, async () => ((await whereisOn(a, 'k_own')) === atom('undefined') ? true : undefined));
+    await syncEverywhere(a, c);
+    await boundedSync(node);
+  });
+});
+
 describe('nodes leaving', () => {
   it('a stopped Erlang node: the names its pids held are released, the others stay; sync returns', async () => {
     expect(await erl(b, `global:register_name(b_own, spawn(fun() -> receive after infinity -> ok end end)).`)).toBe(atom('yes'));
