@@ -111,6 +111,8 @@ export class Global {
  */
 class Registrar {
   readonly #jobs: ((self: ProcessContext) => Promise<void>)[] = [];
+  /** The callers still waiting: told when the registrar ends (only with its node, as every process does). */
+  readonly #waiting = new Set<(e: Error) => void>();
   readonly #proc: Process;
 
   constructor(
@@ -123,11 +125,18 @@ class Registrar {
         await self.receive(); // a wake-up (or a late reply, dropped)
       }
     });
+    void this.#proc.exited.then(() => {
+      const stopped = new NodeStopped(host.table.node.name.name, 'global');
+      for (const reject of this.#waiting) reject(stopped);
+      this.#waiting.clear();
+    });
   }
 
   /** trans_all_known/1: runs `fn` with the nodes it holds the lock on, then lets go. */
   transAllKnown<T>(fn: (self: ProcessContext, nodes: Atom[]) => Promise<T>): Promise<T> {
+    if (!this.#proc.alive) return Promise.reject(new NodeStopped(this.host.table.node.name.name, 'global'));
     return new Promise<T>((resolve, reject) => {
+      this.#waiting.add(reject);
       this.#jobs.push(async (self) => {
         const id = tuple(GLOBAL, self.pid);
         let nodes: Atom[] | undefined;
@@ -137,12 +146,12 @@ class Registrar {
         } catch (e) {
           reject(e as Error);
         } finally {
+          this.#waiting.delete(reject);
+          // It fails only when the registrar ends, and that end releases the lock everywhere (a DOWN).
           if (nodes !== undefined && this.#proc.alive) await deleteGlobalLock(self, id, nodes).catch(() => {});
         }
       });
-      // Its process ends only with the node (every process does then).
-      void this.#proc.exited.then(() => reject(new NodeStopped(this.host.table.node.name.name, 'global')));
-      if (this.#proc.alive) this.host.table.send(this.#proc.pid, WAKE);
+      this.host.table.send(this.#proc.pid, WAKE);
     });
   }
 
