@@ -44,6 +44,8 @@ async function main(config: ContextConfig, runtime: Uint8Array, port: MessagePor
     cookies: { [config.parent]: config.linkCookie },
     epmd: 'none',
     transport: new StreamCarrier(),
+    // Out of OTP's global (as OTP's tool nodes are): its connect would mesh the tree and drop links (prevent_overlapping_partitions).
+    hidden: true,
     // A call's packet holds the arguments and a little more: the limit plus room for the envelope.
     maxPacket: config.maxMessageSize + 64 * 1024,
   });

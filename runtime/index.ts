@@ -28,6 +28,7 @@ export { TermShapeError } from './term/shape.js';
 
 // Distribution: the node, its processes, and the protocol pieces beneath it.
 export { Node, type NodeOptions, type NodeEvents, type RequestCertificateOptions } from './node/node.js';
+export { Global, type GlobalRegisterOptions, type ResolveMethod } from './global/index.js';
 export {
   CertificateRequestError,
   OneTimeTokens,

@@ -28,6 +28,8 @@ import { CA_SERVER, certificateReply, certificateRequest, CertificateRequestErro
 import { linkWatcher, monitorWatcher, type NodeMonitor } from './watchers.js';
 import { checkProbeInterval, Observer, publish, type DiscoverOptions, type Discovery, type LatencyEstimate, type LatencyOptions, type NodeStatus } from '../observe/index.js';
 import { Scopes, type PgScope, type PubSub, type PubSubOptions } from '../pg/index.js';
+import { Global } from '../global/index.js';
+import { Dflag } from '../../generated/handshake.js';
 
 export interface NodeOptions {
   /** `ts` (then `ts@<short host>`) or `ts@host`. */
@@ -143,6 +145,9 @@ const SHUTDOWN = atom('shutdown');
 const NORMAL = atom('normal');
 /** How long `stop()` waits for servers' `terminate` (OTP's default shutdown for a worker child: 5000 ms). */
 const SERVER_SHUTDOWN_MS = 5000;
+/** How long global's resolver waits for a resolve function run elsewhere (OTP waits forever; a name then goes to the peer's pid). */
+const GLOBAL_RPC_MS = 30_000;
+
 
 export class Node extends EventEmitter<NodeEvents> {
   readonly name: string;
@@ -163,6 +168,8 @@ export class Node extends EventEmitter<NodeEvents> {
   /** discover, latency, status, diagnostics_channel (runtime/observe). */
   private readonly observer: Observer;
   private readonly scopes: Scopes;
+  /** OTP's `global` on this node (runtime/global; README "global"): names shared with every visible node's global_name_server. */
+  readonly global: Global;
   private stopped = false;
   private stopping: Promise<void> | undefined;
 
@@ -179,10 +186,12 @@ export class Node extends EventEmitter<NodeEvents> {
         this.observer.up(peer, this.network.connected(peer)?.flags ?? 0n);
         this.emit('nodeup', peer);
         this.outbound.flush(peer);
+        this.global.nodeUp(peer);
       },
       down: (peer, reason) => {
         this.inbound.nodeDown(atom(peer));
         this.observer.down(peer, reason.reason);
+        this.global.nodeDown(peer);
         this.emit('nodedown', peer, reason.reason);
       },
       handshakeError: (e, direction) => this.emit('handshakeError', e, direction),
@@ -238,6 +247,17 @@ export class Node extends EventEmitter<NodeEvents> {
       onNodeUp: (up) => (this.on('nodeup', up), () => void this.off('nodeup', up)),
       debug: (l) => this.debug(l),
     }, (scope) => void scope.watch((c) => publish(c.kind, () => ({ node: this.name, scope: scope.name, group: c.group, pids: c.pids }))));
+    this.global = new Global({
+      table: this.table,
+      nodes: () => this.network.nodes(),
+      // A hidden node, or a hidden connection, is left out of global, as in OTP.
+      visible: (n) => !(options.hidden ?? false) && ((this.network.connected(n)?.flags ?? 0n) & Dflag.PUBLISHED) !== 0n,
+      connect: (n) => this.connect(n),
+      disconnect: (n) => void this.network.disconnect(n),
+      rpc: (n, m, f, a) => rpc(this.rpcHost, n, m, f, a, { timeout: GLOBAL_RPC_MS }),
+      debug: (l) => this.debug(l),
+    });
+    this.modules.expose(atom('global'), this.global.module);
   }
 
   /** Where this node's EPMD listens (also where peers are looked up); 0 when it runs without EPMD. */
@@ -631,6 +651,7 @@ export class Node extends EventEmitter<NodeEvents> {
   private async shutdown(): Promise<void> {
     stopCalls(this.rpcHost, new NodeStopped(this.name, 'a call in flight'));
     this.observer.stop();
+    this.global.prepareShutdown();
     this.network.stop();
     // One turn for processes to take the noconnection DOWNs and EXITs just delivered, before they are ended.
     await new Promise((r) => setImmediate(r));

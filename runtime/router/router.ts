@@ -163,6 +163,7 @@ export class Router extends EventEmitter<RouterEvents> implements ContextOwner {
         cookie: randomBytes(18).toString('base64url'),
         epmd: 'none',
         transport: new StreamCarrier(),
+        hidden: true, // out of OTP's global, as its contexts are (context-main.ts)
         logger: 'silent',
         ...(o.debug === undefined ? {} : { debug: o.debug }),
       }));
