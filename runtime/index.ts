@@ -28,6 +28,7 @@ export { TermShapeError } from './term/shape.js';
 
 // Distribution: the node, its processes, and the protocol pieces beneath it.
 export { Node, type NodeOptions, type NodeEvents, type RequestCertificateOptions } from './node/node.js';
+export type { ProcessKind, SpawnOptions, ExitPolicy } from './node/kinds.js';
 export {
   CertificateRequestError,
   OneTimeTokens,
@@ -84,6 +85,7 @@ export {
   type Rest,
   type Clause,
   type ClauseResult,
+  type HandlerTable,
   type PatternLike,
   type ValueOf,
   type BindingsOf,
@@ -244,3 +246,6 @@ export {
   type RemoteModule,
   type StreamErrorReason,
 } from './router/index.js';
+
+// paragram's process kinds: node.spawn(fn, { kind: 'thread' | 'os' }) (runtime/kinds/; loading it installs them).
+export { KindError, type KindErrorCode } from './kinds/index.js';
