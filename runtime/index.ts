@@ -248,4 +248,4 @@ export {
 } from './router/index.js';
 
 // paragram's process kinds: node.spawn(fn, { kind: 'thread' | 'os' }) (runtime/kinds/; loading it installs them).
-export { KindError, type KindErrorCode } from './kinds/index.js';
+export { KindError, KindPools, type KindErrorCode } from './kinds/index.js';

@@ -5,7 +5,8 @@
  * `node` processes for 'os'), each started when a spawn finds every one
  * busy. A spawn takes an idle context, else starts one, else the least
  * loaded; a context stays for the next spawns after its processes end, and
- * leaves the pool when it goes (killed, crashed).
+ * leaves the pool when it goes (killed, crashed). A node takes one router:
+ * one started by the user is handed over with `useRouter`.
  */
 import { availableParallelism } from 'node:os';
 import type { Node } from '../node/node.js';
@@ -31,6 +32,17 @@ export class Pools {
     let p = pools.get(node);
     if (p === undefined) pools.set(node, (p = new Pools(node)));
     return p;
+  }
+
+  /**
+   * Starts this node's contexts from `router` (whose node is this one)
+   * instead of a router of the pool's own: a node takes one router, so
+   * code that runs its own on the node hands it over before the first spawn.
+   */
+  useRouter(router: Router): void {
+    if (router.node !== this.node) throw new RangeError(`the router runs on ${router.node.name}, not on ${this.node.name}`);
+    if (this.#router !== undefined) throw new RangeError(`${this.node.name}'s process kinds have a router already`);
+    this.#router = Promise.resolve(router);
   }
 
   /** A context for one more process of `kind` (counted in at once, so concurrent spawns spread). */

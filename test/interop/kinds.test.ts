@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { atom, equals, format, KindError, Node, on, P, Pid, Supervisor, type Process, type ProcessContext, type Term } from '../../runtime/index.js';
+import { atom, equals, format, KindError, Node, on, P, Pid, Router, Supervisor, type Process, type ProcessContext, type ProcessFn, type Term } from '../../runtime/index.js';
 import { KindPools } from '../../runtime/kinds/index.js';
 import { until } from '../support/net.js';
 
@@ -33,6 +33,18 @@ const summer = async (self: ProcessContext): Promise<void> => {
     self.send(from, ['sum', n, total, String(self.node.name)]);
   }
 };
+
+// Checked by `npm run typecheck`: the kind decides the type, a Process at once for 'local', a promise of one otherwise.
+export function spawnTypes(n: Node, fn: ProcessFn): void {
+  const local: Process = n.spawn(fn, { exitPolicy: 'paragram' });
+  const thread: Promise<Process> = n.spawn(fn, { kind: 'thread' });
+  const linked: Promise<Process> = n.spawnLink(local.pid, fn, { kind: 'os' });
+  // @ts-expect-error an OS process's handle comes as a promise
+  const wrong: Process = n.spawn(fn, { kind: 'os' });
+  // @ts-expect-error there is no such kind
+  n.spawn(fn, { kind: 'fiber' });
+  void [thread, linked, wrong];
+}
 
 const text = (t: unknown): string => (t instanceof Uint8Array ? new TextDecoder().decode(t) : String(t));
 
@@ -131,6 +143,21 @@ describe('the pool', () => {
     expect((await pools.contexts('os')).length).toBe(pools.size);
     for (const p of procs) node.exit(p.pid, atom('kill'));
     await Promise.all(procs.map((p) => p.exited));
+  });
+
+  it('starts its contexts from the router a node already runs, once handed it (a node takes one router)', async () => {
+    const other = await Node.start({ name: 'kinds_own_router', cookie: 'kinds-cookie', epmd: { mode: 'embedded', port: 0 }, logger: 'silent' });
+    try {
+      const router = await Router.start({ node: other });
+      KindPools.of(other).useRouter(router);
+      expect(() => KindPools.of(other).useRouter(router)).toThrow(/a router already/);
+      const p = await other.spawn(summer, { kind: 'thread' });
+      expect(router.contexts().map((c) => c.nodeName)).toContain(p.pid.node.name);
+      await router.stop();
+      expect(await p.exited).toBe(atom('noconnection'));
+    } finally {
+      await other.stop();
+    }
   });
 
   it('refuses a function that cannot be shipped, before any context is asked', async () => {
