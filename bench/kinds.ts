@@ -25,21 +25,24 @@ const rounds = Number(values.rounds);
 // Self-contained: it is shipped as its source.
 const crunch = async (self: ProcessContext): Promise<void> => {
   const [from, count] = (await self.receive()) as [Pid, number];
+  const t0 = performance.now();
   let h = 0;
   for (let i = 0; i < count; i++) h = (Math.imul(h, 31) + i) | 0;
-  self.send(from, [h]);
+  self.send(from, [h, performance.now() - t0]);
 };
 
 const node = await Node.start({ name: 'kinds_bench', cookie: 'bench', epmd: { mode: 'embedded', port: 0 }, logger: 'silent' });
 
-async function run(kind: ProcessKind): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
+/** Wall time, and the processes' own loop times summed. */
+async function run(kind: ProcessKind): Promise<[number, number]> {
+  return new Promise<[number, number]>((resolve, reject) => {
     node.spawn(async (self) => {
       const t0 = performance.now();
       const procs = await Promise.all(Array.from({ length: n }, () => node.spawn(crunch, { kind })));
       for (const p of procs) self.send(p.pid, [self.pid, work]);
-      for (let i = 0; i < n; i++) await self.receive(undefined, { timeout: 600_000 });
-      resolve(performance.now() - t0);
+      let busy = 0;
+      for (let i = 0; i < n; i++) busy += ((await self.receive(undefined, { timeout: 600_000 })) as [number, number])[1];
+      resolve([performance.now() - t0, busy]);
     }).exited.then((r) => r !== atom('normal') && reject(new Error(`bench process ended ${String(r)}`)));
   });
 }
@@ -83,11 +86,12 @@ async function restarts(kind: 'thread' | 'os'): Promise<number[]> {
 
 console.log(`${n} CPU-bound processes x ${work} iterations, ${availableParallelism()} cores; pools of ${availableParallelism()} contexts per kind`);
 for (const kind of ['thread', 'os'] as const) console.log(`  ${kind} pool start-up: ${(await warm(kind)).toFixed(0)} ms`);
-const local = await run('local');
-console.log(`  local   ${local.toFixed(0).padStart(6)} ms`);
+const [local, localBusy] = await run('local');
+const each = (busy: number): string => `each process's loop ${(busy / n).toFixed(0)} ms`;
+console.log(`  local   ${local.toFixed(0).padStart(6)} ms wall, ${each(localBusy)}`);
 for (const kind of ['thread', 'os'] as const) {
-  const ms = await run(kind);
-  console.log(`  ${kind.padEnd(7)} ${ms.toFixed(0).padStart(6)} ms  (${(ms / local).toFixed(2)} of local)`);
+  const [ms, busy] = await run(kind);
+  console.log(`  ${kind.padEnd(7)} ${ms.toFixed(0).padStart(6)} ms wall (${(ms / local).toFixed(2)} of local), ${each(busy)}`);
 }
 for (const kind of ['thread', 'os'] as const) {
   const t = await restarts(kind);
