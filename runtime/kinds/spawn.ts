@@ -11,6 +11,7 @@ import { atom } from '../term/atom.js';
 import { tuple } from '../term/make.js';
 import { Pid, type Term } from '../term/values.js';
 import { GO } from './go.js';
+import { KindError } from './errors.js';
 import { Pools } from './pool.js';
 import { sourceOf } from './ship.js';
 
@@ -19,6 +20,7 @@ const ENTRY = import.meta.url.replace(/spawn\.(ts|js)$/, 'entry.$1');
 
 export async function spawnKind(node: Node, kind: 'thread' | 'os', fn: ProcessFn, options: { readonly link?: Pid; readonly exitPolicy: string }): Promise<Process> {
   const source = sourceOf(fn, kind);
+  if (!ENTRY.startsWith('file:')) throw new KindError('UNAVAILABLE', kind, `this runtime was loaded from ${ENTRY}, not from files (inside a context?): spawn threads and OS processes from the root of the tree`);
   const pools = Pools.of(node);
   const slot = pools.take(kind);
   let handle: KindProcess;

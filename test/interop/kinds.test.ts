@@ -168,6 +168,14 @@ describe('the pool', () => {
     await expect(node.spawn(o.m, { kind: 'thread' })).rejects.toThrow(/not a function expression/);
   });
 
+  it('refuses a spawn of another kind from inside a context: KindError UNAVAILABLE', async () => {
+    const p = await node.spawn(summer, { kind: 'thread' });
+    const context = (await KindPools.of(node).contexts('thread')).find((c) => c.nodeName === p.pid.node.name)!;
+    expect(await context.call(new URL('../fixtures/kinds/nested.js', import.meta.url), 'spawnThread')).toBe('KindError UNAVAILABLE');
+    node.exit(p.pid, atom('kill'));
+    await p.exited;
+  });
+
   it('passes paragram’s exit policy to the process: a linked normal end ends it too', async () => {
     let c!: Process;
     const parent = node.spawn(async (self) => {

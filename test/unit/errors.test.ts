@@ -73,6 +73,7 @@ describe('BeamwireError', () => {
     [new SupervisorError('NOT_FOUND', 'terminateChild(x) on supervisor s', atom('not_found')), 'SupervisorError', 'NOT_FOUND'],
     [new TaskError('TASK_TIMEOUT', atom('timeout'), 'task gave no value'), 'TaskError', 'TASK_TIMEOUT'],
     [new KindError('NOT_SHIPPABLE', 'thread', 'a bound function'), 'KindError', 'NOT_SHIPPABLE'],
+    [new KindError('UNAVAILABLE', 'os', 'inside a context'), 'KindError', 'UNAVAILABLE'],
   ];
 
   it.each(cases)('%s has a stable name and code', (e, name, code) => {
