@@ -1,20 +1,27 @@
 // paragram's process kinds (runtime/kinds/): node.spawn(fn, { kind: 'thread' | 'os' }) runs the process on the node
 // of a pooled worker-thread or child-process context, and the root sees it as a process of another node: its pid,
 // messages both ways, links and exits across, a monitor's DOWN with the reason, a beamwire Supervisor restarting
-// it after a crash; the pool starts contexts lazily and reuses them. The example application runs as a user runs it.
+// it after a crash, erl's supervisor:which_children/1 naming the contexts' nodes; the pool starts contexts lazily and
+// reuses them. The example application runs as a user runs it.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atom, equals, format, KindError, Node, on, P, Pid, Router, Supervisor, type Process, type ProcessContext, type ProcessFn, type Term } from '../../runtime/index.js';
 import { KindPools } from '../../runtime/kinds/index.js';
-import { until } from '../support/net.js';
+import { evalIn, requireErl, startErl, type ErlNode } from '../support/erl-node.js';
+import { testPort, until } from '../support/net.js';
 
+const epmdPort = testPort();
 let node: Node;
+let peer: ErlNode;
 beforeAll(async () => {
-  node = await Node.start({ name: 'kinds', cookie: 'kinds-cookie', epmd: { mode: 'embedded', port: 0 }, logger: 'silent' });
-});
+  requireErl();
+  node = await Node.start({ name: 'kinds', cookie: 'kinds-cookie', epmd: { mode: 'embedded', port: epmdPort }, logger: 'silent' });
+  peer = await startErl('kindspeer', 'kinds-cookie', epmdPort);
+}, 60_000);
 afterAll(async () => {
-  await node.stop();
+  await peer?.stop();
+  await node?.stop();
 });
 
 /** Runs `body` in a local process and resolves with what it returns. */
@@ -183,6 +190,20 @@ describe('the pool', () => {
     });
     expect(await parent.exited).toBe(atom('normal'));
     expect(await c.exited).toBe(atom('normal'));
+  });
+});
+
+describe('Erlang → a beamwire Supervisor of thread and OS processes', () => {
+  it('supervisor:which_children/1 names children whose pids are on the contexts’ nodes', async () => {
+    const sup = await Supervisor.start(node, {
+      children: (['thread', 'os'] as const).map((kind) => ({ id: kind, start: (s: Pid) => node.spawnLink(s, summer, { kind }) })),
+    }, { name: 'kinds_sup' });
+    const [t, o] = sup.whichChildren().map((c) => c.pid as Pid);
+    const nodes = await evalIn(node, peer.name, `[{Id, node(P)} || {Id, P, worker, []} <- supervisor:which_children({kinds_sup, '${node.name}'}), is_pid(P)].`);
+    expect(format(nodes)).toBe(`[{thread,'${t!.node.name}'},{os,'${o!.node.name}'}]`);
+    expect(t!.node.name).not.toBe(node.name);
+    expect(format(await evalIn(node, peer.name, `supervisor:count_children({kinds_sup, '${node.name}'}).`))).toBe('[{specs,2},{active,2},{supervisors,0},{workers,2}]');
+    await sup.stop();
   });
 });
 
