@@ -29,6 +29,7 @@ export { TermShapeError } from './term/shape.js';
 // Distribution: the node, its processes, and the protocol pieces beneath it.
 export { Node, type NodeOptions, type NodeEvents, type RequestCertificateOptions } from './node/node.js';
 export { Global, type GlobalRegisterOptions, type ResolveMethod } from './global/index.js';
+export type { ProcessKind, SpawnOptions, ExitPolicy } from './node/kinds.js';
 export {
   CertificateRequestError,
   OneTimeTokens,
@@ -85,6 +86,7 @@ export {
   type Rest,
   type Clause,
   type ClauseResult,
+  type HandlerTable,
   type PatternLike,
   type ValueOf,
   type BindingsOf,
@@ -259,3 +261,5 @@ export {
   type ExposeOptions,
   type ExposedObject,
 } from './proxy/index.js';
+// paragram's process kinds: node.spawn(fn, { kind: 'thread' | 'os' }) (runtime/kinds/; loading it installs them).
+export { KindError, KindPools, type KindErrorCode } from './kinds/index.js';

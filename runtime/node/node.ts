@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import type { ConnectionClosed } from '../connection/connection.js';
 import { portFromEnv, type EpmdError, type PresenceInfo } from '../epmd/index.js';
 import type { HandshakeError } from '../handshake/index.js';
-import { NodeStopped, ProcessError, ProcessTable, silentLogger, stderrLogger, type ProcessFn, type Process, type ProcessContext, type Destination, type RemoteInbound, type Logger } from '../process/index.js';
+import { linkGraph, NodeStopped, ProcessError, ProcessTable, silentLogger, stderrLogger, type ProcessFn, type Process, type ProcessContext, type Destination, type RemoteInbound, type Logger } from '../process/index.js';
 import { Atom, atom } from '../term/atom.js';
 import { Pid, Reference, Tuple, type Term } from '../term/values.js';
 import { startRex, call, cast, ExposedModules, invoke, reply, rpc, rpcCast, RpcError, serve, serveSpawnRequest, stopCalls } from '../rpc/index.js';
@@ -30,6 +30,7 @@ import { checkProbeInterval, Observer, publish, type DiscoverOptions, type Disco
 import { Scopes, type PgScope, type PubSub, type PubSubOptions } from '../pg/index.js';
 import { Global } from '../global/index.js';
 import { Dflag } from '../../generated/handshake.js';
+import { kindOf, withPolicy, type KindSpawner, type SpawnOptions } from './kinds.js';
 
 export interface NodeOptions {
   /** `ts` (then `ts@<short host>`) or `ts@host`. */
@@ -307,13 +308,38 @@ export class Node extends EventEmitter<NodeEvents> {
 
   // -- processes -------------------------------------------------------------
 
-  spawn(fn: ProcessFn): Process {
+  /** @internal Spawns the 'thread' and 'os' kinds: set by runtime/kinds when it loads. */
+  static spawnKind: KindSpawner<Node> | undefined;
+
+  /**
+   * Starts `fn` as a process. With `kind: 'thread' | 'os'` (paragram's kinds;
+   * runtime/kinds) it runs in a pooled worker thread or child process, and
+   * the handle comes once it runs there: `fn` is shipped as its source text,
+   * so it must be self-contained (README "Processes in threads and OS processes").
+   */
+  spawn(fn: ProcessFn, options?: SpawnOptions & { readonly kind?: 'local' }): Process;
+  spawn(fn: ProcessFn, options: SpawnOptions & { readonly kind: 'thread' | 'os' }): Promise<Process>;
+  spawn(fn: ProcessFn, options?: SpawnOptions): Process | Promise<Process>;
+  spawn(fn: ProcessFn, options?: SpawnOptions): Process | Promise<Process> {
     this.live('spawn');
-    return this.table.spawn(fn);
+    const kind = kindOf(options, Node.spawnKind !== undefined);
+    if (kind === 'local') return this.table.spawn(withPolicy(fn, options?.exitPolicy));
+    return Node.spawnKind!(this, kind, fn, { exitPolicy: options?.exitPolicy ?? 'erlang' });
   }
-  spawnLink(parent: Pid, fn: ProcessFn): Process {
+  /** {@link spawn}, linked to `parent` (for a thread or OS process, before it runs). */
+  spawnLink(parent: Pid, fn: ProcessFn, options?: SpawnOptions & { readonly kind?: 'local' }): Process;
+  spawnLink(parent: Pid, fn: ProcessFn, options: SpawnOptions & { readonly kind: 'thread' | 'os' }): Promise<Process>;
+  spawnLink(parent: Pid, fn: ProcessFn, options?: SpawnOptions): Process | Promise<Process>;
+  spawnLink(parent: Pid, fn: ProcessFn, options?: SpawnOptions): Process | Promise<Process> {
     this.live('spawn_link');
-    return this.table.spawnLink(parent, fn);
+    const kind = kindOf(options, Node.spawnKind !== undefined);
+    if (kind === 'local') return this.table.spawnLink(parent, withPolicy(fn, options?.exitPolicy));
+    return Node.spawnKind!(this, kind, fn, { link: parent, exitPolicy: options?.exitPolicy ?? 'erlang' });
+  }
+
+  /** paragram's `graph`: this node's link graph as Graphviz dot, clustered by node. */
+  linkGraph(): string {
+    return linkGraph(this.table, this.name);
   }
   /**
    * A process that only reacts (ProcessTable.spawnHandler): `init` runs at

@@ -13,6 +13,7 @@ import type { LinkedKernel, MonitorTarget } from './links.js';
 import type { Destination } from './kernel.js';
 import { Clause, type ClauseResult, type Hit } from './mailbox.js';
 import { P } from './pattern.js';
+import { HandlerTable } from './handlers.js';
 
 
 /** What a process runs. Resolving ends it with `normal`; throwing ends it with a reason (see README). */
@@ -49,6 +50,7 @@ const ANY_MESSAGE: readonly Clause<unknown>[] = [new Clause(P.any, (_b: unknown,
 export class ProcessContext {
   /** Set by a send that found its connection busy: the next receive waits for it first. */
   #busy: Promise<void> | undefined;
+  #handlers: HandlerTable | undefined;
 
   /** @internal made by the table. */
   constructor(
@@ -145,6 +147,29 @@ export class ProcessContext {
     const was = this.proc.trapExit;
     this.proc.trapExit = on;
     return was;
+  }
+
+  /**
+   * paragram's exit policy, `'paragram'`: a linked process's `normal` end
+   * ends this one too (with `normal`, so it travels on), unless it traps
+   * exits; `'erlang'` (the default) ignores it. Returns the previous policy.
+   */
+  exitPolicy(policy: 'erlang' | 'paragram'): 'erlang' | 'paragram' {
+    this.#alive();
+    if (policy !== 'erlang' && policy !== 'paragram') throw new ProcessError('BADARG', 'exitPolicy', `a policy is 'erlang' or 'paragram', not ${String(policy)}`);
+    const was = this.proc.propagateNormal ? 'paragram' : 'erlang';
+    this.proc.propagateNormal = policy === 'paragram';
+    return was;
+  }
+
+  /**
+   * This process's paragram handler table: `self.handlers.on(pattern, handler)`
+   * registers, `await self.handlers.run()` handles messages in arrival order,
+   * the first registered match wins, and an unmatched message ends the
+   * process with `{unhandled_message, Message}` (runtime/process/handlers.ts).
+   */
+  get handlers(): HandlerTable {
+    return (this.#handlers ??= new HandlerTable(this));
   }
 
   link(to: Pid): void {

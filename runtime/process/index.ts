@@ -8,6 +8,8 @@ export { stderrLogger, silentLogger, type Logger, type LogLevel } from './logger
 export { ProcessContext, type ReceiveOptions, type AfterOptions, type Clauses, type ReceiveResult } from './context.js';
 export { P, _, Pattern, Rest, type PatternLike, type ValueOf, type BindingsOf, type Bindings } from './pattern.js';
 export { on, Clause, type ClauseResult } from './mailbox.js';
+export { HandlerTable } from './handlers.js';
+export { linkGraph } from './graph.js';
 export { ProcessError, ProcessExit, ReceiveTimeout, exit, type ProcessErrorCode } from './errors.js';
 export { NodeStopped } from './stopped.js';
 export { PID_ID_LIMIT, PID_SERIAL_LIMIT, refKey, sameRef, type NodeIdentity } from './ids.js';

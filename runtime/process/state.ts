@@ -58,6 +58,8 @@ export class Proc implements Process {
   readonly exited: Promise<Term>;
   name: Atom | undefined;
   trapExit = false;
+  /** paragram's exit policy: a `normal` exit signal over a link ends this process (with `normal`) unless it traps exits. */
+  propagateNormal = false;
   alive = true;
   reason: Term | undefined;
   error: unknown;

@@ -271,14 +271,16 @@ export class ProcessTable {
    * @internal An exit signal reaching `p`. Erlang's rules: an `exit/2` `kill`
    * ends it as `killed` whatever it traps; a trapping process gets
    * `{'EXIT', From, Reason}` as a message; `normal` is ignored (except
-   * `exit(self(), normal)`); any other reason ends it with that reason.
+   * `exit(self(), normal)`, and a link's with paragram's exit policy); any
+   * other reason ends it with that reason.
    */
   receiveExit(p: Proc, from: Pid, reason: Term, viaExit2: boolean): void {
     if (!p.alive) return;
     if (viaExit2 && reason === KILL) return this.terminate(p, KILLED);
     if (p.trapExit) return p.mailbox.push(tuple(EXIT, from, reason));
     if (reason === NORMAL) {
-      if (viaExit2 && samePid(from, p.pid)) this.terminate(p, NORMAL);
+      // paragram's policy propagates a linked process's normal end; Erlang's ignores it.
+      if (viaExit2 ? samePid(from, p.pid) : p.propagateNormal) this.terminate(p, NORMAL);
       return;
     }
     this.terminate(p, reason);

@@ -31,6 +31,7 @@ import {
   StartError,
   SupervisorError,
   TaskError,
+  KindError,
 } from '../../runtime/index.js';
 import { TransportError } from '../../runtime/handshake/index.js';
 import { TermSyntaxError } from '../../runtime/cli/term-parser.js';
@@ -71,6 +72,8 @@ describe('BeamwireError', () => {
     [new StartError('ALREADY_STARTED', 'GenServer Cache cache', atom('x')), 'StartError', 'ALREADY_STARTED'],
     [new SupervisorError('NOT_FOUND', 'terminateChild(x) on supervisor s', atom('not_found')), 'SupervisorError', 'NOT_FOUND'],
     [new TaskError('TASK_TIMEOUT', atom('timeout'), 'task gave no value'), 'TaskError', 'TASK_TIMEOUT'],
+    [new KindError('NOT_SHIPPABLE', 'thread', 'a bound function'), 'KindError', 'NOT_SHIPPABLE'],
+    [new KindError('UNAVAILABLE', 'os', 'inside a context'), 'KindError', 'UNAVAILABLE'],
   ];
 
   it.each(cases)('%s has a stable name and code', (e, name, code) => {
