@@ -21,6 +21,7 @@
 import { spawn } from 'node:child_process';
 import { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
+import { freePort } from '../test/support/net.js';
 
 type Beamwire = typeof import('../runtime/index.js');
 const argv = process.argv.slice(2);
@@ -79,7 +80,7 @@ if (argv.includes('--child')) {
   process.stdin.resume();
   process.stdin.on('end', () => process.exit(0));
 } else {
-  const epmdPort = 40_000 + Math.floor(Math.random() * 20_000);
+  const epmdPort = await freePort();
   const node = await bw.Node.start({ name: 'tbA', cookie: COOKIE, epmd: { mode: 'embedded', port: epmdPort } });
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1), '--child', '--epmd', String(epmdPort)], { stdio: ['pipe', 'pipe', 'inherit'] });
   await new Promise<void>((r) => child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && r()));
