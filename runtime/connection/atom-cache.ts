@@ -18,15 +18,21 @@ const MAX_REFS = 255;
 export class AtomCache {
   private readonly slots: (Atom | undefined)[] = new Array<Atom | undefined>(8 * 256).fill(undefined);
 
+  /** Where the control message starts, after the last `readHeader` (a field, not a result object: one object fewer per packet). */
+  end = 0;
+
   /**
    * Reads the header's atom-cache part at `pos` (NumberOfAtomCacheRefs first)
-   * and returns this packet's atoms, in ref order, and where the control message starts.
+   * and returns this packet's atoms, in ref order; `end` says where the control message starts.
    */
-  readHeader(buf: Uint8Array, pos: number): { atoms: Atom[]; end: number } {
+  readHeader(buf: Uint8Array, pos: number): Atom[] {
     // Every packet of a connection with the cache has a header: no closures or views made per packet.
     if (pos >= buf.length) truncated(pos, 'NumberOfAtomCacheRefs');
     const n = buf[pos++]!;
-    if (n === 0) return { atoms: NO_ATOMS, end: pos };
+    if (n === 0) {
+      this.end = pos;
+      return NO_ATOMS;
+    }
     const flags = pos;
     pos += (n >> 1) + 1;
     if (pos > buf.length) truncated(flags, 'flags');
@@ -52,7 +58,8 @@ export class AtomCache {
       if (atom === undefined) throw new DecodeError('ATOM_CACHE_REF', pos, `ref ${k} names empty cache slot ${segment}/${slot & 255}`);
       atoms[k] = atom;
     }
-    return { atoms, end: pos };
+    this.end = pos;
+    return atoms;
   }
 }
 

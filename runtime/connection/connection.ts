@@ -271,7 +271,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.closedWith) return;
     this.lastHeard = Date.now();
     try {
-      for (const frame of this.frames.push(chunk)) {
+      // A plain view of the socket's Buffer: every frame, and every binary
+      // decoded from it, is a subarray, and a Buffer's subarray constructs a
+      // FastBuffer (two per message in the receive profile, ~3 % of its CPU).
+      // It also makes `copyBinaries` copy: a Buffer's slice() is a view.
+      const bytes = chunk instanceof Buffer ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength) : chunk;
+      for (const frame of this.frames.push(bytes)) {
         const inbound = this.reader.read(frame);
         if (inbound.kind === 'signal') {
           const ctl = parseControl(inbound.control);

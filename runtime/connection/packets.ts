@@ -50,14 +50,14 @@ export class PacketReader {
     if (p[0] !== VERSION || p.length < 2) throw new DecodeError('BAD_VERSION', 0, `packet starts with ${p[0]}, expected 112 or 131`);
     switch (p[1]) {
       case DIST_HEADER: {
-        const { atoms, end } = this.cache.readHeader(p, 2);
-        return this.signal(decodePacketTerms(p, end, false, atoms, this.options));
+        const atoms = this.cache.readHeader(p, 2);
+        return this.signal(decodePacketTerms(p, this.cache.end, false, atoms, this.options));
       }
       case FRAGMENT_START: {
         const seq = u64(p, 2);
         const fragId = u64(p, 10);
-        const { atoms, end } = this.cache.readHeader(p, 18);
-        const done = this.fragments.start(seq, fragId, atoms, p.subarray(end), 2);
+        const atoms = this.cache.readHeader(p, 18);
+        const done = this.fragments.start(seq, fragId, atoms, p.subarray(this.cache.end), 2);
         return done ? this.signal(decodePacketTerms(done.body, 0, false, done.atoms, this.options)) : { kind: 'partial' };
       }
       case FRAGMENT_CONT: {

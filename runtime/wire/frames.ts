@@ -13,6 +13,12 @@ export interface FrameLimits {
 
 export class FrameReader {
   private chunks: Uint8Array[] = [];
+  /**
+   * Where the unread bytes of `chunks[0]` start. An offset rather than a
+   * re-sliced first chunk: a frame costs one view (its body), not four
+   * (header, body and the rest after each), on a connection's hot path.
+   */
+  private offset = 0;
   private buffered = 0;
   /** Bytes consumed from the stream so far, for error offsets. */
   private consumed = 0;
@@ -39,43 +45,61 @@ export class FrameReader {
 
   /** Bytes received but not yet part of a returned frame (switching framing hands them on). */
   takeRest(): Uint8Array {
-    const rest = this.take(this.buffered);
-    return rest;
+    return this.take(this.buffered);
   }
 
   private next(): Uint8Array | undefined {
     const h = this.header;
     if (this.buffered < h) return undefined;
-    const head = this.peek(h);
-    const len = h === 2 ? (head[0]! << 8) | head[1]! : ((head[0]! << 24) | (head[1]! << 16) | (head[2]! << 8) | head[3]!) >>> 0;
+    let head = this.chunks[0]!;
+    let at = this.offset;
+    if (head.length - at < h) {
+      head = this.join(h, false);
+      at = 0;
+    }
+    const len =
+      h === 2 ? (head[at]! << 8) | head[at + 1]! : ((head[at]! << 24) | (head[at + 1]! << 16) | (head[at + 2]! << 8) | head[at + 3]!) >>> 0;
     if (len > this.limits.maxFrame)
       throw new DecodeError('SIZE_LIMIT', this.consumed, `frame of ${len} bytes exceeds the limit of ${this.limits.maxFrame}`);
     if (this.buffered < h + len) return undefined;
-    this.take(h);
+    this.skip(h);
     return this.take(len);
   }
 
-  private peek(n: number): Uint8Array {
-    const first = this.chunks[0]!;
-    if (first.length >= n) return first;
-    return this.join(n, false);
+  /** Consumes `n` buffered bytes without a view of them. */
+  private skip(n: number): void {
+    this.consumed += n;
+    this.buffered -= n;
+    while (n > 0) {
+      const left = this.chunks[0]!.length - this.offset;
+      if (left > n) {
+        this.offset += n;
+        return;
+      }
+      n -= left;
+      this.chunks.shift();
+      this.offset = 0;
+    }
   }
 
   private take(n: number): Uint8Array {
-    this.consumed += n;
     if (n === 0) return new Uint8Array(0);
     const first = this.chunks[0]!;
-    if (first.length > n) {
-      this.chunks[0] = first.subarray(n);
-      this.buffered -= n;
-      return first.subarray(0, n);
+    const at = this.offset;
+    const left = first.length - at;
+    if (left < n) {
+      this.consumed += n;
+      return this.join(n, true);
     }
-    if (first.length === n) {
-      this.chunks.shift();
-      this.buffered -= n;
-      return first;
+    this.consumed += n;
+    this.buffered -= n;
+    if (left > n) {
+      this.offset = at + n;
+      return first.subarray(at, at + n);
     }
-    return this.join(n, true);
+    this.chunks.shift();
+    this.offset = 0;
+    return at === 0 ? first : first.subarray(at);
   }
 
   /** The first `n` bytes as one array (n <= buffered); consumes them when `consume`. */
@@ -83,20 +107,22 @@ export class FrameReader {
     const out = new Uint8Array(n);
     let filled = 0;
     let i = 0;
+    let at = this.offset;
     while (filled < n) {
       const c = this.chunks[i]!;
-      const part = Math.min(c.length, n - filled);
-      out.set(c.subarray(0, part), filled);
+      const part = Math.min(c.length - at, n - filled);
+      out.set(c.subarray(at, at + part), filled);
       filled += part;
-      if (consume) {
-        if (part === c.length) this.chunks.splice(i, 1);
-        else {
-          this.chunks[i] = c.subarray(part);
-          i++;
-        }
-      } else i++;
+      if (at + part === c.length) {
+        i++;
+        at = 0;
+      } else at += part;
     }
-    if (consume) this.buffered -= n;
+    if (consume) {
+      this.chunks.splice(0, i);
+      this.offset = at;
+      this.buffered -= n;
+    }
     return out;
   }
 }

@@ -79,6 +79,45 @@ describe('Connection', () => {
     expect(writes.n).toBe(2);
   });
 
+  it('1000 sends in one synchronous loop reach the socket as one write; a lone send in a later callback is not held past it', async () => {
+    const [a, b] = await socketPair();
+    const writes = countWrites(a);
+    const sb = recorder();
+    const ca = new Connection(a, new Uint8Array(0), { peer: 'b@h', flags }, recorder());
+    new Connection(b, new Uint8Array(0), { peer: 'a@h', flags }, sb);
+    for (let i = 0; i < 1000; i++) ca.send(control.sendSender(pid, pid), i);
+    expect(writes.n).toBe(0); // nothing written inside the loop: the sends are gathered
+    await new Promise(setImmediate);
+    expect(writes.n).toBe(1);
+    // A timer callback with a timer due after it: the lone send is written before that timer runs.
+    const written = await new Promise<number>((resolve) =>
+      setTimeout(() => {
+        setTimeout(() => resolve(writes.n), 0);
+        ca.send(control.sendSender(pid, pid), 1000);
+      }, 0),
+    );
+    expect(written).toBe(2);
+    await until(() => sb.got.length === 1001);
+    expect(sb.got.map(([, p]) => p)).toEqual([...Array(1001).keys()]);
+  });
+
+  it('decode.copyBinaries gives binaries of their own, not views of the socket chunk', async () => {
+    const [a, b] = await socketPair();
+    const copied = recorder();
+    const viewed = recorder();
+    const ca = new Connection(a, new Uint8Array(0), { peer: 'b@h', flags }, recorder());
+    new Connection(b, new Uint8Array(0), { peer: 'a@h', flags, decode: { copyBinaries: true } }, copied);
+    const [c, d] = await socketPair();
+    const cc = new Connection(c, new Uint8Array(0), { peer: 'b@h', flags }, recorder());
+    new Connection(d, new Uint8Array(0), { peer: 'a@h', flags }, viewed);
+    for (const conn of [ca, cc]) for (let i = 0; i < 3; i++) conn.send(control.sendSender(pid, pid), Uint8Array.of(i, 1, 2, 3));
+    await until(() => copied.got.length === 3 && viewed.got.length === 3);
+    for (const [, bin] of copied.got) expect((bin as Uint8Array).buffer.byteLength).toBe(4);
+    expect(copied.got.map(([, p]) => [...(p as Uint8Array)])).toEqual([0, 1, 2].map((i) => [i, 1, 2, 3]));
+    // Without the option, a view into the bytes received (zero-copy).
+    expect((viewed.got[0]![1] as Uint8Array).buffer.byteLength).toBeGreaterThan(4);
+  });
+
   it('ticks keep an idle connection up, and silence closes it with net_tick_timeout', async () => {
     const [a, b] = await socketPair();
     const sa = recorder();
