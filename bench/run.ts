@@ -17,6 +17,11 @@
  *   npm run bench -- --proxy            only the remote-objects benchmark
  *                                       beside capnweb (bench/proxy.ts); a
  *                                       full run makes it last
+ *   npm run bench -- --scale            only the scale benchmark beside Erlang
+ *                                       (bench/scale.ts: spawn rate, memory per
+ *                                       process, ring throughput to 1M
+ *                                       processes, 10 peers); a full run makes
+ *                                       it last
  *   npm run bench -- --tls              only the distribution benchmark over
  *                                       TLS (inet_tls_dist on every node); a
  *                                       full run makes it after the TCP one
@@ -812,7 +817,7 @@ function readVersion(pkg: string): string | null {
   }
 }
 
-(await import('./proxy.js')).withProxy((await import('./pg.js')).withPg((await import('./router.js')).withRouter((await import('./rpc.js')).withRpc((await import('./dist.js')).withDist(main)))))().catch((e: unknown) => {
+(await import('./scale.js')).withScale((await import('./proxy.js')).withProxy((await import('./pg.js')).withPg((await import('./router.js')).withRouter((await import('./rpc.js')).withRpc((await import('./dist.js')).withDist(main))))))().catch((e: unknown) => {
   process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });

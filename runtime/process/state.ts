@@ -55,7 +55,10 @@ export class Proc implements Process {
   #aliases: Set<string> | undefined;
   /** Made on first use of `self.signal`: most processes never ask for it, and it is not cheap. */
   abort: AbortController | undefined;
-  readonly exited: Promise<Term>;
+  // `exited` is made on first use too: a promise and its resolver (~200 bytes)
+  // per process is a tenth of an idle process, and most are never awaited.
+  #exited: Promise<Term> | undefined;
+  #resolveExited: ((reason: Term) => void) | undefined;
   name: Atom | undefined;
   trapExit = false;
   /** paragram's exit policy: a `normal` exit signal over a link ends this process (with `normal`) unless it traps exits. */
@@ -63,16 +66,20 @@ export class Proc implements Process {
   alive = true;
   reason: Term | undefined;
   error: unknown;
-  /** @internal resolves `exited`. */
-  readonly finish: (reason: Term) => void;
-
   constructor(
     readonly pid: Pid,
     readonly slot: number,
-  ) {
-    let finish!: (reason: Term) => void;
-    this.exited = new Promise<Term>((resolve) => (finish = resolve));
-    this.finish = finish;
+  ) {}
+
+  get exited(): Promise<Term> {
+    // Once ended (alive false, reason set), already resolved with the reason.
+    return (this.#exited ??= this.alive ? new Promise<Term>((resolve) => (this.#resolveExited = resolve)) : Promise.resolve(this.reason!));
+  }
+
+  /** @internal resolves `exited` (called once `alive` is false and `reason` set). */
+  finish(reason: Term): void {
+    this.#resolveExited?.(reason);
+    this.#resolveExited = undefined;
   }
 
   /** Links, by pid key. */
