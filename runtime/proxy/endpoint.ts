@@ -38,8 +38,10 @@ interface QueuedPush {
   /** Kept alive until sent: its result is named by this push. */
   readonly base: Op | undefined;
   readonly options: CallOptions;
-  readonly what: () => string;
-  readonly term: (want: boolean, keep: boolean) => Tuple;
+  readonly target: msg.Target;
+  readonly path: readonly string[];
+  readonly kind: msg.OpKind;
+  readonly terms: Term[];
 }
 type Outgoing = QueuedPush | Tuple;
 
@@ -133,20 +135,20 @@ export class Endpoint implements Pushes {
       return op;
     }
     if (base !== undefined) base.usedAsBase = true;
-    const what = (): string => `${describeTarget(target, path)} on ${peer}`;
-    this.#queue(peer, { op, base, options: o, what, term: (want, keep) => msg.push(op.id, target, path, kind, terms, want, keep) });
+    this.#queue(peer, { op, base, options: o, target, path, kind, terms });
     return op;
   }
 
-  #deadline(op: Op, what: () => string, o: CallOptions): void {
-    const { timeout, signal } = o;
-    if (timeout === undefined && signal === undefined) return void op.onDone(() => this.#pending.delete(op.id));
+  /** Waits for `m`'s result; a timeout or a signal may end the wait first. */
+  #await(op: Op, m: QueuedPush): void {
+    this.#pending.set(op.id, op);
+    const { timeout, signal } = m.options;
+    if (timeout === undefined && signal === undefined) return;
     if (signal?.aborted === true) return void this.#abandon(op, signal.reason);
-    const timer = timeout === undefined ? undefined : setTimeout(() => this.#abandon(op, new CallTimeoutError(what(), timeout)), timeout);
+    const timer = timeout === undefined ? undefined : setTimeout(() => this.#abandon(op, new CallTimeoutError(`${describeTarget(m.target, m.path)} on ${op.peer}`, timeout)), timeout);
     const onAbort = (): void => this.#abandon(op, signal!.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     op.onDone(() => {
-      this.#pending.delete(op.id);
       if (timer !== undefined) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     });
@@ -154,13 +156,16 @@ export class Endpoint implements Pushes {
 
   /** A timeout or an abort: the result, if it ever comes, is dropped; a kept one is let go now. */
   #abandon(op: Op, why: unknown): void {
-    if (op.kept && op.state === 'pending') this.#ack(op.peer!, op.id);
+    if (op.state !== 'pending') return;
+    if (op.kept) this.#ack(op.peer!, op.id);
+    this.#pending.delete(op.id);
     op.fail(why);
   }
 
   #onResult(peer: string, id: number, ok: boolean, value: Term): void {
     const op = this.#pending.get(id);
     if (op === undefined || op.peer !== peer) return;
+    this.#pending.delete(id);
     if (op.kept) this.#ack(peer, id);
     let v: unknown = value;
     // Numbers and booleans are themselves; anything else goes through the values mapping.
@@ -422,13 +427,12 @@ export class Endpoint implements Pushes {
       op.sent = true;
       op.kept = keep;
       if (want) {
-        this.#pending.set(op.id, op);
-        this.#deadline(op, m.what, m.options);
+        this.#await(op, m);
       } else {
         op.sentUnasked(() => this.#pullLater(peer, op, m));
         this.#unasked.register(op, { peer, id: op.id }, op);
       }
-      terms.push(m.term(want, keep));
+      terms.push(msg.push(op.id, m.target, m.path, m.kind, m.terms, want, keep));
       ops.push(op);
     }
     for (let i = 0; i < terms.length; i += BATCH_MAX) {
@@ -440,14 +444,17 @@ export class Endpoint implements Pushes {
   /** An op sent without asking for its result, asked for now. */
   #pullLater(peer: string, op: Op, m: QueuedPush): void {
     this.#unasked.unregister(op);
-    this.#pending.set(op.id, op);
-    this.#deadline(op, m.what, m.options);
+    this.#await(op, m);
     this.#queue(peer, msg.pull(op.id));
   }
 
   #send(peer: string, m: Tuple, ops: readonly (Op | undefined)[]): void {
     const fail = (e: unknown): void => {
-      for (const op of ops) op?.fail(e);
+      for (const op of ops) {
+        if (op === undefined) continue;
+        this.#pending.delete(op.id);
+        op.fail(e);
+      }
     };
     if (peer === this.node.name) return void queueMicrotask(() => this.#onMessage(peer, m));
     if (this.#up.has(peer)) {
@@ -477,8 +484,10 @@ export class Endpoint implements Pushes {
     this.#releases.delete(peer);
     this.exports.dropHolder(peer);
     this.imports.dropOwner(peer);
-    for (const op of this.#pending.values()) {
-      if (op.peer === peer) op.fail(new CallError(peer, 'call', 'Error', `${peer} went down before it answered`, undefined, { code: 'NODEDOWN', where: `on ${peer}` }));
+    for (const op of [...this.#pending.values()]) {
+      if (op.peer !== peer) continue;
+      this.#pending.delete(op.id);
+      op.fail(new CallError(peer, 'call', 'Error', `${peer} went down before it answered`, undefined, { code: 'NODEDOWN', where: `on ${peer}` }));
     }
   }
 

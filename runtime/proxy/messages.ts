@@ -59,8 +59,15 @@ export type Message =
   | { readonly tag: 'batch'; readonly messages: Term[] }
   | { readonly tag: 'release'; readonly counts: [number, number][] };
 
+/** `{name, Name}` made once per name: every call on an exposed object names it. */
+const nameTargets = new Map<string, Tuple>();
+
 export function push(id: number, target: Target, path: readonly string[], kind: OpKind, args: Term[], want: boolean, keep: boolean): Tuple {
-  const t = 'name' in target ? tuple(NAME, target.name) : 'ref' in target ? tuple(REF, target.ref) : tuple(OP, target.op);
+  let t: Tuple;
+  if ('name' in target) {
+    t = nameTargets.get(target.name) ?? tuple(NAME, target.name);
+    if (nameTargets.size < 1024) nameTargets.set(target.name, t);
+  } else t = 'ref' in target ? tuple(REF, target.ref) : tuple(OP, target.op);
   return tuple(PUSH, id, t, path as string[], KINDS[kind], args, want, keep);
 }
 export const pull = (id: number): Tuple => tuple(PULL, id);
@@ -85,9 +92,15 @@ const isId = (t: Term | undefined): t is number => typeof t === 'number' && Numb
 
 function text(t: Term | undefined): string | undefined {
   if (typeof t === 'string') return t;
-  if (t instanceof Uint8Array) return Buffer.from(t.buffer, t.byteOffset, t.byteLength).toString('utf8');
+  if (t instanceof Uint8Array) return t.length <= 32 && isAscii(t) ? String.fromCharCode(...t) : Buffer.from(t.buffer, t.byteOffset, t.byteLength).toString('utf8');
   if (t instanceof Atom) return t.name;
   return undefined;
+}
+
+/** A path's names are short ASCII: read them without a Buffer each. */
+function isAscii(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i]! >= 0x80) return false;
+  return true;
 }
 
 /** A path from the wire or from Erlang: a list of binaries, strings or atoms. */

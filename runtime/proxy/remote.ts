@@ -47,8 +47,11 @@ const handleOf = (o: object): Handle | undefined => (typeof o === 'function' ? (
 
 export type RemoteOf<T> = Remote<T>;
 
+/** The path of a proxy of the thing itself, shared. */
+const NO_PATH: readonly string[] = Object.freeze([]);
+
 export function makeRemote(ep: Pushes, peer: string, base: Base, options: CallOptions): object {
-  return make({ ep, peer, base, path: [], options, root: undefined });
+  return make({ ep, peer, base, path: NO_PATH, options, root: undefined });
 }
 
 /** The reference or op a proxy of ours stands for, or undefined for anything else. */
@@ -76,7 +79,7 @@ const traps: ProxyHandler<ProxyTarget> = {
   get: (t, key, self: object) => (key === HANDLE ? t[HANDLE] : get(t, self, key)),
   apply: (t, _self, args: unknown[]) => {
     const h = t[HANDLE];
-    return make({ ep: h.ep, peer: h.peer, base: { op: call(h, args) }, path: [], options: h.options, root: undefined });
+    return make({ ep: h.ep, peer: h.peer, base: { op: call(h, args) }, path: NO_PATH, options: h.options, root: undefined });
   },
   construct: (t) => {
     throw new TypeError(`${describe(t[HANDLE])} cannot be constructed remotely`);
