@@ -20,7 +20,7 @@ import { makeRemote, refOf, type RemoteOf } from './remote.js';
 import { remoteStream } from './stream.js';
 import { Exports, Imports, type RefKind } from './tables.js';
 
-/** Results kept for pipelining per peer before its pushes are refused: a bound on what a peer can make us hold. */
+/** Results kept for pipelining per peer; past it the oldest goes: a bound on what a peer can make us hold. */
 export const MAX_KEPT = 100_000;
 
 interface Exposed {
@@ -186,9 +186,9 @@ export class Endpoint implements Pushes {
     this.#received++;
     let kept = this.#kept.get(peer);
     if (kept === undefined) this.#kept.set(peer, (kept = new Map()));
-    if (p.keep && kept.size >= MAX_KEPT) {
-      return this.#reply(peer, p.id, false, badRequest(this.node.name, `more than ${MAX_KEPT} results are waiting for ${peer} to take them`));
-    }
+    // A holder settles a middle step's result only when its promise is collected: at the bound, the
+    // oldest kept result goes (a call on it later is refused), so what a peer makes us hold stays bounded.
+    if (p.keep && kept.size >= MAX_KEPT) kept.delete(kept.keys().next().value!);
     let out: unknown;
     let threw = false;
     try {
@@ -234,7 +234,7 @@ export class Endpoint implements Pushes {
     const where = new Where(p.target, this.node.name);
     if ('op' in p.target) {
       const k = kept.get(p.target.op);
-      if (k === undefined) throw badRequest(this.node.name, `a call on push ${p.target.op}, whose result is not kept (settled, or never sent)`);
+      if (k === undefined) throw badRequest(this.node.name, `a call on push ${p.target.op}, whose result is not kept (settled, evicted, or never sent)`);
       if (k.state === 'error') throw k.value;
       if (k.state === 'pending') return (k.value as Promise<unknown>).then((base) => this.#step(peer, kept, p, base, Policy.open, where));
       return this.#step(peer, kept, p, k.value, Policy.open, where);

@@ -92,7 +92,7 @@ const isId = (t: Term | undefined): t is number => typeof t === 'number' && Numb
 
 function text(t: Term | undefined): string | undefined {
   if (typeof t === 'string') return t;
-  if (t instanceof Uint8Array) return t.length <= 32 && isAscii(t) ? String.fromCharCode(...t) : Buffer.from(t.buffer, t.byteOffset, t.byteLength).toString('utf8');
+  if (t instanceof Uint8Array) return t.length <= 32 && isAscii(t) ? String.fromCharCode.apply(null, t as unknown as number[]) : Buffer.from(t.buffer, t.byteOffset, t.byteLength).toString('utf8');
   if (t instanceof Atom) return t.name;
   return undefined;
 }

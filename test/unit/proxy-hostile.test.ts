@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atom, Node, Tuple, tuple, type Term } from '../../runtime/index.js';
 import { ProxyEndpoint } from '../../runtime/proxy/index.js';
+import { MAX_KEPT } from '../../runtime/proxy/endpoint.js';
 
 let owner: Node;
 let raw: Node;
@@ -20,8 +21,8 @@ const name = (n: string): Tuple => tuple(atom('name'), n);
 const send = (m: Term): void => raw.send(['beamwire_proxy', owner.name], m);
 const push = (id: number, target: Tuple, path: string[], kind: string, args: Term[] = []): void => send(tuple(PUSH, id, target, path, atom(kind), args, true, true));
 
-async function resultOf(id: number): Promise<{ ok: boolean; code?: string; value: Term }> {
-  const end = Date.now() + 5000;
+async function resultOf(id: number, ms = 5000): Promise<{ ok: boolean; code?: string; value: Term }> {
+  const end = Date.now() + ms;
   while (!results.has(id)) {
     if (Date.now() > end) throw new Error(`no result for push ${id}`);
     await new Promise<void>((r) => {
@@ -106,8 +107,16 @@ describe('hostile requests', () => {
     await stillServes(20_001);
   }, 20_000);
 
-  it('a flood of kept results is bounded', async () => {
+  it('a flood of kept results is bounded: past MAX_KEPT the oldest goes, and a call on it is refused', async () => {
     const ep = ProxyEndpoint.of(owner);
-    expect(ep.stats().kept).toBeLessThanOrEqual(100_000);
-  });
+    const first = 200_000;
+    const n = MAX_KEPT + 50;
+    for (let i = 0; i < n; i++) send(tuple(PUSH, first + i, name('calc'), ['nested'], atom('get'), [], false, true));
+    push(first + n, tuple(atom('op'), first + n - 1), ['deep'], 'get'); // the newest is kept
+    expect((await resultOf(first + n, 30_000)).ok).toBe(true);
+    expect(ep.stats().kept).toBeLessThanOrEqual(MAX_KEPT);
+    push(first + n + 1, tuple(atom('op'), first), ['deep'], 'get'); // the oldest is not
+    expect(await resultOf(first + n + 1)).toMatchObject({ ok: false, code: 'BAD_REQUEST' });
+    await stillServes(first + n + 2);
+  }, 60_000);
 });
