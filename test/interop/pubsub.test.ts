@@ -100,7 +100,7 @@ describe('Elixir → beamwire', () => {
     const a = ps.subscribe('room:1');
     const b = ps.subscribe('room:1');
     expect(await ex(0, `Phoenix.PubSub.broadcast(MyApp.PubSub, "room:1", {:hello, "from elixir"})`)).toBe(atom('ok'));
-    const want = [tuple(atom('hello'), Buffer.from('from elixir'))];
+    const want = [tuple(atom('hello'), new TextEncoder().encode('from elixir'))];
     expect(await take(a, 1)).toEqual(want);
     expect(await take(b, 1)).toEqual(want);
   });
