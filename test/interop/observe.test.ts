@@ -286,7 +286,8 @@ describe('diagnostics_channel beamwire:nodeup / beamwire:nodedown', () => {
       expect(emitted).toContain(d.name);
       await d.stop();
       await until('nodedown', 5000, () => (downs.some((m) => m.peer === d.name) ? true : undefined));
-      expect(downs.filter((m) => m.peer === d.name)).toEqual([{ node: node.name, peer: d.name, reason: 'closed' }]);
+      // An erl that exits with bytes of ours still unread (a tick, global's messages) resets the socket: socket_error, not closed.
+      expect(downs.filter((m) => m.peer === d.name)).toEqual([{ node: node.name, peer: d.name, reason: expect.stringMatching(/^(closed|socket_error)$/) }]);
     } finally {
       unsubscribe(diagnosticsChannels.nodeup, onUp);
       unsubscribe(diagnosticsChannels.nodedown, onDown);
