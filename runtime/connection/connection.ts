@@ -21,6 +21,7 @@ import type { Term } from '../term/values.js';
 import { BeamwireError } from '../wire/errors.js';
 import { FrameReader } from '../wire/frames.js';
 import { PacketReader, PacketWriter } from './packets.js';
+import { busyWait, DEFAULT_BUSY_WAIT_US } from './spin.js';
 
 export interface ConnectionOptions {
   /** The peer's node name, for errors and events. */
@@ -34,6 +35,8 @@ export interface ConnectionOptions {
   /** Bytes queued (ours and the socket's) above which send() reports back-pressure. Default 8 MiB. */
   readonly highWaterMark?: number;
   readonly decode?: DecodeOptions;
+  /** µs the event loop busy-waits after each packet in or out (runtime/connection/spin.ts); 0 never. Default 100. */
+  readonly busyWait?: number;
 }
 
 export interface ConnectionSink {
@@ -99,6 +102,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly ticker: NodeJS.Timeout;
   private readonly ticktimeMs: number;
   private closedWith: ConnectionClosed | undefined;
+  private readonly busyWaitUs: number;
 
   constructor(
     private readonly socket: Duplex,
@@ -114,6 +118,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.writer = new PacketWriter(options.flags);
     this.highWaterMark = options.highWaterMark ?? 8 * 1024 * 1024;
     this.ticktimeMs = (options.ticktime ?? 60) * 1000;
+    this.busyWaitUs = options.busyWait ?? DEFAULT_BUSY_WAIT_US;
     this.ticker = setInterval(() => this.tick(), this.ticktimeMs / 4);
     this.ticker.unref();
     socket.on('data', (chunk: Uint8Array) => this.receive(chunk));
@@ -249,6 +254,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const n = this.segments.length;
     if (n === 0) return;
     this.wroteSinceTick = true;
+    if (this.busyWaitUs > 0) busyWait(this.busyWaitUs);
     const segments = this.segments;
     this.segments = [];
     this.segmentBytes = 0;
@@ -270,6 +276,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private receive(chunk: Uint8Array): void {
     if (this.closedWith) return;
     this.lastHeard = Date.now();
+    if (this.busyWaitUs > 0) busyWait(this.busyWaitUs);
     try {
       // A plain view of the socket's Buffer: every frame, and every binary
       // decoded from it, is a subarray, and a Buffer's subarray constructs a

@@ -63,6 +63,8 @@ export interface NetworkOptions {
   readonly connectTimeoutMs?: number | undefined;
   /** Largest packet taken from a peer (default the connection's, 128 MiB): a larger one closes that connection. */
   readonly maxPacket?: number | undefined;
+  /** µs each connection busy-waits after a packet (ConnectionOptions.busyWait). */
+  readonly busyWait?: number | undefined;
 }
 
 /**
@@ -428,7 +430,13 @@ export class Network {
       this.#sink.debug(`a new connection from ${peer} replaces the one still up`);
       old.connection.close(new ConnectionClosed(peer, 'replaced'));
     }
-    const connection = new Connection(socket, rest, { peer, flags, ticktime: this.#o.ticktime, ...(this.#o.maxPacket === undefined ? {} : { maxPacket: this.#o.maxPacket }) }, {
+    const connection = new Connection(socket, rest, {
+        peer,
+        flags,
+        ticktime: this.#o.ticktime,
+        ...(this.#o.maxPacket === undefined ? {} : { maxPacket: this.#o.maxPacket }),
+        ...(this.#o.busyWait === undefined ? {} : { busyWait: this.#o.busyWait }),
+      }, {
       signal: (c, ctl, payload) => this.#sink.signal(c, ctl, payload),
       closed: (c, reason) => this.#down(c, reason),
     });

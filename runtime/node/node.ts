@@ -72,6 +72,14 @@ export interface NodeOptions {
   maxPacket?: number;
   /** net_ticktime in seconds (default 60, as OTP). */
   ticktime?: number;
+  /**
+   * Microseconds the event loop busy-waits (polls without sleeping) after
+   * each distribution packet in or out, as OTP's schedulers do (`+sbwt`):
+   * a reply within the window is read without waking a sleeping thread.
+   * Default 100; 0 turns it off (a node that must idle at no CPU at all,
+   * as `erl +sbwt none`). $BEAMWIRE_BUSY_WAIT overrides the default.
+   */
+  busyWait?: number;
   /** Where the distribution listener binds (default 0.0.0.0, any port). */
   listen?: { host?: string; port?: number };
   /** Per-node cookies (erlang:set_cookie/2). */
@@ -288,6 +296,7 @@ export class Node extends EventEmitter<NodeEvents> {
         peers: options.peers,
         connectTimeoutMs: options.connectTimeout,
         maxPacket: options.maxPacket,
+        busyWait: busyWaitOf(options.busyWait),
         listen: options.listen,
         epmd: epmdSettings(options),
       },
@@ -776,6 +785,14 @@ function carrierOf(o: NodeOptions): Carrier {
   if (o.tls === undefined) return o.transport ?? tcp;
   if (o.transport !== undefined) throw new TlsOptionsError('tls', 'give `tls` or `transport`, not both');
   return new TlsCarrier(o.tls);
+}
+
+/** The busy-wait window in µs: the option, else $BEAMWIRE_BUSY_WAIT, else the connection's default. */
+function busyWaitOf(us: number | undefined): number | undefined {
+  const v = us ?? (process.env.BEAMWIRE_BUSY_WAIT === undefined ? undefined : Number(process.env.BEAMWIRE_BUSY_WAIT));
+  if (v === undefined) return undefined;
+  if (!Number.isFinite(v) || v < 0) throw new RangeError(`busyWait must be a number of microseconds, 0 or more (got ${us ?? `$BEAMWIRE_BUSY_WAIT=${process.env.BEAMWIRE_BUSY_WAIT}`})`);
+  return v;
 }
 
 function epmdSettings(o: NodeOptions): EpmdSettings {

@@ -9,6 +9,7 @@ import { socketPair as pair } from '../support/net.js';
 import { Dflag } from '../../generated/handshake.js';
 import { control, type Control } from '../../generated/control.js';
 import { Connection, ConnectionClosed, type ConnectionSink } from '../../runtime/connection/connection.js';
+import { busyWaiting } from '../../runtime/connection/spin.js';
 import { atom, Pid, tuple, type Term } from '../../runtime/index.js';
 
 const pid = new Pid(atom('a@h'), 1, 0, 4);
@@ -191,5 +192,32 @@ describe('Connection payload checks', () => {
       expect((reason.cause as Error).name).toBe('TermShapeError');
       expect(sa.got).toEqual([]);
     }
+  });
+  it('busy-waits for its window after a packet goes out or comes in (as erl +sbwt), and never with busyWait 0', async () => {
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    const [a, b] = await socketPair();
+    const sa = recorder();
+    const sb = recorder();
+    const ca = new Connection(a, new Uint8Array(0), { peer: 'b@h', flags, busyWait: 0 }, sa);
+    const cb = new Connection(b, new Uint8Array(0), { peer: 'a@h', flags, busyWait: 0 }, sb);
+    await sleep(20);
+    ca.send(control.sendSender(pid, pid), atom('quiet'));
+    await until(() => sb.got.length === 1);
+    expect(busyWaiting()).toBe(false);
+    // A long window on the receiving side only: the packet that arrives starts it, and it ends on time.
+    ca.close();
+    cb.close();
+    const [c, d] = await socketPair();
+    const sd = recorder();
+    const cc = new Connection(c, new Uint8Array(0), { peer: 'b@h', flags, busyWait: 0 }, recorder());
+    new Connection(d, new Uint8Array(0), { peer: 'a@h', flags, busyWait: 30_000 }, sd);
+    await sleep(20);
+    cc.send(control.sendSender(pid, pid), atom('wake'));
+    await until(() => sd.got.length === 1);
+    expect(busyWaiting()).toBe(true);
+    await sleep(10);
+    expect(busyWaiting()).toBe(true);
+    await until(() => !busyWaiting(), 1000);
+    cc.close();
   });
 });
