@@ -16,7 +16,8 @@ import { Op, type CallOptions, type Pushes } from './ops.js';
 
 export type { CallOptions } from './ops.js';
 import { Policy, walk } from './policy.js';
-import { makeRemote, refOf, type RemoteOf } from './remote.js';
+import { makeRemote, refOf } from './remote.js';
+import type { Remote } from './types.js';
 import { remoteStream } from './stream.js';
 import { Exports, Imports, type RefKind } from './tables.js';
 
@@ -111,10 +112,10 @@ export class Endpoint implements Pushes {
   }
 
   /** node.proxy: checks that `name` is exposed on `peer` (one round trip), then gives its proxy. */
-  async proxy<T>(name: string, peer: string | undefined, options: CallOptions): Promise<RemoteOf<T>> {
+  async proxy<T>(name: string, peer: string | undefined, options: CallOptions): Promise<Remote<T>> {
     const p = peer === undefined ? this.node.name : fullName(peer);
     await this.push(p, { name }, [], 'probe', [], options).promise;
-    return makeRemote(this, p, { name }, options) as RemoteOf<T>;
+    return makeRemote(this, p, { name }, options) as Remote<T>;
   }
 
   // ---- the holder's side

@@ -11,7 +11,6 @@ import { CallError } from '../router/index.js';
 import type { Target } from './messages.js';
 import { Op, type CallOptions, type Pushes } from './ops.js';
 import type { RefKind } from './tables.js';
-import type { Remote } from './types.js';
 
 export interface RefBase {
   readonly owner: string;
@@ -44,8 +43,6 @@ interface ProxyTarget {
 }
 
 const handleOf = (o: object): Handle | undefined => (typeof o === 'function' ? ((o as Partial<ProxyTarget>)[HANDLE] as Handle | undefined) : undefined);
-
-export type RemoteOf<T> = Remote<T>;
 
 /** The path of a proxy of the thing itself, shared. */
 const NO_PATH: readonly string[] = Object.freeze([]);
