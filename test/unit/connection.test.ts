@@ -10,6 +10,7 @@ import { Dflag } from '../../generated/handshake.js';
 import { control, type Control } from '../../generated/control.js';
 import { Connection, ConnectionClosed, type ConnectionSink } from '../../runtime/connection/connection.js';
 import { busyWaiting } from '../../runtime/connection/spin.js';
+import { Node } from '../../runtime/node/node.js';
 import { atom, Pid, tuple, type Term } from '../../runtime/index.js';
 
 const pid = new Pid(atom('a@h'), 1, 0, 4);
@@ -219,5 +220,19 @@ describe('Connection payload checks', () => {
     expect(busyWaiting()).toBe(true);
     await until(() => !busyWaiting(), 1000);
     cc.close();
+  });
+});
+
+describe("Node.start's busyWait", () => {
+  it('refuses a window that is not 0 or more microseconds, before it starts anything, saying what it got', async () => {
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY])
+      await expect(Node.start({ name: 'spin', cookie: 'c', epmd: 'none', busyWait: bad })).rejects.toThrow(/busyWait must be a number of microseconds, 0 or more \(got/);
+  });
+
+  it('takes 0 (never spin) and a window, and the node runs with either', async () => {
+    for (const busyWait of [0, 250]) {
+      const n = await Node.start({ name: `spin${busyWait}`, cookie: 'c', epmd: 'none', busyWait });
+      await n.stop();
+    }
   });
 });
