@@ -196,30 +196,29 @@ describe('Connection payload checks', () => {
   });
   it('busy-waits for its window after a packet goes out or comes in (as erl +sbwt), and never with busyWait 0', async () => {
     const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-    const [a, b] = await socketPair();
-    const sa = recorder();
-    const sb = recorder();
-    const ca = new Connection(a, new Uint8Array(0), { peer: 'b@h', flags, busyWait: 0 }, sa);
-    const cb = new Connection(b, new Uint8Array(0), { peer: 'a@h', flags, busyWait: 0 }, sb);
-    await sleep(20);
-    ca.send(control.sendSender(pid, pid), atom('quiet'));
-    await until(() => sb.got.length === 1);
+    /** A connected pair with each side's window; resolves once the sends of this file's earlier cases have stopped spinning. */
+    const spinPair = async (wa: number, wb: number): Promise<{ ca: Connection; cb: Connection; got: () => number }> => {
+      const [a, b] = await socketPair();
+      const sb = recorder();
+      const ca = new Connection(a, new Uint8Array(0), { peer: 'b@h', flags, busyWait: wa }, recorder());
+      const cb = new Connection(b, new Uint8Array(0), { peer: 'a@h', flags, busyWait: wb }, sb);
+      await sleep(20);
+      return { ca, cb, got: () => sb.got.length };
+    };
+    const quiet = await spinPair(0, 0);
+    quiet.ca.send(control.sendSender(pid, pid), atom('quiet'));
+    await until(() => quiet.got() === 1);
     expect(busyWaiting()).toBe(false);
+    quiet.ca.close();
     // A long window on the receiving side only: the packet that arrives starts it, and it ends on time.
-    ca.close();
-    cb.close();
-    const [c, d] = await socketPair();
-    const sd = recorder();
-    const cc = new Connection(c, new Uint8Array(0), { peer: 'b@h', flags, busyWait: 0 }, recorder());
-    new Connection(d, new Uint8Array(0), { peer: 'a@h', flags, busyWait: 30_000 }, sd);
-    await sleep(20);
-    cc.send(control.sendSender(pid, pid), atom('wake'));
-    await until(() => sd.got.length === 1);
+    const woken = await spinPair(0, 30_000);
+    woken.ca.send(control.sendSender(pid, pid), atom('wake'));
+    await until(() => woken.got() === 1);
     expect(busyWaiting()).toBe(true);
     await sleep(10);
     expect(busyWaiting()).toBe(true);
     await until(() => !busyWaiting(), 1000);
-    cc.close();
+    woken.ca.close();
   });
 });
 
